@@ -1,0 +1,209 @@
+// logtally's command line: run (default), check, config-reference, version, help.
+//
+// Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/build.h"
+#include "config/config.h"
+#include "config/options.h"
+#include "core/batch_channel.h"
+#include "core/log.h"
+#include "core/metric_store.h"
+#include "core/worker_pool.h"
+#include "ingest/line_reader.h"
+#include "sinks/exposition.h"
+#include "transforms/pipeline.h"
+
+namespace {
+
+using namespace logtally;
+
+constexpr const char* kUsage = R"(logtally: turns streams of log lines into metrics.
+
+Usage:
+  logtally [run] [--config FILE] [--once] [--tee]
+  logtally check [--config FILE]
+  logtally config-reference
+  logtally --version | --help
+
+With no config, logtally reads JSON lines from stdin, counts log_records_total{level} (level from
+`level`, `severity` or `lvl`, lower-cased; `unknown` when absent) and serves it on
+http://0.0.0.0:9898/metrics:   my-app | logtally
+
+Commands:
+  run               Run the pipelines (the default command).
+  check             Validate the config and print the compiled pipelines; exit 0 if valid, 1 if not.
+  config-reference  Print every config key (Markdown), generated from the option tables.
+
+Options:
+  -c, --config FILE  YAML config (default: the embedded config above).
+  --once             Read every input to its end, print the final metrics (Prometheus text
+                     format, self-metrics included) to stdout, and exit. Sinks are not started.
+  --tee              Copy stdin to stdout unchanged while counting (not with --once).
+  -h, --help         This text.
+  --version          Print the version.
+)";
+
+struct Options {
+  std::string command = "run";
+  std::string config_path;
+  bool once = false;
+  bool tee = false;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "logtally: %s\nRun 'logtally --help' for usage.\n", message.c_str());
+  return 2;
+}
+
+core::Result<config::Config> load(const Options& opts) {
+  if (opts.config_path.empty()) {
+    return config::load_config_text(config::default_config_text(), "<default config>");
+  }
+  return config::load_config_file(opts.config_path);
+}
+
+int run(const Options& opts) {
+  core::Result<config::Config> cfg = load(opts);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  const config::Compiled compiled = config::compile(*cfg);
+  const size_t workers = cfg->workers;
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, workers);
+  transforms::BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
+
+  size_t max_record = 0;
+  for (const config::SourceConfig& s : cfg->sources) max_record = std::max(max_record, s.max_record_bytes);
+  // Two batches per worker in flight or queued, plus one being filled per source.
+  core::BatchChannel channel(2 * workers + cfg->sources.size() + 1,
+                             ingest::batch_capacity_for(max_record));
+
+  auto sources = config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee});
+  for (auto& s : sources) {
+    core::Status st = s->prepare();
+    if (!st) {
+      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+      return 1;
+    }
+  }
+
+  // SIGINT and SIGTERM are taken by the main thread with sigwait(); every thread started
+  // below inherits the blocked mask, so no other thread is interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::unique_ptr<sinks::Sink>> sinks;
+  if (!opts.once) {
+    sinks = config::make_sinks(*cfg, store);
+    for (auto& sink : sinks) {
+      core::Status st = sink->start();
+      if (!st) {
+        std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+        return 1;
+      }
+      core::log(core::LogLevel::kInfo, "serving " + sink->describe());
+    }
+    if (sinks.empty()) {
+      core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
+    }
+  }
+
+  core::WorkerPool pool(channel, processor, workers);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> source_threads;
+  for (auto& s : sources) {
+    source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
+  }
+
+  if (!opts.once) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    core::log(core::LogLevel::kInfo, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                         ", stopping");
+    stop.store(true);
+  }
+  for (std::thread& t : source_threads) t.join();
+  channel.close();
+  pool.join();
+
+  if (opts.once) {
+    const std::string text = sinks::to_text(store);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
+  for (auto& sink : sinks) sink->stop();
+  return 0;
+}
+
+int check(const Options& opts) {
+  core::Result<config::Config> cfg = load(opts);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  const config::Compiled compiled = config::compile(*cfg);
+  std::cout << config::describe(*cfg, compiled);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  size_t i = 0;
+  if (i < args.size() && !args[i].empty() && args[i][0] != '-') {
+    opts.command = args[i++];
+  }
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("logtally %s\n", LOGTALLY_VERSION);
+      return 0;
+    } else if (a == "--once") {
+      opts.once = true;
+    } else if (a == "--tee") {
+      opts.tee = true;
+    } else if (a == "-c" || a == "--config") {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a file name");
+      opts.config_path = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      opts.config_path = a.substr(9);
+    } else {
+      return usage_error("unknown argument '" + a + "'");
+    }
+  }
+  if (opts.command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (opts.command == "version") {
+    std::printf("logtally %s\n", LOGTALLY_VERSION);
+    return 0;
+  }
+  if (opts.command == "config-reference") {
+    std::cout << logtally::config::config_reference_markdown();
+    return 0;
+  }
+  if (opts.command == "check") return check(opts);
+  if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");
+  if (opts.tee && opts.once) {
+    return usage_error("--tee and --once both write to stdout; use one of them");
+  }
+  return run(opts);
+}

@@ -1,0 +1,157 @@
+#include "config/build.h"
+
+#include <sstream>
+
+#include "ingest/file_source.h"
+#include "ingest/stdin_source.h"
+#include "sinks/prometheus_exporter.h"
+
+namespace logtally::config {
+
+Compiled compile(const Config& config) {
+  Compiled out;
+  for (const SourceConfig& s : config.sources) out.source_names.push_back(s.name);
+  for (const PipelineConfig& pc : config.pipelines) {
+    out.pipeline_names.push_back(pc.name);
+    transforms::Pipeline p;
+    p.name = pc.name;
+    p.index = static_cast<uint32_t>(out.pipelines.size());
+    p.parser = pc.parser;
+    for (const std::string& in : pc.inputs) {
+      for (size_t i = 0; i < config.sources.size(); ++i) {
+        if (config.sources[i].name == in) p.inputs.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    for (const MetricConfig& mc : pc.metrics) {
+      core::MetricSpec spec;
+      spec.name = mc.name;
+      spec.help = mc.help;
+      spec.type = mc.type;
+      spec.mode = mc.mode;
+      spec.buckets = mc.buckets;
+      transforms::MetricRule rule;
+      rule.metric = static_cast<uint32_t>(out.specs.size());
+      rule.type = mc.type;
+      rule.scale = mc.scale;
+      if (mc.value) rule.value_slot = static_cast<int32_t>(p.plan.add(*mc.value, core::kUseNumber));
+      for (const LabelConfig& lc : mc.labels) {
+        spec.label_names.push_back(lc.name);
+        transforms::LabelRule label;
+        label.kind = lc.is_const ? transforms::LabelRule::Kind::kConst
+                                 : transforms::LabelRule::Kind::kField;
+        label.default_value = lc.default_value;
+        label.lowercase = lc.lowercase;
+        for (const core::FieldPath& f : lc.fields) label.slots.push_back(p.plan.add(f, core::kUseText));
+        rule.labels.push_back(std::move(label));
+      }
+      out.specs.push_back(std::move(spec));
+      p.rules.push_back(std::move(rule));
+    }
+    out.pipelines.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
+                                                          ingest::SourceMode mode) {
+  std::vector<std::unique_ptr<ingest::Source>> out;
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const SourceConfig& s = config.sources[i];
+    const auto index = static_cast<uint32_t>(i);
+    switch (s.type) {
+      case SourceConfig::Type::kStdin:
+        out.push_back(std::make_unique<ingest::StdinSource>(
+            index, ingest::StdinSourceConfig{s.max_record_bytes}, mode));
+        break;
+      case SourceConfig::Type::kFile: {
+        ingest::FileSourceConfig fc;
+        fc.path = s.path;
+        fc.start_at_end = s.start_at_end;
+        fc.max_record_bytes = s.max_record_bytes;
+        out.push_back(std::make_unique<ingest::FileSource>(index, std::move(fc), mode));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
+                                                     const core::MetricStore& store) {
+  std::vector<std::unique_ptr<sinks::Sink>> out;
+  for (const SinkConfig& s : config.sinks) {
+    switch (s.type) {
+      case SinkConfig::Type::kPrometheusExporter:
+        out.push_back(std::make_unique<sinks::PrometheusExporter>(
+            s.name, sinks::PrometheusExporterConfig{s.listen, s.path}, store));
+        break;
+    }
+  }
+  return out;
+}
+
+std::string describe(const Config& config, const Compiled& compiled) {
+  std::ostringstream out;
+  out << "config " << config.file << ": OK\n";
+  out << "workers: " << config.workers << "\n";
+  out << "sources:\n";
+  for (const SourceConfig& s : config.sources) {
+    out << "  " << s.name << ": ";
+    if (s.type == SourceConfig::Type::kStdin) {
+      out << "stdin";
+    } else {
+      out << "file " << s.path << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
+    }
+    out << ", max_record_bytes " << s.max_record_bytes << "\n";
+  }
+  out << "pipelines:\n";
+  for (size_t pi = 0; pi < compiled.pipelines.size(); ++pi) {
+    const transforms::Pipeline& p = compiled.pipelines[pi];
+    const PipelineConfig& pc = config.pipelines[pi];
+    out << "  " << p.name << ": inputs [";
+    for (size_t i = 0; i < pc.inputs.size(); ++i) out << (i ? ", " : "") << pc.inputs[i];
+    out << "], parser json\n    fields read:";
+    for (size_t s = 0; s < p.plan.slot_count(); ++s) out << " " << p.plan.path(static_cast<uint32_t>(s)).to_string();
+    out << "\n";
+    for (const transforms::MetricRule& r : p.rules) {
+      const core::MetricSpec& spec = compiled.specs[r.metric];
+      out << "    " << spec.name << " " << core::metric_type_name(spec.type);
+      if (spec.type == core::MetricType::kGauge) out << " (mode " << core::gauge_mode_name(spec.mode) << ")";
+      out << " value ";
+      if (r.value_slot < 0) {
+        out << "1 per record";
+      } else {
+        out << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string();
+        if (r.scale != 1) out << " * " << r.scale;
+      }
+      out << " labels {";
+      for (size_t l = 0; l < r.labels.size(); ++l) {
+        const transforms::LabelRule& lr = r.labels[l];
+        out << (l ? ", " : "") << spec.label_names[l] << "=";
+        if (lr.kind == transforms::LabelRule::Kind::kConst) {
+          out << "\"" << lr.default_value << "\"";
+          continue;
+        }
+        for (size_t s = 0; s < lr.slots.size(); ++s) out << (s ? "|" : "") << p.plan.path(lr.slots[s]).to_string();
+        if (lr.lowercase) out << " lowercased";
+        if (!lr.default_value.empty()) out << " default \"" << lr.default_value << "\"";
+      }
+      out << "}";
+      if (spec.type == core::MetricType::kHistogram) {
+        out << " buckets [";
+        for (size_t b = 0; b < spec.buckets.size(); ++b) out << (b ? ", " : "") << spec.buckets[b];
+        out << "]";
+      }
+      out << "\n";
+    }
+  }
+  out << "sinks:";
+  if (config.sinks.empty()) out << " (none)";
+  out << "\n";
+  for (const SinkConfig& s : config.sinks) {
+    out << "  " << s.name << ": prometheus_exporter http://" << s.listen << s.path << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace logtally::config

@@ -1,0 +1,76 @@
+// Batch: the unit a source hands to the workers.
+//
+// Contract:
+// - A Batch owns one buffer holding many records back to back, followed by at least
+//   kPadding readable bytes, so a parser may read past the end of any record (simdjson needs
+//   SIMDJSON_PADDING bytes after a document). Record spans point into that buffer.
+// - A source fills a Batch on its own thread, then moves it into the queue; from then on one
+//   worker owns it until it goes back to the pool. No field is shared between threads.
+// - Batches are recycled (BatchPool), so after warm-up no allocation happens per batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace logtally::core {
+
+/// Readable bytes guaranteed after the end of the data in a Batch buffer.
+/// 64 covers simdjson's SIMDJSON_PADDING on every kernel.
+inline constexpr size_t kPadding = 64;
+
+/// A record's place in the batch buffer.
+struct Span {
+  uint32_t offset;
+  uint32_t length;
+};
+
+class Batch {
+ public:
+  /// The buffer is left uninitialised (pages are touched only as data arrives, which keeps an
+  /// idle sidecar small); only the padding after the last possible byte is zeroed.
+  explicit Batch(size_t capacity)
+      : buffer_(new char[capacity + kPadding]), capacity_(capacity) {
+    std::memset(buffer_.get() + capacity, 0, kPadding);
+  }
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  /// Bytes that may hold data (the padding comes after these).
+  size_t capacity() const noexcept { return capacity_; }
+  char* data() noexcept { return buffer_.get(); }
+  const char* data() const noexcept { return buffer_.get(); }
+
+  std::string_view record(size_t i) const noexcept {
+    return {buffer_.get() + spans[i].offset, spans[i].length};
+  }
+  size_t record_count() const noexcept { return spans.size(); }
+
+  /// Clears everything but keeps the buffer and the span vector's capacity.
+  void reset() noexcept {
+    size = 0;
+    spans.clear();
+    source = 0;
+    sequence = 0;
+    bytes_read = 0;
+    too_long = 0;
+  }
+
+  size_t size = 0;            ///< Bytes of data in the buffer (records and a possible tail).
+  std::vector<Span> spans;    ///< Complete records, in input order.
+  uint32_t source = 0;        ///< Index of the source that produced the batch.
+  uint64_t sequence = 0;      ///< Global dispatch order; orders gauge `set` across workers.
+  uint64_t bytes_read = 0;    ///< Bytes the source consumed for this batch (incl. dropped lines).
+  uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
+
+ private:
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_;
+};
+
+using BatchPtr = std::unique_ptr<Batch>;
+
+}  // namespace logtally::core

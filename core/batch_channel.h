@@ -1,0 +1,68 @@
+// BatchChannel: the bounded hand-over from sources to workers, plus the pool batches return to.
+//
+// Contract:
+// - Sources call acquire() for an empty batch and push() to hand a full one over. Both block
+//   while the channel is at its bound (that is the backpressure: a blocked file source simply
+//   stops reading). Both return without blocking once stop() was called (acquire returns null,
+//   push returns false and drops nothing that was counted: the batch goes back to the pool).
+// - Workers call pop(), which blocks until a batch arrives; it returns null once close() was
+//   called and the queue is empty, so every pushed batch is processed exactly once.
+// - push() stamps each batch with a global sequence number (input order across workers).
+// - At most `max_batches` batches exist at once; they are created lazily and reused, so an idle
+//   process holds few buffers and a busy one allocates none per batch.
+// - One mutex per channel, taken once per batch operation, never per record.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "core/batch.h"
+
+namespace logtally::core {
+
+class BatchChannel {
+ public:
+  BatchChannel(size_t max_batches, size_t batch_capacity)
+      : max_batches_(max_batches), batch_capacity_(batch_capacity) {}
+
+  size_t batch_capacity() const noexcept { return batch_capacity_; }
+
+  /// An empty batch (blocks while all batches are in use); null after stop().
+  BatchPtr acquire();
+  /// Queues a filled batch for the workers; false (batch recycled) after stop().
+  bool push(BatchPtr batch);
+  /// The next batch to process; null once closed and drained.
+  BatchPtr pop();
+  /// Returns a processed batch to the pool.
+  void recycle(BatchPtr batch);
+
+  /// No more pushes will come: workers drain what is queued, then pop() returns null.
+  void close();
+  /// Unblocks sources waiting in acquire()/push(); used at shutdown.
+  void stop();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable free_cv_;
+  std::condition_variable queued_cv_;
+  std::deque<BatchPtr> queued_;
+  std::vector<BatchPtr> free_;
+  size_t created_ = 0;
+  size_t max_batches_;
+  size_t batch_capacity_;
+  uint64_t next_sequence_ = 1;
+  bool closed_ = false;
+  bool stopped_ = false;
+};
+
+/// What workers do with each batch. handle() runs on worker `worker` (0..N-1); a worker
+/// handles one batch at a time.
+class BatchHandler {
+ public:
+  virtual ~BatchHandler() = default;
+  virtual void handle(size_t worker, const Batch& batch) = 0;
+};
+
+}  // namespace logtally::core

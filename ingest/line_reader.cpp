@@ -1,0 +1,141 @@
+#include "ingest/line_reader.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+
+namespace logtally::ingest {
+
+using core::Batch;
+
+bool LineReader::ensure_batch() {
+  if (batch_) return true;
+  batch_ = channel_.acquire();
+  if (!batch_) return false;
+  batch_->source = source_;
+  line_start_ = 0;
+  scan_from_ = 0;
+  return true;
+}
+
+size_t LineReader::partial_bytes() const noexcept {
+  return batch_ ? batch_->size - line_start_ : 0;
+}
+
+ssize_t LineReader::read_from(int fd, int tee_fd) {
+  if (!ensure_batch()) {
+    errno = ECANCELED;
+    return -1;
+  }
+  Batch& b = *batch_;
+  const size_t space = std::min(kReadChunk, b.capacity() - b.size);
+  const ssize_t n = ::read(fd, b.data() + b.size, space);
+  if (n <= 0) return n;
+
+  if (tee_fd >= 0 && !tee_broken_) {
+    const char* p = b.data() + b.size;
+    size_t left = static_cast<size_t>(n);
+    while (left > 0) {
+      const ssize_t w = ::write(tee_fd, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        // The reader of our stdout went away; keep counting, stop copying.
+        core::log(core::LogLevel::kWarn, std::string("--tee: writing to stdout failed (") +
+                                             std::strerror(errno) + "); no longer copying");
+        tee_broken_ = true;
+        break;
+      }
+      p += w;
+      left -= static_cast<size_t>(w);
+    }
+  }
+
+  b.size += static_cast<size_t>(n);
+  b.bytes_read += static_cast<uint64_t>(n);
+  scan();
+  if (!b.spans.empty() || b.too_long > 0) dispatch();
+  return n;
+}
+
+void LineReader::scan() {
+  Batch& b = *batch_;
+  char* d = b.data();
+  const size_t end = b.size;
+  size_t pos = scan_from_;
+  while (pos < end) {
+    const void* hit = std::memchr(d + pos, '\n', end - pos);
+    if (hit == nullptr) break;
+    const size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - d);
+    if (skipping_) {
+      skipping_ = false;
+      ++b.too_long;
+    } else {
+      size_t len = nl - line_start_;
+      if (len > 0 && d[nl - 1] == '\r') --len;
+      if (len > max_record_) {
+        ++b.too_long;
+      } else {
+        b.spans.push_back(core::Span{static_cast<uint32_t>(line_start_), static_cast<uint32_t>(len)});
+      }
+    }
+    line_start_ = nl + 1;
+    pos = line_start_;
+  }
+  scan_from_ = end;
+
+  // The unfinished tail. One byte of slack over the limit leaves room for a '\r' that will be
+  // dropped when the line ends.
+  if (!skipping_ && end - line_start_ > max_record_ + 1) skipping_ = true;
+  if (skipping_) {
+    b.size = line_start_;
+    scan_from_ = line_start_;
+  }
+}
+
+void LineReader::dispatch() {
+  core::BatchPtr full = std::move(batch_);
+  const size_t tail_at = line_start_;
+  const size_t tail = full->size - tail_at;
+  if (tail > 0) {
+    if (!ensure_batch()) return;  // Stopping: the unfinished line is abandoned.
+    std::memcpy(batch_->data(), full->data() + tail_at, tail);
+    batch_->size = tail;
+    scan_from_ = tail;  // Already searched: it holds no '\n'.
+  }
+  full->size = tail_at;
+  channel_.push(std::move(full));
+}
+
+void LineReader::finish() {
+  if (!batch_) return;
+  Batch& b = *batch_;
+  if (skipping_) {
+    skipping_ = false;
+    ++b.too_long;
+  } else if (b.size > line_start_) {
+    size_t len = b.size - line_start_;
+    if (b.data()[b.size - 1] == '\r') --len;
+    if (len > max_record_) {
+      ++b.too_long;
+    } else {
+      b.spans.push_back(core::Span{static_cast<uint32_t>(line_start_), static_cast<uint32_t>(len)});
+    }
+  }
+  line_start_ = b.size;
+  if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0) {
+    dispatch();
+  }
+}
+
+void LineReader::discard_partial() {
+  skipping_ = false;
+  if (!batch_) return;
+  batch_->size = line_start_;
+  scan_from_ = line_start_;
+}
+
+}  // namespace logtally::ingest

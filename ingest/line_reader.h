@@ -1,0 +1,66 @@
+// LineReader: turns bytes read from a file descriptor into batches of line records.
+//
+// - Lines end at '\n'; a '\r' right before it is dropped; a final line without '\n' is a
+//   record once finish() is called (end of input).
+// - A line longer than max_record_bytes is never buffered whole: once its unfinished part
+//   exceeds the limit, its bytes are discarded as they arrive and, when it ends, it is counted
+//   in the batch's `too_long` (the workers count it as dropped, reason too_long).
+// - A batch is handed to the channel after each read that completed at least one line, so a
+//   slow pipe (a sidecar's app) is counted promptly and a fast file goes in ~1 MiB batches. The
+//   unfinished tail moves to the next batch (one memcpy of at most max_record_bytes).
+// Used by one source thread; not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/batch_channel.h"
+
+namespace logtally::ingest {
+
+/// Bytes asked of each read(2).
+inline constexpr size_t kReadChunk = 1 << 20;
+
+/// Batch capacity a channel needs for a given record limit (one chunk after a maximal tail).
+inline size_t batch_capacity_for(size_t max_record_bytes) {
+  return kReadChunk + max_record_bytes + 1;
+}
+
+class LineReader {
+ public:
+  LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes)
+      : channel_(channel), source_(source), max_record_(max_record_bytes) {}
+
+  /// One read(2) from `fd` into the current batch. Returns bytes read, 0 at end of input, or
+  /// -1 with errno set (EAGAIN included). If `tee_fd` >= 0, the bytes are first written there
+  /// unchanged. Returns -1 with errno ECANCELED if the channel was stopped.
+  ssize_t read_from(int fd, int tee_fd = -1);
+
+  /// End of input: the unterminated last line (if any) becomes a record, and everything
+  /// pending is handed over.
+  void finish();
+
+  /// Forgets the unfinished line (the input was truncated and is read again from the start).
+  void discard_partial();
+
+  /// Bytes of an unfinished line currently held.
+  size_t partial_bytes() const noexcept;
+
+ private:
+  bool ensure_batch();
+  void scan();
+  void dispatch();
+
+  core::BatchChannel& channel_;
+  uint32_t source_;
+  size_t max_record_;
+  core::BatchPtr batch_;
+  size_t line_start_ = 0;  ///< Start of the unfinished line in batch_.
+  size_t scan_from_ = 0;   ///< Where the search for the next '\n' resumes.
+  bool skipping_ = false;  ///< Inside a too-long line: discard until its '\n'.
+  bool tee_broken_ = false;
+};
+
+}  // namespace logtally::ingest

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything logtally needs to build, test and benchmark, from Debian 12 packages.
+# Idempotent: packages already present are left alone, and apt-get runs only when one is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git ca-certificates
+  # libraries
+  libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev curl procps
+  # real servers and clients the end-to-end tests start
+  prometheus prometheus-pushgateway kcat
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+# The Debian prometheus packages try to start their services on install; we never want them
+# running (tests start their own on loopback ports), so forbid service starts during the install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

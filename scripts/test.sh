@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine: install dependencies, build, run the whole suite
+# (unit, golden, testdata and end-to-end tests against real servers). The last line printed is
+# `ctest: N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
+scripts/build.sh || exit 1
+log=$(mktemp)
+( cd build && ctest --output-on-failure --timeout 600 -j"$(nproc)" ) 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+rm -f "$log"
+if [ -n "$summary" ]; then
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+  total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary")
+  echo "ctest: $((total - failed)) passed, ${failed} failed"
+else
+  echo "ctest: 0 passed, 1 failed"
+  rc=1
+fi
+exit "$rc"

@@ -1,0 +1,27 @@
+// Sink: sends merged metric state somewhere (served on scrape, or pushed).
+//
+// Contract:
+// - start() runs on the main thread after the workers are up; it returns an Error the user can
+//   act on (a port in use). Exceptions from dependencies never leave a sink.
+// - A sink reads state only through MetricStore::snapshot(), on its own threads; it never blocks
+//   workers beyond the per-shard lock that snapshot() takes in turn.
+// - stop() is called once at shutdown, after the last batch was processed, so a pushing sink
+//   can send the final state.
+#pragma once
+
+#include <string>
+
+#include "core/metric_store.h"
+#include "core/result.h"
+
+namespace logtally::sinks {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  [[nodiscard]] virtual core::Status start() = 0;
+  virtual void stop() = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace logtally::sinks

@@ -1,0 +1,79 @@
+#include "transforms/metric_rule.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace logtally::transforms {
+
+using core::FieldValue;
+
+RuleStatus read_number(const FieldValue& field, double& out) noexcept {
+  switch (field.kind) {
+    case FieldValue::Kind::kAbsent: return RuleStatus::kMissingValue;
+    case FieldValue::Kind::kBool: return RuleStatus::kNotANumber;
+    case FieldValue::Kind::kNumber:
+      if (field.has_number) {
+        out = field.number;
+        return std::isfinite(out) ? RuleStatus::kOk : RuleStatus::kNotANumber;
+      }
+      [[fallthrough]];
+    case FieldValue::Kind::kString: {
+      std::string_view t = field.text;
+      // Tolerate surrounding blanks ("  12 ") and a leading '+', which from_chars rejects.
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+      if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+      if (t.empty()) return RuleStatus::kNotANumber;
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+      if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(out)) {
+        return RuleStatus::kNotANumber;
+      }
+      return RuleStatus::kOk;
+    }
+  }
+  return RuleStatus::kNotANumber;
+}
+
+RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
+                      core::MetricShard& shard, core::LabelKey& key) {
+  // The value first: a record that cannot supply it must not create a series.
+  double value = 1;
+  if (rule.value_slot >= 0) {
+    const RuleStatus st = read_number(record.slot(static_cast<uint32_t>(rule.value_slot)), value);
+    if (st != RuleStatus::kOk) return st;
+    value *= rule.scale;
+    if (!std::isfinite(value)) return RuleStatus::kNotANumber;
+    if (rule.type == core::MetricType::kCounter && value < 0) return RuleStatus::kNegativeValue;
+  }
+
+  key.clear();
+  for (const LabelRule& label : rule.labels) {
+    const FieldValue* found = nullptr;
+    if (label.kind == LabelRule::Kind::kField) {
+      for (uint32_t s : label.slots) {
+        const FieldValue& f = record.slot(s);
+        if (f.kind != FieldValue::Kind::kAbsent) {
+          found = &f;
+          break;
+        }
+      }
+    }
+    if (found == nullptr) {
+      key.add(label.default_value);
+    } else if (label.lowercase) {
+      key.add_lowercase(found->text);
+    } else {
+      key.add(found->text);
+    }
+  }
+
+  const uint32_t series = shard.series(rule.metric, key.view());
+  switch (rule.type) {
+    case core::MetricType::kCounter: shard.counter_add(rule.metric, series, value); break;
+    case core::MetricType::kGauge: shard.gauge_update(rule.metric, series, value, stamp); break;
+    case core::MetricType::kHistogram: shard.histogram_observe(rule.metric, series, value); break;
+  }
+  return RuleStatus::kOk;
+}
+
+}  // namespace logtally::transforms

@@ -1,0 +1,74 @@
+#include "transforms/pipeline.h"
+
+namespace logtally::transforms {
+
+using core::DropReason;
+
+PipelineRunner::PipelineRunner(const Pipeline& pipeline)
+    : pipeline_(pipeline),
+      parser_(parsers::make_parser(pipeline.parser, pipeline.plan)),
+      record_(pipeline.plan.slot_count()) {}
+
+void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
+  const uint32_t p = pipeline_.index;
+  if (batch.too_long > 0) shard.count_dropped(p, DropReason::kTooLong, batch.too_long);
+
+  // Per-batch local tallies of drops, flushed once at the end.
+  uint64_t dropped[core::kDropReasonCount] = {};
+  const size_t n = batch.record_count();
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view text = batch.record(i);
+    if (text.empty()) {
+      ++dropped[static_cast<size_t>(DropReason::kEmpty)];
+      continue;
+    }
+    switch (parser_->parse(text, record_)) {
+      case parsers::ParseStatus::kOk: break;
+      case parsers::ParseStatus::kInvalidJson:
+        ++dropped[static_cast<size_t>(DropReason::kInvalidJson)];
+        continue;
+      case parsers::ParseStatus::kNotObject:
+        ++dropped[static_cast<size_t>(DropReason::kNotObject)];
+        continue;
+    }
+    // Input order across workers: batch sequence in the high bits, record index in the low.
+    const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
+    for (const MetricRule& rule : pipeline_.rules) {
+      switch (apply_rule(rule, record_, stamp, shard, key_)) {
+        case RuleStatus::kOk: break;
+        case RuleStatus::kMissingValue: ++dropped[static_cast<size_t>(DropReason::kMissingValue)]; break;
+        case RuleStatus::kNotANumber: ++dropped[static_cast<size_t>(DropReason::kNotANumber)]; break;
+        case RuleStatus::kNegativeValue: ++dropped[static_cast<size_t>(DropReason::kNegativeValue)]; break;
+      }
+    }
+  }
+  for (size_t r = 0; r < core::kDropReasonCount; ++r) {
+    if (dropped[r] > 0) shard.count_dropped(p, static_cast<DropReason>(r), dropped[r]);
+  }
+}
+
+}  // namespace logtally::transforms
+
+namespace logtally::transforms {
+
+BatchProcessor::BatchProcessor(const std::vector<Pipeline>& pipelines, core::MetricStore& store,
+                               size_t source_count)
+    : store_(store), pipelines_by_source_(source_count) {
+  runners_.resize(store.shard_count());
+  for (auto& worker_runners : runners_) {
+    worker_runners.reserve(pipelines.size());
+    for (const Pipeline& p : pipelines) worker_runners.emplace_back(p);
+  }
+  for (const Pipeline& p : pipelines) {
+    for (uint32_t s : p.inputs) pipelines_by_source_[s].push_back(p.index);
+  }
+}
+
+void BatchProcessor::handle(size_t worker, const core::Batch& batch) {
+  core::MetricShard& shard = store_.shard(worker);
+  std::lock_guard<std::mutex> lock(shard.mutex());
+  shard.count_source(batch.source, batch.record_count() + batch.too_long, batch.bytes_read);
+  for (uint32_t p : pipelines_by_source_[batch.source]) runners_[worker][p].run(batch, shard);
+}
+
+}  // namespace logtally::transforms

@@ -1,0 +1,64 @@
+// Pipeline: a compiled pipeline (inputs, parser, field plan, metric rules) and the per-worker
+// runner that applies it to batches.
+//
+// Contract:
+// - A Pipeline is built once from the config and is immutable; all workers share it.
+// - Each worker owns one PipelineRunner per pipeline (its parser, record and label-key scratch).
+//   run() is called with the worker's shard locked, once per batch from an input of the
+//   pipeline; it never throws on bad input: every record ends in a metric or in
+//   logtally_records_dropped_total{pipeline, reason}.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/batch_channel.h"
+#include "core/metric_store.h"
+#include "core/record.h"
+#include "parsers/parser.h"
+#include "transforms/metric_rule.h"
+
+namespace logtally::transforms {
+
+struct Pipeline {
+  std::string name;
+  uint32_t index = 0;            ///< Position among pipelines (indexes dropped counters).
+  std::vector<uint32_t> inputs;  ///< Source indices.
+  parsers::ParserType parser = parsers::ParserType::kJson;
+  core::FieldPlan plan;
+  std::vector<MetricRule> rules;
+};
+
+class PipelineRunner {
+ public:
+  explicit PipelineRunner(const Pipeline& pipeline);
+  void run(const core::Batch& batch, core::MetricShard& shard);
+
+ private:
+  const Pipeline& pipeline_;
+  std::unique_ptr<parsers::Parser> parser_;
+  core::Record record_;
+  core::LabelKey key_;
+};
+
+}  // namespace logtally::transforms
+
+namespace logtally::transforms {
+
+/// The workers' BatchHandler: for a batch from source S it locks the worker's shard once,
+/// counts the batch in the source's self-metrics, and runs every pipeline that reads from S.
+class BatchProcessor final : public core::BatchHandler {
+ public:
+  BatchProcessor(const std::vector<Pipeline>& pipelines, core::MetricStore& store,
+                 size_t source_count);
+  void handle(size_t worker, const core::Batch& batch) override;
+
+ private:
+  core::MetricStore& store_;
+  std::vector<std::vector<PipelineRunner>> runners_;        ///< [worker][pipeline]
+  std::vector<std::vector<uint32_t>> pipelines_by_source_;  ///< [source] -> pipelines
+};
+
+}  // namespace logtally::transforms
