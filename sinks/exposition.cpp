@@ -12,10 +12,28 @@ using prometheus::MetricFamily;
 
 namespace {
 
-MetricFamily family(std::string name, std::string help, prometheus::MetricType type) {
+// prometheus-cpp 1.0.1 (Debian 12) writes HELP text verbatim, so a newline in a user's `help:`
+// would end the line and corrupt the exposition. Escape it here as the text format requires
+// (`\\` and `\n`); label values, which prometheus-cpp does escape, are left to it.
+std::string escape_help(std::string_view help) {
+  std::string out;
+  out.reserve(help.size());
+  for (const char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+MetricFamily family(std::string name, std::string_view help, prometheus::MetricType type) {
   MetricFamily f;
   f.name = std::move(name);
-  f.help = std::move(help);
+  f.help = escape_help(help);
   f.type = type;
   return f;
 }

@@ -1,0 +1,82 @@
+#include "core/batch_channel.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/worker_pool.h"
+
+namespace logtally::core {
+namespace {
+
+class Summer final : public BatchHandler {
+ public:
+  void handle(size_t worker, const Batch& batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    total += batch.bytes_read;
+    ++batches;
+    last_sequence = std::max(last_sequence, batch.sequence);
+  }
+  std::mutex mu_;
+  uint64_t total = 0;
+  uint64_t batches = 0;
+  uint64_t last_sequence = 0;
+};
+
+TEST(BatchChannelTest, EveryPushedBatchIsHandledOnceThenWorkersStop) {
+  BatchChannel channel(3, 128);  // Fewer batches than pushes: sources must wait for recycling.
+  Summer summer;
+  WorkerPool pool(channel, summer, 2);
+  uint64_t expected = 0;
+  for (uint64_t i = 1; i <= 1000; ++i) {
+    BatchPtr b = channel.acquire();
+    ASSERT_NE(b, nullptr);
+    b->bytes_read = i;
+    expected += i;
+    ASSERT_TRUE(channel.push(std::move(b)));
+  }
+  channel.close();
+  pool.join();
+  EXPECT_EQ(summer.total, expected);
+  EXPECT_EQ(summer.batches, 1000u);
+  EXPECT_EQ(summer.last_sequence, 1000u);
+}
+
+TEST(BatchChannelTest, StopReleasesABlockedSource) {
+  BatchChannel channel(1, 16);
+  BatchPtr held = channel.acquire();
+  ASSERT_NE(held, nullptr);
+  std::atomic<bool> returned{false};
+  std::thread source([&] {
+    BatchPtr b = channel.acquire();  // Blocks: the only batch is held.
+    EXPECT_EQ(b, nullptr);
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned.load());
+  channel.stop();
+  source.join();
+  EXPECT_TRUE(returned.load());
+  EXPECT_FALSE(channel.push(std::move(held)));
+}
+
+TEST(BatchChannelTest, BatchesAreReusedNotReallocated) {
+  BatchChannel channel(2, 64);
+  BatchPtr a = channel.acquire();
+  const Batch* first = a.get();
+  a->size = 10;
+  a->spans.push_back({0, 10});
+  ASSERT_TRUE(channel.push(std::move(a)));
+  BatchPtr popped = channel.pop();
+  ASSERT_EQ(popped.get(), first);
+  channel.recycle(std::move(popped));
+  BatchPtr again = channel.acquire();
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(again->size, 0u);
+  EXPECT_TRUE(again->spans.empty());
+  EXPECT_GE(again->spans.capacity(), 1u);
+}
+
+}  // namespace
+}  // namespace logtally::core

@@ -1,0 +1,102 @@
+#include "transforms/pipeline.h"
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "config/build.h"
+#include "config/config.h"
+
+namespace logtally::transforms {
+namespace {
+
+using core::DropReason;
+
+// Builds a batch from lines the way a source would: records back to back, one span each.
+core::BatchPtr make_batch(uint32_t source, const std::vector<std::string>& lines,
+                          uint64_t too_long = 0) {
+  auto b = std::make_unique<core::Batch>(4096);
+  for (const std::string& l : lines) {
+    std::memcpy(b->data() + b->size, l.data(), l.size());
+    b->spans.push_back({static_cast<uint32_t>(b->size), static_cast<uint32_t>(l.size())});
+    b->size += l.size() + 1;
+    b->data()[b->size - 1] = '\n';
+  }
+  b->source = source;
+  b->bytes_read = b->size;
+  b->too_long = too_long;
+  b->sequence = 1;
+  return b;
+}
+
+uint64_t dropped(const core::Snapshot& s, size_t pipeline, DropReason r) {
+  return s.dropped[pipeline * core::kDropReasonCount + static_cast<size_t>(r)];
+}
+
+constexpr const char* kConfig = R"(
+sources:
+  a: { type: stdin }
+  b: { type: file, path: /dev/null }
+pipelines:
+  both:
+    inputs: [a, b]
+    parser: { type: json }
+    metrics:
+      - name: requests_total
+        type: counter
+        labels: { method: method }
+      - name: bytes_total
+        type: counter
+        value: bytes
+  only_b:
+    inputs: [b]
+    parser: json
+    metrics:
+      - name: depth
+        type: gauge
+        value: depth
+workers: 2
+)";
+
+TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
+  auto cfg = config::load_config_text(kConfig, "test.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 2);
+  BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
+
+  auto a = make_batch(0, {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "",
+                          "garbage", "[1]", R"({"method":"PUT","bytes":-1})",
+                          R"({"method":"PUT","bytes":"7"})"},
+                      /*too_long=*/2);
+  auto b = make_batch(1, {R"({"method":"GET","bytes":1,"depth":3})", R"({"depth":"x"})"});
+  processor.handle(0, *a);
+  processor.handle(1, *b);
+
+  const core::Snapshot s = store.snapshot();
+  EXPECT_EQ(s.source_records, (std::vector<uint64_t>{9, 2}));  // 7 lines + 2 too long; 2
+  EXPECT_EQ(s.source_bytes[1], b->bytes_read);
+
+  const auto& requests = s.metrics[0].series;  // requests_total by method
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].labels[0], "");  // {"depth":"x"} has no method
+  EXPECT_EQ(requests[0].value, 1);
+  EXPECT_EQ(requests[1].labels[0], "GET");
+  EXPECT_EQ(requests[1].value, 3);
+  EXPECT_EQ(requests[2].labels[0], "PUT");
+  EXPECT_EQ(requests[2].value, 2);
+  EXPECT_EQ(s.metrics[1].series.at(0).value, 18);  // 10 + 7 + 1
+  EXPECT_EQ(s.metrics[2].series.at(0).value, 3);   // depth gauge from source b only
+
+  EXPECT_EQ(dropped(s, 0, DropReason::kTooLong), 2u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kEmpty), 1u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kInvalidJson), 1u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kNotObject), 1u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kMissingValue), 2u);  // {"method":"GET"}, {"depth":"x"}
+  EXPECT_EQ(dropped(s, 0, DropReason::kNegativeValue), 1u);
+  EXPECT_EQ(dropped(s, 1, DropReason::kNotANumber), 1u);
+  EXPECT_EQ(dropped(s, 1, DropReason::kTooLong), 0u);  // only_b does not read source a
+}
+
+}  // namespace
+}  // namespace logtally::transforms
