@@ -46,28 +46,21 @@ std::string_view drop_reason_name(DropReason r) noexcept {
 
 // ---- LabelKey ----------------------------------------------------------------------------
 
-namespace {
-void append_length(std::string& buf, size_t n) {
-  const uint32_t len = static_cast<uint32_t>(n);
-  char bytes[4];
-  std::memcpy(bytes, &len, 4);
-  buf.append(bytes, 4);
-}
-}  // namespace
-
-void LabelKey::add(std::string_view value) {
-  append_length(buf_, value.size());
-  buf_.append(value);
-}
-
 void LabelKey::add_lowercase(std::string_view value) {
-  append_length(buf_, value.size());
-  const size_t at = buf_.size();
-  buf_.append(value);
-  for (size_t i = at; i < buf_.size(); ++i) {
-    const char c = buf_[i];
-    if (c >= 'A' && c <= 'Z') buf_[i] = static_cast<char>(c - 'A' + 'a');
-  }
+  char* p = reserve(4 + value.size());
+  const auto len = static_cast<uint32_t>(value.size());
+  std::memcpy(p, &len, 4);
+  p += 4;
+  for (const char c : value) *p++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+void LabelKey::grow(size_t need) {
+  size_t cap = cap_ * 2;
+  while (cap < need) cap *= 2;
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  std::memcpy(bigger.get(), buf_.get(), size_);
+  buf_ = std::move(bigger);
+  cap_ = cap;
 }
 
 std::vector<std::string> LabelKey::decode(std::string_view key) {
@@ -84,16 +77,6 @@ std::vector<std::string> LabelKey::decode(std::string_view key) {
 }
 
 // ---- SeriesIndex -------------------------------------------------------------------------
-
-uint32_t SeriesIndex::find(std::string_view key, uint64_t hash) const noexcept {
-  if (slots_.empty()) return kNotFound;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.entry_plus_one == 0) return kNotFound;
-    if (s.hash == hash && keys_[s.entry_plus_one - 1] == key) return series_[s.entry_plus_one - 1];
-  }
-}
 
 void SeriesIndex::insert(std::string_view key, uint64_t hash, uint32_t series) {
   // Keep the load factor at or below 1/2 so probes stay short.
@@ -129,12 +112,8 @@ MetricShard::MetricShard(const std::vector<MetricSpec>& specs, size_t sources, s
   for (size_t i = 0; i < specs.size(); ++i) metrics_[i].spec = &specs[i];
 }
 
-uint32_t MetricShard::series(uint32_t metric, std::string_view key) {
-  MetricData& m = metrics_[metric];
-  const uint64_t h = hash_bytes(key);
-  uint32_t s = m.index.find(key, h);
-  if (s != SeriesIndex::kNotFound) return s;
-
+uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h) {
+  uint32_t s = SeriesIndex::kNotFound;
   // New key: store it under its repaired (valid UTF-8) form. If that form already has a
   // series, the raw key becomes an alias of it.
   std::string canonical;

@@ -13,11 +13,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/hash.h"
 
 namespace logtally::core {
 
@@ -65,18 +68,36 @@ std::string_view drop_reason_name(DropReason r) noexcept;
 /// length followed by its bytes, so any byte (NUL included) may appear in a value.
 class LabelKey {
  public:
-  LabelKey() { buf_.reserve(256); }
-  void clear() noexcept { buf_.clear(); }
-  void add(std::string_view value);
+  LabelKey() : buf_(new char[256]), cap_(256) {}
+
+  void clear() noexcept { size_ = 0; }
+  void add(std::string_view value) {
+    char* p = reserve(4 + value.size());
+    const auto len = static_cast<uint32_t>(value.size());
+    std::memcpy(p, &len, 4);
+    std::memcpy(p + 4, value.data(), value.size());
+  }
   /// Adds `value` with ASCII letters lower-cased.
   void add_lowercase(std::string_view value);
-  std::string_view view() const noexcept { return buf_; }
+  std::string_view view() const noexcept { return {buf_.get(), size_}; }
 
   /// Splits an encoded key back into its values.
   static std::vector<std::string> decode(std::string_view key);
 
  private:
-  std::string buf_;
+  // Returns room for `n` more bytes and counts them as used. Grows (rarely: only for a key
+  // longer than any before) out of line, so the common path is two compares and a memcpy.
+  char* reserve(size_t n) {
+    if (size_ + n > cap_) grow(size_ + n);
+    char* p = buf_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void grow(size_t need);
+
+  std::unique_ptr<char[]> buf_;
+  size_t size_ = 0;
+  size_t cap_;
 };
 
 /// Open-addressing map from encoded key to series index. Several keys may map to one series.
@@ -98,6 +119,16 @@ class SeriesIndex {
   std::vector<uint32_t> series_;
 };
 
+inline uint32_t SeriesIndex::find(std::string_view key, uint64_t hash) const noexcept {
+  if (slots_.empty()) return kNotFound;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.entry_plus_one == 0) return kNotFound;
+    if (s.hash == hash && keys_[s.entry_plus_one - 1] == key) return series_[s.entry_plus_one - 1];
+  }
+}
+
 class MetricShard {
  public:
   MetricShard(const std::vector<MetricSpec>& specs, size_t sources, size_t pipelines);
@@ -105,7 +136,12 @@ class MetricShard {
   std::mutex& mutex() noexcept { return mu_; }
 
   /// The series for `key` in `metric`, created if new.
-  uint32_t series(uint32_t metric, std::string_view key);
+  uint32_t series(uint32_t metric, std::string_view key) {
+    MetricData& m = metrics_[metric];
+    const uint64_t h = hash_bytes(key);
+    const uint32_t s = m.index.find(key, h);
+    return s != SeriesIndex::kNotFound ? s : add_series(m, key, h);
+  }
   void counter_add(uint32_t metric, uint32_t series, double v) noexcept {
     metrics_[metric].values[series] += v;
   }
@@ -122,6 +158,8 @@ class MetricShard {
 
  private:
   friend class MetricStore;
+  struct MetricData;
+  uint32_t add_series(MetricData& m, std::string_view key, uint64_t hash);
   struct MetricData {
     const MetricSpec* spec = nullptr;
     SeriesIndex index;

@@ -21,7 +21,7 @@
 namespace logtally::ingest {
 
 /// Bytes asked of each read(2).
-inline constexpr size_t kReadChunk = 1 << 20;
+inline constexpr size_t kReadChunk = 256 << 10;
 
 /// Batch capacity a channel needs for a given record limit (one chunk after a maximal tail).
 inline size_t batch_capacity_for(size_t max_record_bytes) {
