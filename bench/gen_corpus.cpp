@@ -3,8 +3,9 @@
 // Usage: gen_corpus LINES OUT_FILE [SEED]     (default seed 42; OUT_FILE "-" is stdout)
 //
 // Each line is one JSON object shaped like what a service mesh or an HTTP framework logs:
-// ts, level, msg, service, method, path, route, status, duration_ms, bytes, trace_id,
-// user_agent and a nested `kubernetes` object added by the log shipper. Distributions are
+// ts, level, msg, service, method, path, status, duration_ms, bytes, a 64-bit trace_id, and a
+// nested `kubernetes` object (pod, labels.app) added by the log shipper; about 280 bytes a line.
+// Distributions are
 // skewed the way real traffic is (mostly GET, mostly 200, log-normal durations with a long
 // tail) so hash maps and histograms see a realistic mix of hot and cold series.
 //
@@ -90,8 +91,6 @@ class Weighted {
 
 struct Service {
   std::string_view name;
-  std::string_view k8s_namespace;
-  std::string_view team;
   double log2_median_us;  ///< Median duration as log2(microseconds).
   std::vector<std::string> pods;
 };
@@ -199,14 +198,14 @@ class CorpusGenerator {
  public:
   explicit CorpusGenerator(uint64_t seed) : rng_(seed) {
     services_ = {
-        {"checkout", "shop", "orders", 15.6, {}},
-        {"cart", "shop", "orders", 13.2, {}},
-        {"catalog", "shop", "catalog", 13.8, {}},
-        {"search", "shop", "discovery", 16.2, {}},
-        {"users", "identity", "identity", 12.8, {}},
-        {"auth", "identity", "identity", 12.0, {}},
-        {"payments", "payments", "payments", 17.0, {}},
-        {"shipping", "logistics", "fulfilment", 14.8, {}},
+        {"checkout", 15.6, {}},
+        {"cart", 13.2, {}},
+        {"catalog", 13.8, {}},
+        {"search", 16.2, {}},
+        {"users", 12.8, {}},
+        {"auth", 12.0, {}},
+        {"payments", 17.0, {}},
+        {"shipping", 14.8, {}},
     };
     // Pod names look like a Deployment's: <service>-<template hash>-<suffix>, 3 pods each.
     static constexpr char kPodChars[] = "bcdfghjklmnpqrstvwxz2456789";
@@ -250,8 +249,6 @@ class CorpusGenerator {
     w.put(method);
     w.put(R"(","path":")");
     put_path(w, route.tmpl);
-    w.put(R"(","route":")");
-    w.put(route.tmpl);
     w.put(R"(","status":)");
     w.put_uint(status);
     w.put(R"(,"duration_ms":)");
@@ -260,17 +257,10 @@ class CorpusGenerator {
     w.put_uint(bytes);
     w.put(R"(,"trace_id":")");
     w.put_hex(rng_.next(), 16);
-    w.put_hex(rng_.next(), 16);
-    w.put(R"(","user_agent":")");
-    w.put(kUserAgents.pick(rng_));
-    w.put(R"(","kubernetes":{"namespace":")");
-    w.put(service.k8s_namespace);
-    w.put(R"(","pod":")");
+    w.put(R"(","kubernetes":{"pod":")");
     w.put(service.pods[rng_.below(static_cast<uint32_t>(service.pods.size()))]);
     w.put(R"(","labels":{"app":")");
     w.put(service.name);
-    w.put(R"(","team":")");
-    w.put(service.team);
     w.put("\"}}}\n");
     return w.pos();
   }
@@ -411,18 +401,6 @@ class CorpusGenerator {
   inline static const Weighted<uint32_t> kStatuses = {
       {200, 780}, {201, 45}, {204, 25}, {301, 5}, {304, 40}, {400, 20}, {401, 15},
       {403, 6},   {404, 35}, {409, 4},  {429, 8}, {500, 9},  {502, 4},  {503, 4},
-  };
-
-  inline static const Weighted<std::string_view> kUserAgents = {
-      {"okhttp/4.12.0", 30},
-      {"Go-http-client/1.1", 30},
-      {"curl/8.4.0", 5},
-      {"python-requests/2.31", 8},
-      {"axios/1.6.2", 10},
-      {"ShopApp/3.14 (Android 14)", 6},
-      {"ShopApp/3.14 (iOS 17.1)", 6},
-      {"Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", 3},
-      {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Safari/605.1", 2},
   };
 
   SplitMix64 rng_;
