@@ -81,7 +81,8 @@ int run(const Options& opts) {
   transforms::BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
 
   size_t max_record = 0;
-  for (const config::SourceConfig& s : cfg->sources) max_record = std::max(max_record, s.max_record_bytes);
+  for (const config::SourceConfig& s : cfg->sources)
+    max_record = std::max(max_record, s.max_record_bytes);
   // Two batches per worker in flight or queued, plus one being filled per source.
   core::BatchChannel channel(2 * workers + cfg->sources.size() + 1,
                              ingest::batch_capacity_for(max_record));
@@ -123,6 +124,7 @@ int run(const Options& opts) {
   core::WorkerPool pool(channel, processor, workers);
   std::atomic<bool> stop{false};
   std::vector<std::thread> source_threads;
+  source_threads.reserve(sources.size());
   for (auto& s : sources) {
     source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
   }
@@ -130,8 +132,8 @@ int run(const Options& opts) {
   if (!opts.once) {
     int sig = 0;
     sigwait(&signals, &sig);
-    core::log(core::LogLevel::kInfo, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                                         ", stopping");
+    core::log(core::LogLevel::kInfo,
+              std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     stop.store(true);
   }
   for (std::thread& t : source_threads) t.join();
@@ -160,7 +162,7 @@ int check(const Options& opts) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int main_with_args(int argc, char** argv) {
   Options opts;
   std::vector<std::string> args(argv + 1, argv + argc);
   size_t i = 0;
@@ -206,4 +208,17 @@ int main(int argc, char** argv) {
     return usage_error("--tee and --once both write to stdout; use one of them");
   }
   return run(opts);
+}
+
+int main(int argc, char** argv) {
+  // Exceptions never cross component boundaries on purpose; this is the last line of defence
+  // (an allocation failure, a bug), so the process says what happened instead of aborting.
+  try {
+    return main_with_args(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "logtally: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "logtally: fatal: unknown exception\n");
+  }
+  return 1;
 }

@@ -37,11 +37,12 @@ Compiled compile(const Config& config) {
       for (const LabelConfig& lc : mc.labels) {
         spec.label_names.push_back(lc.name);
         transforms::LabelRule label;
-        label.kind = lc.is_const ? transforms::LabelRule::Kind::kConst
-                                 : transforms::LabelRule::Kind::kField;
+        label.kind =
+            lc.is_const ? transforms::LabelRule::Kind::kConst : transforms::LabelRule::Kind::kField;
         label.default_value = lc.default_value;
         label.lowercase = lc.lowercase;
-        for (const core::FieldPath& f : lc.fields) label.slots.push_back(p.plan.add(f, core::kUseText));
+        for (const core::FieldPath& f : lc.fields)
+          label.slots.push_back(p.plan.add(f, core::kUseText));
         rule.labels.push_back(std::move(label));
       }
       out.specs.push_back(std::move(spec));
@@ -111,12 +112,14 @@ std::string describe(const Config& config, const Compiled& compiled) {
     out << "  " << p.name << ": inputs [";
     for (size_t i = 0; i < pc.inputs.size(); ++i) out << (i ? ", " : "") << pc.inputs[i];
     out << "], parser json\n    fields read:";
-    for (size_t s = 0; s < p.plan.slot_count(); ++s) out << " " << p.plan.path(static_cast<uint32_t>(s)).to_string();
+    for (size_t s = 0; s < p.plan.slot_count(); ++s)
+      out << " " << p.plan.path(static_cast<uint32_t>(s)).to_string();
     out << "\n";
     for (const transforms::MetricRule& r : p.rules) {
       const core::MetricSpec& spec = compiled.specs[r.metric];
       out << "    " << spec.name << " " << core::metric_type_name(spec.type);
-      if (spec.type == core::MetricType::kGauge) out << " (mode " << core::gauge_mode_name(spec.mode) << ")";
+      if (spec.type == core::MetricType::kGauge)
+        out << " (mode " << core::gauge_mode_name(spec.mode) << ")";
       out << " value ";
       if (r.value_slot < 0) {
         out << "1 per record";
@@ -132,7 +135,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
           out << "\"" << lr.default_value << "\"";
           continue;
         }
-        for (size_t s = 0; s < lr.slots.size(); ++s) out << (s ? "|" : "") << p.plan.path(lr.slots[s]).to_string();
+        for (size_t s = 0; s < lr.slots.size(); ++s)
+          out << (s ? "|" : "") << p.plan.path(lr.slots[s]).to_string();
         if (lr.lowercase) out << " lowercased";
         if (!lr.default_value.empty()) out << " default \"" << lr.default_value << "\"";
       }

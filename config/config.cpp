@@ -17,7 +17,8 @@ namespace logtally::config {
 
 namespace {
 
-constexpr std::string_view kDefaultConfig = R"(# logtally's embedded default: the zero-config sidecar, `my-app | logtally`.
+constexpr std::string_view kDefaultConfig =
+    R"(# logtally's embedded default: the zero-config sidecar, `my-app | logtally`.
 sources:
   stdin: { type: stdin }
 pipelines:
@@ -82,8 +83,8 @@ class Loader {
 
   std::optional<std::string> string_value(const YAML::Node& n, const std::string& what);
   std::optional<double> number_value(const YAML::Node& n, const std::string& what);
-  std::optional<long long> integer_value(const YAML::Node& n, const std::string& what,
-                                         long long lo, long long hi);
+  std::optional<long long> integer_value(const YAML::Node& n, const std::string& what, long long lo,
+                                         long long hi);
   std::optional<bool> bool_value(const YAML::Node& n, const std::string& what);
   std::optional<core::FieldPath> path_value(const YAML::Node& n, const std::string& what);
   bool substitute_env(const YAML::Node& n, const std::string& in, std::string& out);
@@ -100,8 +101,7 @@ class Loader {
   std::map<std::string, Location> metric_names_;
 };
 
-bool Loader::check_keys(const YAML::Node& node, const OptionTable& table,
-                        const std::string& what) {
+bool Loader::check_keys(const YAML::Node& node, const OptionTable& table, const std::string& what) {
   if (!node.IsMap()) {
     error(node, what + ": expected a map with keys " + table.key_list());
     return false;
@@ -269,8 +269,7 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
     return;
   }
   if (n["max_record_bytes"]) {
-    if (auto v = integer_value(n["max_record_bytes"], what + " max_record_bytes", 16,
-                               1LL << 30)) {
+    if (auto v = integer_value(n["max_record_bytes"], what + " max_record_bytes", 16, 1LL << 30)) {
       src.max_record_bytes = static_cast<size_t>(*v);
     }
   }
@@ -357,7 +356,8 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
         m.type = core::MetricType::kHistogram;
       } else {
         type_ok = false;
-        error(n["type"], what + ": unknown type '" + *t + "'; expected counter, gauge or histogram");
+        error(n["type"],
+              what + ": unknown type '" + *t + "'; expected counter, gauge or histogram");
       }
     }
   }
@@ -368,8 +368,8 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
   if (n["value"]) {
     m.value = path_value(n["value"], what + " value");
   } else if (type_ok && m.type != core::MetricType::kCounter) {
-    error(n, what + ": a " + std::string(core::metric_type_name(m.type)) +
-                 " needs a 'value' field");
+    error(n,
+          what + ": a " + std::string(core::metric_type_name(m.type)) + " needs a 'value' field");
   }
   if (n["scale"]) {
     if (auto v = number_value(n["scale"], what + " scale")) {
@@ -452,8 +452,8 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
         std::string known;
         for (const SourceConfig& s : cfg.sources) known += (known.empty() ? "" : ", ") + s.name;
         const YAML::Node at = in.IsSequence() ? in[i] : in;
-        error(at, what + " inputs: no source named '" + p.inputs[i] + "'; sources are: " +
-                      (known.empty() ? "(none)" : known));
+        error(at, what + " inputs: no source named '" + p.inputs[i] +
+                      "'; sources are: " + (known.empty() ? "(none)" : known));
       }
     }
   }

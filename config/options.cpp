@@ -22,7 +22,8 @@ std::string OptionTable::key_list() const {
 
 const std::vector<OptionTable>& option_tables() {
   static const std::vector<OptionTable> tables = {
-      {"top level", "The file as a whole.",
+      {"top level",
+       "The file as a whole.",
        {
            {"sources", "map of name -> source", "", "Where records come from.", true},
            {"pipelines", "map of name -> pipeline", "",
@@ -35,7 +36,8 @@ const std::vector<OptionTable>& option_tables() {
             "Longest line accepted; longer lines are dropped with reason `too_long` without "
             "being buffered whole. A source may override it."},
        }},
-      {"source: stdin", "Lines from standard input (the sidecar: `app | logtally`).",
+      {"source: stdin",
+       "Lines from standard input (the sidecar: `app | logtally`).",
        {
            {"type", "string", "", "`stdin`. At most one stdin source per config.", true},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},
@@ -50,7 +52,8 @@ const std::vector<OptionTable>& option_tables() {
             "Where to start reading a file that exists at start."},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},
        }},
-      {"pipeline", "Parses the records of its inputs and updates its metrics.",
+      {"pipeline",
+       "Parses the records of its inputs and updates its metrics.",
        {
            {"inputs", "list of source names", "", "Sources to read (a single name is accepted).",
             true},
@@ -63,7 +66,8 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`json`.", true},
        }},
-      {"metric", "One metric updated by every record of the pipeline.",
+      {"metric",
+       "One metric updated by every record of the pipeline.",
        {
            {"name", "string", "",
             "Metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`, not starting with `logtally_`), unique in "

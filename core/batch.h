@@ -32,8 +32,7 @@ class Batch {
  public:
   /// The buffer is left uninitialised (pages are touched only as data arrives, which keeps an
   /// idle sidecar small); only the padding after the last possible byte is zeroed.
-  explicit Batch(size_t capacity)
-      : buffer_(new char[capacity + kPadding]), capacity_(capacity) {
+  explicit Batch(size_t capacity) : buffer_(new char[capacity + kPadding]), capacity_(capacity) {
     std::memset(buffer_.get() + capacity, 0, kPadding);
   }
   Batch(const Batch&) = delete;
@@ -59,12 +58,12 @@ class Batch {
     too_long = 0;
   }
 
-  size_t size = 0;            ///< Bytes of data in the buffer (records and a possible tail).
-  std::vector<Span> spans;    ///< Complete records, in input order.
-  uint32_t source = 0;        ///< Index of the source that produced the batch.
-  uint64_t sequence = 0;      ///< Global dispatch order; orders gauge `set` across workers.
-  uint64_t bytes_read = 0;    ///< Bytes the source consumed for this batch (incl. dropped lines).
-  uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
+  size_t size = 0;          ///< Bytes of data in the buffer (records and a possible tail).
+  std::vector<Span> spans;  ///< Complete records, in input order.
+  uint32_t source = 0;      ///< Index of the source that produced the batch.
+  uint64_t sequence = 0;    ///< Global dispatch order; orders gauge `set` across workers.
+  uint64_t bytes_read = 0;  ///< Bytes the source consumed for this batch (incl. dropped lines).
+  uint64_t too_long = 0;    ///< Lines skipped because they exceeded max_record_bytes.
 
  private:
   std::unique_ptr<char[]> buffer_;

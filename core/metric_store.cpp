@@ -13,33 +13,48 @@ namespace logtally::core {
 
 std::string_view metric_type_name(MetricType t) noexcept {
   switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "?";
 }
 
 std::string_view gauge_mode_name(GaugeMode m) noexcept {
   switch (m) {
-    case GaugeMode::kSet: return "set";
-    case GaugeMode::kAdd: return "add";
-    case GaugeMode::kMax: return "max";
-    case GaugeMode::kMin: return "min";
+    case GaugeMode::kSet:
+      return "set";
+    case GaugeMode::kAdd:
+      return "add";
+    case GaugeMode::kMax:
+      return "max";
+    case GaugeMode::kMin:
+      return "min";
   }
   return "?";
 }
 
 std::string_view drop_reason_name(DropReason r) noexcept {
   switch (r) {
-    case DropReason::kInvalidJson: return "invalid_json";
-    case DropReason::kNotObject: return "not_object";
-    case DropReason::kMissingValue: return "missing_value";
-    case DropReason::kNotANumber: return "not_a_number";
-    case DropReason::kNegativeValue: return "negative_value";
-    case DropReason::kTooLong: return "too_long";
-    case DropReason::kEmpty: return "empty";
-    case DropReason::kCount: break;
+    case DropReason::kInvalidJson:
+      return "invalid_json";
+    case DropReason::kNotObject:
+      return "not_object";
+    case DropReason::kMissingValue:
+      return "missing_value";
+    case DropReason::kNotANumber:
+      return "not_a_number";
+    case DropReason::kNegativeValue:
+      return "negative_value";
+    case DropReason::kTooLong:
+      return "too_long";
+    case DropReason::kEmpty:
+      return "empty";
+    case DropReason::kCount:
+      break;
   }
   return "?";
 }
@@ -147,7 +162,8 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
   }
   m.values.push_back(initial);
   if (m.spec->type == MetricType::kGauge) m.stamps.push_back(0);
-  if (m.spec->type == MetricType::kHistogram) m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
+  if (m.spec->type == MetricType::kHistogram)
+    m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
   m.index.insert(key, h, s);
   if (repaired) m.index.insert(canonical, hash_bytes(canonical), s);
   m.keys.push_back(std::move(canonical));
@@ -165,9 +181,15 @@ void MetricShard::gauge_update(uint32_t metric, uint32_t series, double v,
         m.stamps[series] = stamp;
       }
       break;
-    case GaugeMode::kAdd: cur += v; break;
-    case GaugeMode::kMax: cur = std::max(cur, v); break;
-    case GaugeMode::kMin: cur = std::min(cur, v); break;
+    case GaugeMode::kAdd:
+      cur += v;
+      break;
+    case GaugeMode::kMax:
+      cur = std::max(cur, v);
+      break;
+    case GaugeMode::kMin:
+      cur = std::min(cur, v);
+      break;
   }
 }
 
@@ -175,8 +197,8 @@ void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) 
   MetricData& m = metrics_[metric];
   const std::vector<double>& bounds = m.spec->buckets;
   // First bucket whose upper bound is >= v (Prometheus `le` semantics); +Inf if none.
-  const size_t b = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
-                                       bounds.begin());
+  const size_t b =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
   m.buckets[series * (bounds.size() + 1) + b] += 1;
   m.values[series] += v;
 }
@@ -226,7 +248,9 @@ Snapshot MetricStore::snapshot() const {
         Merged& out = it->second;
         const double v = m.values[s];
         switch (spec.type) {
-          case MetricType::kCounter: out.value += v; break;
+          case MetricType::kCounter:
+            out.value += v;
+            break;
           case MetricType::kHistogram:
             out.value += v;
             out.buckets.resize(nb, 0);
@@ -245,9 +269,15 @@ Snapshot MetricStore::snapshot() const {
                   out.stamp = m.stamps[s];
                 }
                 break;
-              case GaugeMode::kAdd: out.value += v; break;
-              case GaugeMode::kMax: out.value = std::max(out.value, v); break;
-              case GaugeMode::kMin: out.value = std::min(out.value, v); break;
+              case GaugeMode::kAdd:
+                out.value += v;
+                break;
+              case GaugeMode::kMax:
+                out.value = std::max(out.value, v);
+                break;
+              case GaugeMode::kMin:
+                out.value = std::min(out.value, v);
+                break;
             }
             break;
         }

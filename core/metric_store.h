@@ -163,10 +163,10 @@ class MetricShard {
   struct MetricData {
     const MetricSpec* spec = nullptr;
     SeriesIndex index;
-    std::vector<std::string> keys;   ///< Canonical (valid UTF-8) key per series.
-    std::vector<double> values;      ///< Counter/gauge value; histogram sum.
-    std::vector<uint64_t> stamps;    ///< Gauge `set`: order of the latest update.
-    std::vector<uint64_t> buckets;   ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<std::string> keys;  ///< Canonical (valid UTF-8) key per series.
+    std::vector<double> values;     ///< Counter/gauge value; histogram sum.
+    std::vector<uint64_t> stamps;   ///< Gauge `set`: order of the latest update.
+    std::vector<uint64_t> buckets;  ///< Histogram: buckets.size()+1 counts per series.
   };
   std::mutex mu_;
   std::vector<MetricData> metrics_;

@@ -22,9 +22,8 @@ Result<FieldPath> parse_field_path(std::string_view text) {
   FieldPath path;
   size_t i = 0;
   auto fail = [&](size_t col, const std::string& what) {
-    return make_error(ErrorCode::kConfig,
-                      "field path \"" + std::string(text) + "\", column " + std::to_string(col + 1) +
-                          ": " + what);
+    return make_error(ErrorCode::kConfig, "field path \"" + std::string(text) + "\", column " +
+                                              std::to_string(col + 1) + ": " + what);
   };
   if (text.empty()) return fail(0, "expected a field name");
   while (true) {

@@ -55,9 +55,9 @@ class FieldPlan {
  public:
   /// A trie node over path segments. Node 0 is the root (the record itself).
   struct Node {
-    std::string key;              ///< Segment leading to this node (empty for the root).
-    int32_t slot = -1;            ///< Slot index if a planned path ends here.
-    uint8_t uses = 0;             ///< FieldUse bits of that slot.
+    std::string key;    ///< Segment leading to this node (empty for the root).
+    int32_t slot = -1;  ///< Slot index if a planned path ends here.
+    uint8_t uses = 0;   ///< FieldUse bits of that slot.
     std::vector<uint32_t> children;
   };
 

@@ -79,7 +79,8 @@ void LineReader::scan() {
       if (len > max_record_) {
         ++b.too_long;
       } else {
-        b.spans.push_back(core::Span{static_cast<uint32_t>(line_start_), static_cast<uint32_t>(len)});
+        b.spans.push_back(
+            core::Span{static_cast<uint32_t>(line_start_), static_cast<uint32_t>(len)});
       }
     }
     line_start_ = nl + 1;

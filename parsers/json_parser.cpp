@@ -147,7 +147,7 @@ bool looks_numeric(std::string_view t) noexcept {
 // Inlined into walk_object: it runs for every planned field, and passing the value iterator
 // through a call costs more than the work in the common cases.
 [[gnu::always_inline]] inline error_code JsonParser::extract(od::value value, const Node& node,
-                                                            core::Record& out) noexcept {
+                                                             core::Record& out) noexcept {
   // The first byte of the token says its type; this peek is cheaper than value.type().
   std::string_view raw = value.raw_json_token();
   core::FieldValue& f = out.slot(static_cast<uint32_t>(node.slot));

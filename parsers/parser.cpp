@@ -6,7 +6,8 @@ namespace logtally::parsers {
 
 std::unique_ptr<Parser> make_parser(ParserType type, const core::FieldPlan& plan) {
   switch (type) {
-    case ParserType::kJson: return std::make_unique<JsonParser>(plan);
+    case ParserType::kJson:
+      return std::make_unique<JsonParser>(plan);
   }
   return nullptr;
 }

@@ -5,11 +5,11 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
   # libraries
   libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev curl procps
+  libgtest-dev libgmock-dev libbenchmark-dev curl procps time
   # real servers and clients the end-to-end tests start
   prometheus prometheus-pushgateway kcat
 )

@@ -38,9 +38,10 @@ MetricFamily family(std::string name, std::string_view help, prometheus::MetricT
   return f;
 }
 
-ClientMetric labelled(std::vector<std::pair<std::string, std::string>> labels) {
+ClientMetric labelled(std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
   ClientMetric m;
-  for (auto& [name, value] : labels) m.label.push_back({std::move(name), std::move(value)});
+  for (const auto& [name, value] : labels)
+    m.label.push_back({std::string(name), std::string(value)});
   return m;
 }
 
@@ -59,14 +60,18 @@ void add_user_metric(const core::MetricSample& sample, std::vector<MetricFamily>
       m.label.push_back({spec.label_names[i], s.labels[i]});
     }
     switch (spec.type) {
-      case core::MetricType::kCounter: m.counter.value = s.value; break;
-      case core::MetricType::kGauge: m.gauge.value = s.value; break;
+      case core::MetricType::kCounter:
+        m.counter.value = s.value;
+        break;
+      case core::MetricType::kGauge:
+        m.gauge.value = s.value;
+        break;
       case core::MetricType::kHistogram: {
         uint64_t cumulative = 0;
         for (size_t b = 0; b < s.buckets.size(); ++b) {
           cumulative += s.buckets[b];
-          const double bound = b < spec.buckets.size() ? spec.buckets[b]
-                                                       : std::numeric_limits<double>::infinity();
+          const double bound =
+              b < spec.buckets.size() ? spec.buckets[b] : std::numeric_limits<double>::infinity();
           m.histogram.bucket.push_back({cumulative, bound});
         }
         m.histogram.sample_count = cumulative;
@@ -89,8 +94,8 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   const auto& sources = store.source_names();
   MetricFamily records = family("logtally_records_total", "Records (lines) read, per source.",
                                 prometheus::MetricType::Counter);
-  MetricFamily bytes = family("logtally_bytes_total", "Bytes read, per source.",
-                              prometheus::MetricType::Counter);
+  MetricFamily bytes =
+      family("logtally_bytes_total", "Bytes read, per source.", prometheus::MetricType::Counter);
   for (size_t i = 0; i < sources.size(); ++i) {
     ClientMetric r = labelled({{"source", sources[i]}});
     r.counter.value = static_cast<double>(snapshot.source_records[i]);
@@ -109,9 +114,9 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   const auto& pipelines = store.pipeline_names();
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
-      ClientMetric m = labelled(
-          {{"pipeline", pipelines[p]},
-           {"reason", std::string(core::drop_reason_name(static_cast<core::DropReason>(r)))}});
+      ClientMetric m =
+          labelled({{"pipeline", pipelines[p]},
+                    {"reason", core::drop_reason_name(static_cast<core::DropReason>(r))}});
       m.counter.value = static_cast<double>(snapshot.dropped[p * core::kDropReasonCount + r]);
       dropped.metric.push_back(std::move(m));
     }

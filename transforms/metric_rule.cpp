@@ -9,8 +9,10 @@ using core::FieldValue;
 
 RuleStatus read_number(const FieldValue& field, double& out) noexcept {
   switch (field.kind) {
-    case FieldValue::Kind::kAbsent: return RuleStatus::kMissingValue;
-    case FieldValue::Kind::kBool: return RuleStatus::kNotANumber;
+    case FieldValue::Kind::kAbsent:
+      return RuleStatus::kMissingValue;
+    case FieldValue::Kind::kBool:
+      return RuleStatus::kNotANumber;
     case FieldValue::Kind::kNumber:
       if (field.has_number) {
         out = field.number;
@@ -69,9 +71,15 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
 
   const uint32_t series = shard.series(rule.metric, key.view());
   switch (rule.type) {
-    case core::MetricType::kCounter: shard.counter_add(rule.metric, series, value); break;
-    case core::MetricType::kGauge: shard.gauge_update(rule.metric, series, value, stamp); break;
-    case core::MetricType::kHistogram: shard.histogram_observe(rule.metric, series, value); break;
+    case core::MetricType::kCounter:
+      shard.counter_add(rule.metric, series, value);
+      break;
+    case core::MetricType::kGauge:
+      shard.gauge_update(rule.metric, series, value, stamp);
+      break;
+    case core::MetricType::kHistogram:
+      shard.histogram_observe(rule.metric, series, value);
+      break;
   }
   return RuleStatus::kOk;
 }

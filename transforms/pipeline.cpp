@@ -23,7 +23,8 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
       continue;
     }
     switch (parser_->parse(text, record_)) {
-      case parsers::ParseStatus::kOk: break;
+      case parsers::ParseStatus::kOk:
+        break;
       case parsers::ParseStatus::kInvalidJson:
         ++dropped[static_cast<size_t>(DropReason::kInvalidJson)];
         continue;
@@ -35,10 +36,17 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
     const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
     for (const MetricRule& rule : pipeline_.rules) {
       switch (apply_rule(rule, record_, stamp, shard, key_)) {
-        case RuleStatus::kOk: break;
-        case RuleStatus::kMissingValue: ++dropped[static_cast<size_t>(DropReason::kMissingValue)]; break;
-        case RuleStatus::kNotANumber: ++dropped[static_cast<size_t>(DropReason::kNotANumber)]; break;
-        case RuleStatus::kNegativeValue: ++dropped[static_cast<size_t>(DropReason::kNegativeValue)]; break;
+        case RuleStatus::kOk:
+          break;
+        case RuleStatus::kMissingValue:
+          ++dropped[static_cast<size_t>(DropReason::kMissingValue)];
+          break;
+        case RuleStatus::kNotANumber:
+          ++dropped[static_cast<size_t>(DropReason::kNotANumber)];
+          break;
+        case RuleStatus::kNegativeValue:
+          ++dropped[static_cast<size_t>(DropReason::kNegativeValue)];
+          break;
       }
     }
   }

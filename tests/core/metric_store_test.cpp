@@ -103,8 +103,8 @@ TEST(MetricStoreTest, GaugeModesMergeAcrossShards) {
 }
 
 TEST(MetricStoreTest, HistogramBucketsUseLessOrEqual) {
-  MetricStore store({spec("h", MetricType::kHistogram, {}, GaugeMode::kSet, {0.1, 1, 10})},
-                    {"src"}, {"p"}, 2);
+  MetricStore store({spec("h", MetricType::kHistogram, {}, GaugeMode::kSet, {0.1, 1, 10})}, {"src"},
+                    {"p"}, 2);
   const std::string none = key_of({});
   const double values[] = {0.05, 0.1, 0.5, 1, 1.0000001, 10, 11, 1e9};
   for (size_t i = 0; i < 8; ++i) {

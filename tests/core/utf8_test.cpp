@@ -29,8 +29,14 @@ TEST(Utf8Test, RejectsMalformedText) {
 
 TEST(Utf8Test, RepairReplacesEachBadSequenceWithOneReplacementCharacter) {
   EXPECT_EQ(repaired("ok"), "ok");
-  EXPECT_EQ(repaired("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(repaired("a\xE2\x82" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(repaired("a\xFF"
+                     "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(repaired("a\xE2\x82"
+                     "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(repaired("\xFF\xFE"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(repaired("x\xC3\xA9"), "x\xC3\xA9");
   EXPECT_TRUE(is_valid_utf8(repaired("\xED\xA0\x80 \xF8\x88\x80\x80\x80 \xC0")));

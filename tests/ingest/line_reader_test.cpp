@@ -40,7 +40,8 @@ Collected run(const std::vector<std::string>& chunks, size_t max_record) {
     // Write at most a pipe's worth at a time, then read exactly what was written.
     size_t written = 0;
     while (written < c.size()) {
-      const ssize_t w = ::write(fds[1], c.data() + written, std::min<size_t>(c.size() - written, 65536));
+      const ssize_t w =
+          ::write(fds[1], c.data() + written, std::min<size_t>(c.size() - written, 65536));
       EXPECT_GT(w, 0);
       written += static_cast<size_t>(w);
       ssize_t pending = w;
@@ -91,7 +92,8 @@ TEST(LineReaderTest, ManyLinesAcrossManyBatchesArriveIntactAndInOrder) {
   std::string input;
   std::vector<std::string> expected;
   for (int i = 0; i < 30000; ++i) {
-    std::string line = "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(i % 97, 'p') + "\"}";
+    std::string line =
+        "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(i % 97, 'p') + "\"}";
     input += line + "\n";
     expected.push_back(std::move(line));
   }

@@ -65,9 +65,9 @@ TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
   core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 2);
   BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
 
-  auto a = make_batch(0, {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "",
-                          "garbage", "[1]", R"({"method":"PUT","bytes":-1})",
-                          R"({"method":"PUT","bytes":"7"})"},
+  auto a = make_batch(0,
+                      {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "", "garbage",
+                       "[1]", R"({"method":"PUT","bytes":-1})", R"({"method":"PUT","bytes":"7"})"},
                       /*too_long=*/2);
   auto b = make_batch(1, {R"({"method":"GET","bytes":1,"depth":3})", R"({"depth":"x"})"});
   processor.handle(0, *a);
