@@ -39,8 +39,11 @@ core::Status PrometheusExporter::start() {
     exposer_->RegisterCollectable(collectable_, config_.path);
   } catch (const std::exception& e) {
     exposer_.reset();
-    return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": cannot listen on " +
-                                                      config_.listen + ": " + e.what());
+    // civetweb's own words ("null context when constructing CivetServer") do not say why;
+    // the usual reasons are a port in use, a privileged port, or an address not on this host.
+    return core::make_error(core::ErrorCode::kIo,
+                            "sink " + name_ + ": cannot listen on " + config_.listen +
+                                " (port in use, privileged, or address not local?): " + e.what());
   }
   return core::Ok{};
 }

@@ -4,6 +4,19 @@ namespace logtally::transforms {
 
 using core::DropReason;
 
+namespace {
+
+// An empty or all-blank line carries nothing; it is dropped as `empty`, not as broken JSON.
+// Only the first byte is looked at for ordinary records.
+bool is_blank(std::string_view text) noexcept {
+  for (const char c : text) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
       parser_(parsers::make_parser(pipeline.parser, pipeline.plan)),
@@ -18,7 +31,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
-    if (text.empty()) {
+    if (is_blank(text)) {
       ++dropped[static_cast<size_t>(DropReason::kEmpty)];
       continue;
     }

@@ -65,16 +65,17 @@ TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
   core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 2);
   BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
 
-  auto a = make_batch(0,
-                      {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "", "garbage",
-                       "[1]", R"({"method":"PUT","bytes":-1})", R"({"method":"PUT","bytes":"7"})"},
-                      /*too_long=*/2);
+  auto a =
+      make_batch(0,
+                 {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "", " \t ", "garbage",
+                  "[1]", R"({"method":"PUT","bytes":-1})", R"({"method":"PUT","bytes":"7"})"},
+                 /*too_long=*/2);
   auto b = make_batch(1, {R"({"method":"GET","bytes":1,"depth":3})", R"({"depth":"x"})"});
   processor.handle(0, *a);
   processor.handle(1, *b);
 
   const core::Snapshot s = store.snapshot();
-  EXPECT_EQ(s.source_records, (std::vector<uint64_t>{9, 2}));  // 7 lines + 2 too long; 2
+  EXPECT_EQ(s.source_records, (std::vector<uint64_t>{10, 2}));  // 8 lines + 2 too long; 2
   EXPECT_EQ(s.source_bytes[1], b->bytes_read);
 
   const auto& requests = s.metrics[0].series;  // requests_total by method
@@ -89,7 +90,7 @@ TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
   EXPECT_EQ(s.metrics[2].series.at(0).value, 3);   // depth gauge from source b only
 
   EXPECT_EQ(dropped(s, 0, DropReason::kTooLong), 2u);
-  EXPECT_EQ(dropped(s, 0, DropReason::kEmpty), 1u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kEmpty), 2u);  // "" and " \t "
   EXPECT_EQ(dropped(s, 0, DropReason::kInvalidJson), 1u);
   EXPECT_EQ(dropped(s, 0, DropReason::kNotObject), 1u);
   EXPECT_EQ(dropped(s, 0, DropReason::kMissingValue), 2u);  // {"method":"GET"}, {"depth":"x"}
