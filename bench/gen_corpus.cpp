@@ -198,14 +198,8 @@ class CorpusGenerator {
  public:
   explicit CorpusGenerator(uint64_t seed) : rng_(seed) {
     services_ = {
-        {"checkout", 15.6, {}},
-        {"cart", 13.2, {}},
-        {"catalog", 13.8, {}},
-        {"search", 16.2, {}},
-        {"users", 12.8, {}},
-        {"auth", 12.0, {}},
-        {"payments", 17.0, {}},
-        {"shipping", 14.8, {}},
+        {"checkout", 15.6, {}}, {"cart", 13.2, {}}, {"catalog", 13.8, {}},  {"search", 16.2, {}},
+        {"users", 12.8, {}},    {"auth", 12.0, {}}, {"payments", 17.0, {}}, {"shipping", 14.8, {}},
     };
     // Pod names look like a Deployment's: <service>-<template hash>-<suffix>, 3 pods each.
     static constexpr char kPodChars[] = "bcdfghjklmnpqrstvwxz2456789";
