@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/self_metrics.h"
 
 namespace logtally::core {
 
@@ -208,11 +209,17 @@ class MetricStore {
   /// Merges every shard; safe to call from any thread at any time.
   Snapshot snapshot() const;
 
+  /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
+  /// after the store's self-metrics. Mutable through a const store: it is a thread-safe
+  /// registry, not part of the counted state.
+  SelfMetrics& self_metrics() const noexcept { return *self_metrics_; }
+
  private:
   std::vector<MetricSpec> specs_;
   std::vector<std::string> source_names_;
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;
+  std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
 };
 
 }  // namespace logtally::core

@@ -138,6 +138,24 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   info.gauge.value = 1;
   build.metric.push_back(std::move(info));
   out.push_back(std::move(build));
+
+  for (const core::SelfMetrics::FamilySample& fs : store.self_metrics().collect()) {
+    const bool is_counter = fs.kind == core::SelfMetrics::Kind::kCounter;
+    MetricFamily f = family(fs.name, fs.help,
+                            is_counter ? prometheus::MetricType::Counter
+                                       : prometheus::MetricType::Gauge);
+    for (const core::SelfMetrics::SeriesSample& s : fs.series) {
+      ClientMetric m;
+      for (const auto& [name, value] : s.labels) m.label.push_back({name, value});
+      if (is_counter) {
+        m.counter.value = s.value;
+      } else {
+        m.gauge.value = s.value;
+      }
+      f.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(f));
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 //   logtally_records_dropped_total{pipeline,reason}  every reason, zeros included
 //   logtally_series{metric}                    series currently held per metric
 //   logtally_build_info{version}               always 1
+// then the families sources and sinks registered in MetricStore::self_metrics().
 #pragma once
 
 #include <string>

@@ -1,0 +1,55 @@
+#include "core/self_metrics.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace logtally::core {
+
+SelfMetrics::Value& SelfMetrics::counter(std::string_view name, std::string_view help,
+                                         Labels labels) {
+  return get(Kind::kCounter, name, help, std::move(labels));
+}
+
+SelfMetrics::Value& SelfMetrics::gauge(std::string_view name, std::string_view help,
+                                       Labels labels) {
+  return get(Kind::kGauge, name, help, std::move(labels));
+}
+
+SelfMetrics::Value& SelfMetrics::get(Kind kind, std::string_view name, std::string_view help,
+                                     Labels labels) {
+  const std::lock_guard lock(mu_);
+  auto f = std::find_if(families_.begin(), families_.end(),
+                        [&](const Family& fam) { return fam.name == name; });
+  if (f == families_.end()) {
+    families_.push_back(Family{std::string(name), std::string(help), kind, {}});
+    f = std::prev(families_.end());
+  } else if (f->kind != kind) {
+    std::fprintf(stderr, "logtally: self-metric %s registered twice with different types\n",
+                 f->name.c_str());
+    std::abort();
+  }
+  for (Series& s : f->series) {
+    if (s.labels == labels) return s.value;
+  }
+  Series& s = f->series.emplace_back();
+  s.labels = std::move(labels);
+  return s.value;
+}
+
+std::vector<SelfMetrics::FamilySample> SelfMetrics::collect() const {
+  std::vector<FamilySample> out;
+  const std::lock_guard lock(mu_);
+  out.reserve(families_.size());
+  for (const Family& f : families_) {
+    FamilySample fs{f.name, f.help, f.kind, {}};
+    fs.series.reserve(f.series.size());
+    for (const Series& s : f.series) fs.series.push_back({s.labels, s.value.get()});
+    std::sort(fs.series.begin(), fs.series.end(),
+              [](const SeriesSample& a, const SeriesSample& b) { return a.labels < b.labels; });
+    out.push_back(std::move(fs));
+  }
+  return out;
+}
+
+}  // namespace logtally::core
