@@ -141,9 +141,9 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
 
   for (const core::SelfMetrics::FamilySample& fs : store.self_metrics().collect()) {
     const bool is_counter = fs.kind == core::SelfMetrics::Kind::kCounter;
-    MetricFamily f = family(fs.name, fs.help,
-                            is_counter ? prometheus::MetricType::Counter
-                                       : prometheus::MetricType::Gauge);
+    MetricFamily f =
+        family(fs.name, fs.help,
+               is_counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
     for (const core::SelfMetrics::SeriesSample& s : fs.series) {
       ClientMetric m;
       for (const auto& [name, value] : s.labels) m.label.push_back({name, value});

@@ -82,14 +82,14 @@ TEST(ExpositionTest, RegisteredSelfMetricsFollowTheBuiltInOnes) {
   store.self_metrics().counter("logtally_x_sent_total", "Sent.", {{"sink", "rw"}}).add(3);
   store.self_metrics().gauge("logtally_x_lag", "Lag.", {{"partition", "2"}}).set(-1);
   const std::string text = to_text(store);
-  const std::string tail =
-      "logtally_build_info{version=\"" LOGTALLY_VERSION "\"} 1\n"
-      "# HELP logtally_x_sent_total Sent.\n"
-      "# TYPE logtally_x_sent_total counter\n"
-      "logtally_x_sent_total{sink=\"rw\"} 3\n"
-      "# HELP logtally_x_lag Lag.\n"
-      "# TYPE logtally_x_lag gauge\n"
-      "logtally_x_lag{partition=\"2\"} -1\n";
+  const std::string tail = "logtally_build_info{version=\"" LOGTALLY_VERSION
+                           "\"} 1\n"
+                           "# HELP logtally_x_sent_total Sent.\n"
+                           "# TYPE logtally_x_sent_total counter\n"
+                           "logtally_x_sent_total{sink=\"rw\"} 3\n"
+                           "# HELP logtally_x_lag Lag.\n"
+                           "# TYPE logtally_x_lag gauge\n"
+                           "logtally_x_lag{partition=\"2\"} -1\n";
   ASSERT_GE(text.size(), tail.size());
   EXPECT_EQ(text.substr(text.size() - tail.size()), tail);
 }
