@@ -1,5 +1,7 @@
 #include "config/build.h"
 
+#include <re2/re2.h>
+
 #include <sstream>
 
 #include "ingest/file_source.h"
@@ -22,8 +24,16 @@ Compiled compile(const Config& config) {
         if (config.sources[i].name == in) p.inputs.push_back(static_cast<uint32_t>(i));
       }
     }
+    // The loader compiled every expression and regex once already: these cannot fail.
+    if (!pc.filter.empty()) {
+      p.filter = std::make_shared<const transforms::Filter>(
+          transforms::compile_filter(pc.filter, p.plan).value());
+    }
     for (const MetricConfig& mc : pc.metrics) {
       core::MetricSpec spec;
+      spec.max_series = mc.max_series;
+      spec.expire_after_ms = mc.expire_after_ms;
+      spec.initial = mc.initial;
       spec.name = mc.name;
       spec.help = mc.help;
       spec.type = mc.type;
@@ -33,6 +43,10 @@ Compiled compile(const Config& config) {
       rule.metric = static_cast<uint32_t>(out.specs.size());
       rule.type = mc.type;
       rule.scale = mc.scale;
+      if (!mc.when.empty()) {
+        rule.when = std::make_shared<const transforms::Filter>(
+            transforms::compile_filter(mc.when, p.plan).value());
+      }
       if (mc.value) rule.value_slot = static_cast<int32_t>(p.plan.add(*mc.value, core::kUseNumber));
       for (const LabelConfig& lc : mc.labels) {
         spec.label_names.push_back(lc.name);
@@ -41,6 +55,24 @@ Compiled compile(const Config& config) {
             lc.is_const ? transforms::LabelRule::Kind::kConst : transforms::LabelRule::Kind::kField;
         label.default_value = lc.default_value;
         label.lowercase = lc.lowercase;
+        RE2::Options re_options;
+        re_options.set_log_errors(false);
+        if (lc.has_replace) {
+          label.replace = std::make_shared<const RE2>(lc.replace_regex, re_options);
+          label.replace_with = lc.replace_with;
+        }
+        for (const LabelMapEntry& e : lc.map) {
+          transforms::MapEntry me;
+          me.to = e.to;
+          if (e.is_regex) {
+            me.regex = std::make_shared<const RE2>(e.pattern, re_options);
+          } else {
+            me.equals = e.pattern;
+          }
+          label.map.push_back(std::move(me));
+        }
+        label.has_unmapped = lc.has_unmapped;
+        label.unmapped = lc.unmapped;
         for (const core::FieldPath& f : lc.fields)
           label.slots.push_back(p.plan.add(f, core::kUseText));
         rule.labels.push_back(std::move(label));
@@ -111,11 +143,14 @@ std::string describe(const Config& config, const Compiled& compiled) {
     const PipelineConfig& pc = config.pipelines[pi];
     out << "  " << p.name << ": inputs [";
     for (size_t i = 0; i < pc.inputs.size(); ++i) out << (i ? ", " : "") << pc.inputs[i];
-    out << "], parser json\n    fields read:";
+    out << "], parser json\n";
+    if (p.filter) out << "    filter: " << p.filter->text() << "\n";
+    out << "    fields read:";
     for (size_t s = 0; s < p.plan.slot_count(); ++s)
       out << " " << p.plan.path(static_cast<uint32_t>(s)).to_string();
     out << "\n";
-    for (const transforms::MetricRule& r : p.rules) {
+    for (size_t ri = 0; ri < p.rules.size(); ++ri) {
+      const transforms::MetricRule& r = p.rules[ri];
       const core::MetricSpec& spec = compiled.specs[r.metric];
       out << "    " << spec.name << " " << core::metric_type_name(spec.type);
       if (spec.type == core::MetricType::kGauge)
@@ -141,6 +176,9 @@ std::string describe(const Config& config, const Compiled& compiled) {
         if (!lr.default_value.empty()) out << " default \"" << lr.default_value << "\"";
       }
       out << "}";
+      if (r.when) out << " when " << r.when->text();
+      if (pc.metrics[ri].max_series_set) out << " max_series " << spec.max_series;
+      if (spec.expire_after_ms != 0) out << " expire_after " << spec.expire_after_ms << "ms";
       if (spec.type == core::MetricType::kHistogram) {
         out << " buckets [";
         for (size_t b = 0; b < spec.buckets.size(); ++b) out << (b ? ", " : "") << spec.buckets[b];

@@ -11,7 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include <re2/re2.h>
+
 #include "config/options.h"
+#include "transforms/filter.h"
 
 namespace logtally::config {
 
@@ -95,7 +98,13 @@ class Loader {
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                   MetricConfig& m);
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
+  // Transforms (docs/transforms.md).
+  std::optional<std::string> expression_value(const YAML::Node& n, const std::string& what);
+  bool check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what);
+  void load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label);
+  void load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m);
 
+  std::string_view text_;
   std::string file_;
   std::vector<std::string> errors_;
   std::map<std::string, Location> metric_names_;
@@ -276,6 +285,189 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
   cfg.sources.push_back(std::move(src));
 }
 
+// An expression (`filter:`, `when:`): compiled here once to report syntax errors at the
+// column inside the expression, mapped to the file: the scalar's own column, plus one for an
+// opening quote. (In a double-quoted scalar an escape shifts later columns; block scalars
+// `|`/`>` point at the line of their first character.)
+std::optional<std::string> Loader::expression_value(const YAML::Node& n, const std::string& what) {
+  std::optional<std::string> s = string_value(n, what);
+  if (!s) return std::nullopt;
+  core::FieldPlan scratch;
+  core::Result<transforms::Filter> f = transforms::compile_filter(*s, scratch);
+  if (f) return s;
+  Location loc = where(n);
+  const int column = transforms::error_column(f.error());
+  // The first character of the scalar in the file.
+  size_t line_start = 0;
+  for (int l = 1; l < loc.line && line_start != std::string_view::npos; ++l) {
+    line_start = text_.find('\n', line_start);
+    if (line_start != std::string_view::npos) ++line_start;
+  }
+  char first = '\0';
+  if (line_start != std::string_view::npos && line_start + loc.column - 1 < text_.size()) {
+    first = text_[line_start + loc.column - 1];
+  }
+  if (first == '|' || first == '>') {
+    // A block scalar: its text starts on the next line, after the indentation.
+    size_t next = text_.find('\n', line_start);
+    if (next != std::string_view::npos) {
+      ++next;
+      size_t indent = 0;
+      while (next + indent < text_.size() && text_[next + indent] == ' ') ++indent;
+      loc = {loc.line + 1, static_cast<int>(indent) + 1};
+    }
+  } else if (first == '"' || first == '\'') {
+    loc.column += 1;
+  }
+  if (column > 0) loc.column += column - 1;
+  std::string message = f.error().message;
+  const size_t colon = message.find(": ");
+  if (column > 0 && colon != std::string::npos) message = message.substr(colon + 2);
+  error_at(loc,
+           what + ": " + message + " (in \"" + *s + "\", column " + std::to_string(column) + ")");
+  return std::nullopt;
+}
+
+bool Loader::check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  const RE2 re(pattern, options);
+  if (re.ok()) return true;
+  error(n,
+        what + ": invalid regular expression \"" + pattern + "\": " + re.error() + " (RE2 syntax)");
+  return false;
+}
+
+void Loader::load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label) {
+  if (const YAML::Node map = n["map"]) {
+    if (map.IsMap()) {
+      // A plain mapping is an exact-value table: `map: { GET: read, POST: write }`.
+      for (auto it = map.begin(); it != map.end(); ++it) {
+        LabelMapEntry e;
+        if (auto k = string_value(it->first, what + " map")) e.pattern = *k;
+        if (auto v = string_value(it->second, what + " map")) e.to = *v;
+        label.map.push_back(std::move(e));
+      }
+    } else if (map.IsSequence() && map.size() > 0) {
+      const OptionTable& table = option_table("label map entry");
+      for (const YAML::Node& row : map) {
+        if (!check_keys(row, table, what + " map entry")) continue;
+        LabelMapEntry e;
+        const bool has_regex = static_cast<bool>(row["regex"]);
+        if (has_regex == static_cast<bool>(row["equals"])) {
+          error(row, what + " map entry: expected exactly one of 'regex' or 'equals'");
+          continue;
+        }
+        e.is_regex = has_regex;
+        const YAML::Node pat = has_regex ? row["regex"] : row["equals"];
+        if (auto v = string_value(pat, what + " map entry")) e.pattern = *v;
+        if (e.is_regex) check_regex(pat, e.pattern, what + " map entry");
+        if (row["to"]) {
+          if (auto v = string_value(row["to"], what + " map entry to")) e.to = *v;
+        }
+        label.map.push_back(std::move(e));
+      }
+    } else {
+      error(map, what +
+                     " map: expected a map of value -> new value, or a non-empty list of "
+                     "{regex|equals, to}");
+    }
+  }
+  if (const YAML::Node u = n["unmapped"]) {
+    if (!n["map"]) error(u, what + ": 'unmapped' needs a 'map'");
+    if (auto v = string_value(u, what + " unmapped")) {
+      label.has_unmapped = true;
+      label.unmapped = *v;
+    }
+  }
+  if (const YAML::Node r = n["replace"]) {
+    if (check_keys(r, option_table("label replace"), what + " replace")) {
+      label.has_replace = true;
+      if (r["regex"]) {
+        if (auto v = string_value(r["regex"], what + " replace regex")) {
+          label.replace_regex = *v;
+          check_regex(r["regex"], *v, what + " replace regex");
+        }
+      }
+      if (r["with"]) {
+        if (auto v = string_value(r["with"], what + " replace with")) label.replace_with = *v;
+      }
+    }
+  }
+}
+
+void Loader::load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m) {
+  if (n["when"]) {
+    if (auto e = expression_value(n["when"], what + " when")) m.when = *e;
+  }
+  if (n["max_series"]) {
+    if (auto v = integer_value(n["max_series"], what + " max_series", 0, 1LL << 31)) {
+      m.max_series = static_cast<size_t>(*v);
+      m.max_series_set = true;
+    }
+  }
+  if (n["expire_after"]) {
+    if (auto s = string_value(n["expire_after"], what + " expire_after")) {
+      const int64_t ms = parse_duration_ms(*s);
+      if (ms <= 0) {
+        error(n["expire_after"], what +
+                                     " expire_after: expected a positive duration such as "
+                                     "90s, 10m, 1h30m or 500ms, got \"" +
+                                     *s + "\"");
+      } else {
+        m.expire_after_ms = ms;
+      }
+    }
+  }
+  if (const YAML::Node init = n["initial"]) {
+    if (!init.IsSequence() || init.size() == 0) {
+      error(init, what + " initial: expected a non-empty list of maps of label name -> value");
+      return;
+    }
+    for (const YAML::Node& row : init) {
+      if (!row.IsMap()) {
+        error(row,
+              what + " initial: expected a map of label name -> value, like {status: \"500\"}");
+        continue;
+      }
+      std::vector<std::string> values(m.labels.size());
+      std::vector<bool> given(m.labels.size(), false);
+      bool ok = true;
+      for (auto it = row.begin(); it != row.end(); ++it) {
+        const std::string name = it->first.Scalar();
+        size_t li = m.labels.size();
+        for (size_t i = 0; i < m.labels.size(); ++i) {
+          if (m.labels[i].name == name) li = i;
+        }
+        if (li == m.labels.size()) {
+          error(it->first, what + " initial: the metric has no label '" + name + "'");
+          ok = false;
+          continue;
+        }
+        if (auto v = string_value(it->second, what + " initial")) {
+          values[li] = *v;
+          given[li] = true;
+          if (m.labels[li].is_const && *v != m.labels[li].default_value) {
+            error(it->second, what + " initial: label '" + name + "' is the constant \"" +
+                                  m.labels[li].default_value + "\"");
+            ok = false;
+          }
+        }
+      }
+      for (size_t i = 0; i < m.labels.size(); ++i) {
+        if (given[i]) continue;
+        if (m.labels[i].is_const) {
+          values[i] = m.labels[i].default_value;
+        } else {
+          error(row, what + " initial: missing label '" + m.labels[i].name + "'");
+          ok = false;
+        }
+      }
+      if (ok) m.initial.push_back(std::move(values));
+    }
+  }
+}
+
 void Loader::load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                         MetricConfig& m) {
   const std::string what = "metric '" + m.name + "' label '" + name + "'";
@@ -317,6 +509,11 @@ void Loader::load_label(const std::string& name, const YAML::Node& key, const YA
     }
     if (n["lowercase"] && !has_const) {
       if (auto v = bool_value(n["lowercase"], what + " lowercase")) label.lowercase = *v;
+    }
+    if (has_const && (n["map"] || n["replace"] || n["unmapped"])) {
+      error(n, what + ": 'map', 'replace' and 'unmapped' make no sense with 'const'");
+    } else {
+      load_label_rules(n, what, label);
     }
   }
   for (const LabelConfig& other : m.labels) {
@@ -424,6 +621,7 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
       }
     }
   }
+  load_metric_limits(n, what, m);
   p.metrics.push_back(std::move(m));
 }
 
@@ -475,6 +673,9 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
               what + " parser: unknown parser type '" + *type + "'; expected json");
       }
     }
+  }
+  if (n["filter"]) {
+    if (auto e = expression_value(n["filter"], what + " filter")) p.filter = *e;
   }
   if (const YAML::Node metrics = n["metrics"]) {
     if (!metrics.IsSequence() || metrics.size() == 0) {
@@ -533,6 +734,7 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
 }
 
 core::Result<Config> Loader::load(std::string_view text) {
+  text_ = text;
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -556,6 +758,11 @@ core::Result<Config> Loader::load(std::string_view text) {
   if (root["max_record_bytes"]) {
     if (auto v = integer_value(root["max_record_bytes"], "max_record_bytes", 16, 1LL << 30)) {
       cfg.max_record_bytes = static_cast<size_t>(*v);
+    }
+  }
+  if (root["max_series"]) {
+    if (auto v = integer_value(root["max_series"], "max_series", 0, 1LL << 31)) {
+      cfg.max_series = static_cast<size_t>(*v);
     }
   }
   if (const YAML::Node sources = root["sources"]) {
@@ -589,6 +796,17 @@ core::Result<Config> Loader::load(std::string_view text) {
     }
   }
 
+  for (PipelineConfig& p : cfg.pipelines) {
+    for (MetricConfig& m : p.metrics) {
+      if (!m.max_series_set) m.max_series = cfg.max_series;
+      if (m.max_series != 0 && m.initial.size() > m.max_series) {
+        error_at(m.location, "metric '" + m.name + "': " + std::to_string(m.initial.size()) +
+                                 " initial series exceed max_series " +
+                                 std::to_string(m.max_series));
+      }
+    }
+  }
+
   if (!errors_.empty()) {
     std::string all;
     for (const std::string& e : errors_) all += (all.empty() ? "" : "\n") + e;
@@ -606,6 +824,42 @@ const std::vector<double>& default_buckets() {
 }
 
 std::string_view default_config_text() { return kDefaultConfig; }
+
+int64_t parse_duration_ms(std::string_view text) {
+  if (text.empty()) return -1;
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (n > (int64_t{1} << 40)) return -1;
+      n = n * 10 + (text[i++] - '0');
+    }
+    if (i == start) return -1;
+    int64_t unit = 0;
+    if (text.substr(i, 2) == "ms") {
+      unit = 1;
+      i += 2;
+    } else if (i < text.size() && text[i] == 's') {
+      unit = 1000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'm') {
+      unit = 60 * 1000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'h') {
+      unit = 3600 * 1000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'd') {
+      unit = 24 * 3600 * 1000;
+      ++i;
+    } else {
+      return -1;
+    }
+    total += n * unit;
+  }
+  return total;
+}
 
 core::Result<Config> load_config_text(std::string_view text, const std::string& file_name) {
   Loader loader(file_name);

@@ -33,12 +33,25 @@ struct SourceConfig {
   Location location;
 };
 
+/// One row of a label's `map:` (docs/transforms.md).
+struct LabelMapEntry {
+  bool is_regex = false;  ///< `pattern` is an RE2 pattern (whole value) rather than exact text.
+  std::string pattern;
+  std::string to;
+};
+
 struct LabelConfig {
   std::string name;
   bool is_const = false;
   std::vector<core::FieldPath> fields;  ///< Candidates, first present wins.
   std::string default_value;            ///< For const labels: the value.
   bool lowercase = false;
+  std::vector<LabelMapEntry> map;  ///< Value table, first matching row wins.
+  bool has_unmapped = false;       ///< With a map: value for rows that match no entry.
+  std::string unmapped;
+  bool has_replace = false;  ///< `replace: {regex, with}` (RE2, whole value).
+  std::string replace_regex;
+  std::string replace_with;
 };
 
 struct MetricConfig {
@@ -50,6 +63,11 @@ struct MetricConfig {
   std::optional<core::FieldPath> value;
   double scale = 1;
   std::vector<double> buckets;
+  std::string when;             ///< Filter expression; empty = every record.
+  size_t max_series = 0;        ///< Resolved: the metric's own or the top-level value.
+  bool max_series_set = false;  ///< The metric named its own max_series.
+  int64_t expire_after_ms = 0;  ///< 0 = never.
+  std::vector<std::vector<std::string>> initial;  ///< Label values in label order.
   Location location;
 };
 
@@ -58,6 +76,7 @@ struct PipelineConfig {
   std::vector<std::string> inputs;
   parsers::ParserType parser = parsers::ParserType::kJson;
   std::vector<MetricConfig> metrics;
+  std::string filter;  ///< Filter expression; empty = every record.
   Location location;
 };
 
@@ -77,7 +96,11 @@ struct Config {
   std::vector<SinkConfig> sinks;
   size_t workers = 1;
   size_t max_record_bytes = 1 << 20;
+  size_t max_series = 10000;  ///< Default cardinality limit per metric (0 = none).
 };
+
+/// Parses a duration such as `10m`, `90s`, `1h30m`, `500ms` into milliseconds; -1 if malformed.
+int64_t parse_duration_ms(std::string_view text);
 
 /// Prometheus' default histogram buckets, used when a histogram names none.
 const std::vector<double>& default_buckets();

@@ -35,6 +35,9 @@ const std::vector<OptionTable>& option_tables() {
            {"max_record_bytes", "integer 16..1073741824", "1048576",
             "Longest line accepted; longer lines are dropped with reason `too_long` without "
             "being buffered whole. A source may override it."},
+           {"max_series", "integer 0..2147483648", "10000",
+            "Default cardinality limit of every metric (0 = none); see `max_series` of a "
+            "metric and docs/transforms.md."},
        }},
       {"source: stdin",
        "Lines from standard input (the sidecar: `app | logtally`).",
@@ -59,6 +62,10 @@ const std::vector<OptionTable>& option_tables() {
             true},
            {"parser", "parser map, or a parser type name", "", "How to read a record.", true},
            {"metrics", "list of metric", "", "The metrics this pipeline updates.", true},
+           {"filter", "expression", "(every record)",
+            "Only records for which it is true reach the metrics; the others are counted in "
+            "`logtally_records_filtered_total{pipeline}`. Grammar in docs/transforms.md, e.g. "
+            "`status >= 500 && path !~ \"/health.*\"`."},
        }},
       {"parser: json",
        "One JSON object per line, read with simdjson On-Demand: only the fields the pipeline "
@@ -87,6 +94,19 @@ const std::vector<OptionTable>& option_tables() {
            {"mode", "`set`, `add`, `max` or `min`", "set",
             "Gauges only: `set` keeps the latest value in input order, `add` sums, `max`/`min` "
             "keep the extreme."},
+           {"when", "expression", "(every record)",
+            "The metric's own condition, same grammar as a pipeline's `filter`; a record for "
+            "which it is false leaves this metric alone (not counted as filtered or dropped)."},
+           {"max_series", "integer 0..2147483648", "top-level `max_series`",
+            "Most series the metric holds (0 = no limit). Past it, new label sets update one "
+            "overflow series whose every label is `__overflow__`, counted in "
+            "`logtally_series_overflow_total{metric}`."},
+           {"expire_after", "duration (`90s`, `10m`, `1h30m`, `500ms`)", "(never)",
+            "Removes a series not updated for this long (checked at each scrape). A counter "
+            "that comes back restarts at 0, which `rate()`/`increase()` read as a reset."},
+           {"initial", "list of maps of label name -> value", "(none)",
+            "Label sets whose series exist at 0 from the start (so `rate()` sees their first "
+            "increase); every non-constant label must be given. They never expire."},
        }},
       {"label",
        "A label's value: a field path as a plain string (`status: status`), or a map with the "
@@ -98,6 +118,28 @@ const std::vector<OptionTable>& option_tables() {
            {"const", "string", "", "A constant value instead of a field."},
            {"default", "string", "\"\"", "Value when no field is present."},
            {"lowercase", "boolean", "false", "Lower-case ASCII letters of the field's value."},
+           {"replace", "map with `regex` and `with`", "(none)",
+            "If the RE2 `regex` matches the whole value, the value becomes `with`, where `\\1` "
+            "..`\\9` are its groups and `\\0` the whole match. Applied after `lowercase`."},
+           {"map", "map of value -> new value, or list of map entry", "(none)",
+            "A value table applied last (after `replace`): the first entry that matches "
+            "replaces the value. A plain map matches exact values."},
+           {"unmapped", "string", "(value unchanged)",
+            "With `map`: the value for values no entry matches (e.g. `other`), which bounds the "
+            "label's values."},
+       }},
+      {"label map entry",
+       "One row of a label's `map` list.",
+       {
+           {"regex", "string", "", "RE2 pattern matched against the whole value."},
+           {"equals", "string", "", "Exact value (give `regex` or `equals`)."},
+           {"to", "string", "", "The new value.", true},
+       }},
+      {"label replace",
+       "A label's `replace`.",
+       {
+           {"regex", "string", "", "RE2 pattern matched against the whole value.", true},
+           {"with", "string", "", "Replacement template (`\\1` is group 1).", true},
        }},
       {"sink: prometheus_exporter",
        "Serves the metrics over HTTP for Prometheus to scrape (prometheus-cpp's Exposer).",

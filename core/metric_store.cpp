@@ -1,6 +1,7 @@
 #include "core/metric_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -125,17 +126,34 @@ MetricShard::MetricShard(const std::vector<MetricSpec>& specs, size_t sources, s
       source_bytes_(sources, 0),
       dropped_(pipelines * kDropReasonCount, 0) {
   for (size_t i = 0; i < specs.size(); ++i) metrics_[i].spec = &specs[i];
+  filtered_.assign(pipelines, 0);
 }
 
-uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h) {
-  uint32_t s = SeriesIndex::kNotFound;
-  // New key: store it under its repaired (valid UTF-8) form. If that form already has a
-  // series, the raw key becomes an alias of it.
-  std::string canonical;
-  bool repaired = false;
-  for (const std::string& v : LabelKey::decode(key)) {
-    if (!is_valid_utf8(v)) repaired = true;
+namespace {
+
+// True if every value of an encoded key is valid UTF-8; walks the key in place (no copy).
+bool key_is_valid_utf8(std::string_view key) noexcept {
+  size_t i = 0;
+  while (i + 4 <= key.size()) {
+    uint32_t len;
+    std::memcpy(&len, key.data() + i, 4);
+    i += 4;
+    if (!is_valid_utf8(key.substr(i, len))) return false;
+    i += len;
   }
+  return true;
+}
+
+}  // namespace
+
+uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h) {
+  // New key: the series is stored under its repaired (valid UTF-8) form. If that form already
+  // has a series, the raw key becomes an alias of it. The repair allocates; it runs only for
+  // keys with invalid bytes.
+  std::string repaired_key;
+  std::string_view canonical = key;
+  uint64_t ch = h;
+  const bool repaired = !key_is_valid_utf8(key);
   if (repaired) {
     LabelKey rebuilt;
     for (const std::string& v : LabelKey::decode(key)) {
@@ -143,18 +161,45 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
       append_repaired_utf8(v, fixed);
       rebuilt.add(fixed);
     }
-    canonical.assign(rebuilt.view());
-    const uint64_t ch = hash_bytes(canonical);
-    s = m.index.find(canonical, ch);
+    repaired_key.assign(rebuilt.view());
+    canonical = repaired_key;
+    ch = hash_bytes(canonical);
+    const uint32_t s = m.index.find(canonical, ch);
     if (s != SeriesIndex::kNotFound) {
       m.index.insert(key, h, s);
       return s;
     }
-  } else {
-    canonical.assign(key);
   }
 
-  s = static_cast<uint32_t>(m.keys.size());
+  // The cardinality limit. A shard asks the shared Admission only for label sets new to it,
+  // and once it has seen the Admission full it reads the (then frozen) admitted set without
+  // the mutex: a label set past the limit costs a hash lookup per record, no lock, no
+  // allocation. Its key is not stored, so memory stays bounded whatever the input.
+  if (m.admission != nullptr) {
+    Admission& a = *m.admission;
+    if (m.admission_full) {
+      if (a.admitted.find(canonical, ch) == SeriesIndex::kNotFound) return overflow(m);
+    } else {
+      std::lock_guard<std::mutex> lock(a.mu);
+      if (a.admitted.find(canonical, ch) == SeriesIndex::kNotFound) {
+        if (a.count >= a.limit) {
+          m.admission_full = true;
+          return overflow(m);
+        }
+        a.admitted.insert(canonical, ch, 0);
+        ++a.count;
+      }
+    }
+  }
+
+  const uint32_t s = create_series(m, std::string(canonical));
+  m.index.insert(key, h, s);
+  if (repaired) m.index.insert(canonical, ch, s);
+  return s;
+}
+
+uint32_t MetricShard::create_series(MetricData& m, std::string canonical) {
+  const auto s = static_cast<uint32_t>(m.keys.size());
   double initial = 0;
   if (m.spec->type == MetricType::kGauge) {
     if (m.spec->mode == GaugeMode::kMax) initial = -std::numeric_limits<double>::infinity();
@@ -164,10 +209,20 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
   if (m.spec->type == MetricType::kGauge) m.stamps.push_back(0);
   if (m.spec->type == MetricType::kHistogram)
     m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
-  m.index.insert(key, h, s);
-  if (repaired) m.index.insert(canonical, hash_bytes(canonical), s);
+  if (m.spec->expire_after_ms > 0) m.touched.push_back(now_ms_);
   m.keys.push_back(std::move(canonical));
   return s;
+}
+
+uint32_t MetricShard::overflow(MetricData& m) {
+  ++m.overflow_records;
+  if (m.overflow_series == SeriesIndex::kNotFound) {
+    // Created once per shard; never entered in the index (its key is not a real label set).
+    LabelKey k;
+    for (size_t i = 0; i < m.spec->label_names.size(); ++i) k.add(kOverflowLabel);
+    m.overflow_series = create_series(m, std::string(k.view()));
+  }
+  return m.overflow_series;
 }
 
 void MetricShard::gauge_update(uint32_t metric, uint32_t series, double v,
@@ -214,6 +269,128 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
     shards_.push_back(
         std::make_unique<MetricShard>(specs_, source_names_.size(), pipeline_names_.size()));
   }
+  admissions_.resize(specs_.size());
+  for (size_t mi = 0; mi < specs_.size(); ++mi) {
+    if (specs_[mi].max_series == 0) continue;
+    admissions_[mi] = std::make_unique<Admission>();
+    admissions_[mi]->limit = specs_[mi].max_series;
+    for (auto& shard : shards_) shard->metrics_[mi].admission = admissions_[mi].get();
+  }
+  // Predeclared series exist at 0 in shard 0 from the start (admitted like any other).
+  if (!shards_.empty()) {
+    MetricShard& first = *shards_[0];
+    for (size_t mi = 0; mi < specs_.size(); ++mi) {
+      for (const std::vector<std::string>& values : specs_[mi].initial) {
+        LabelKey k;
+        for (const std::string& v : values) k.add(v);
+        first.series(static_cast<uint32_t>(mi), k.view());
+      }
+    }
+  }
+}
+
+int64_t MetricStore::steady_now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+size_t MetricStore::expire(int64_t now_ms) const {
+  bool any = false;
+  for (const MetricSpec& spec : specs_) any = any || spec.expire_after_ms > 0;
+  if (!any) return 0;
+
+  // Every shard at once, in index order (the only place more than one shard lock is held, so
+  // the order cannot deadlock): a series is removed from all shards together.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(shards_.size());
+  for (const auto& shard : shards_) locks.emplace_back(shard->mu_);
+
+  size_t removed = 0;
+  for (size_t mi = 0; mi < specs_.size(); ++mi) {
+    const MetricSpec& spec = specs_[mi];
+    if (spec.expire_after_ms <= 0) continue;
+    const int64_t cutoff = now_ms - spec.expire_after_ms;
+    // Latest update of each label set over all shards; predeclared sets never expire.
+    std::unordered_map<std::string_view, int64_t> latest;
+    for (const auto& shard : shards_) {
+      const MetricShard::MetricData& m = shard->metrics_[mi];
+      for (size_t s = 0; s < m.keys.size(); ++s) {
+        auto [it, inserted] = latest.try_emplace(m.keys[s], m.touched[s]);
+        if (!inserted) it->second = std::max(it->second, m.touched[s]);
+      }
+    }
+    std::unordered_map<std::string_view, int64_t> pinned;
+    for (const std::vector<std::string>& values : spec.initial) {
+      LabelKey k;
+      for (const std::string& v : values) k.add(v);
+      std::string key(k.view());
+      for (const auto& [name, t] : latest) {
+        if (name == key) pinned.emplace(name, t);
+      }
+    }
+    auto stale = [&](std::string_view key) {
+      return latest[key] < cutoff && pinned.find(key) == pinned.end();
+    };
+    size_t metric_removed = 0;
+    for (const auto& [key, t] : latest) metric_removed += stale(key) ? 1 : 0;
+    if (metric_removed == 0) continue;
+    removed += metric_removed;
+
+    // Rebuild each shard's data without the stale series. Keys are copied first: `latest`
+    // holds views into the old key strings.
+    std::vector<std::vector<std::string>> kept_keys(shards_.size());
+    std::vector<MetricShard::MetricData> rebuilt(shards_.size());
+    for (size_t si = 0; si < shards_.size(); ++si) {
+      const MetricShard::MetricData& m = shards_[si]->metrics_[mi];
+      MetricShard::MetricData& out = rebuilt[si];
+      out.spec = m.spec;
+      out.admission = m.admission;
+      out.overflow_records = m.overflow_records;
+      const size_t nb = spec.buckets.size() + 1;
+      for (size_t s = 0; s < m.keys.size(); ++s) {
+        const bool is_overflow = s == m.overflow_series;
+        if (!is_overflow && stale(m.keys[s])) continue;
+        const auto ns = static_cast<uint32_t>(out.keys.size());
+        out.keys.push_back(m.keys[s]);
+        out.values.push_back(m.values[s]);
+        if (!m.stamps.empty()) out.stamps.push_back(m.stamps[s]);
+        if (spec.type == MetricType::kHistogram) {
+          out.buckets.insert(out.buckets.end(), m.buckets.begin() + static_cast<long>(s * nb),
+                             m.buckets.begin() + static_cast<long>((s + 1) * nb));
+        }
+        out.touched.push_back(m.touched[s]);
+        if (is_overflow) {
+          out.overflow_series = ns;
+        } else {
+          out.index.insert(out.keys.back(), hash_bytes(out.keys.back()), ns);
+        }
+      }
+    }
+    // The admitted set: exactly the surviving label sets (rebuilt, so it is open again).
+    if (admissions_[mi]) {
+      Admission& a = *admissions_[mi];
+      std::lock_guard<std::mutex> lock(a.mu);
+      a.admitted = SeriesIndex();
+      a.count = 0;
+      for (const MetricShard::MetricData& m : rebuilt) {
+        for (size_t s = 0; s < m.keys.size(); ++s) {
+          if (s == m.overflow_series) continue;
+          const uint64_t h = hash_bytes(m.keys[s]);
+          if (a.admitted.find(m.keys[s], h) == SeriesIndex::kNotFound) {
+            a.admitted.insert(m.keys[s], h, 0);
+            ++a.count;
+          }
+        }
+      }
+    }
+    latest.clear();
+    pinned.clear();
+    for (size_t si = 0; si < shards_.size(); ++si) {
+      shards_[si]->metrics_[mi] = std::move(rebuilt[si]);
+    }
+  }
+  return removed;
 }
 
 Snapshot MetricStore::snapshot() const {
@@ -222,6 +399,9 @@ Snapshot MetricStore::snapshot() const {
   snap.source_records.assign(source_names_.size(), 0);
   snap.source_bytes.assign(source_names_.size(), 0);
   snap.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
+  snap.filtered.assign(pipeline_names_.size(), 0);
+  snap.overflow.assign(specs_.size(), 0);
+  expire(steady_now_ms());
 
   struct Merged {
     double value = 0;
@@ -238,6 +418,9 @@ Snapshot MetricStore::snapshot() const {
       snap.source_bytes[i] += shard.source_bytes_[i];
     }
     for (size_t i = 0; i < snap.dropped.size(); ++i) snap.dropped[i] += shard.dropped_[i];
+    for (size_t i = 0; i < snap.filtered.size(); ++i) snap.filtered[i] += shard.filtered_[i];
+    for (size_t i = 0; i < snap.overflow.size(); ++i)
+      snap.overflow[i] += shard.metrics_[i].overflow_records;
 
     for (size_t mi = 0; mi < specs_.size(); ++mi) {
       const MetricShard::MetricData& m = shard.metrics_[mi];

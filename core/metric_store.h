@@ -49,7 +49,19 @@ struct MetricSpec {
   GaugeMode mode = GaugeMode::kSet;
   std::vector<std::string> label_names;
   std::vector<double> buckets;  ///< Histogram upper bounds, strictly increasing, no +Inf.
+  /// Most series the merged metric may hold (0 = no limit). Past it, new label sets update one
+  /// overflow series whose every label is `__overflow__`, counted in
+  /// logtally_series_overflow_total{metric}.
+  size_t max_series = 0;
+  /// A series not updated for this long is removed at the next snapshot (0 = never).
+  int64_t expire_after_ms = 0;
+  /// Label value tuples (in label_names order) whose series exist at 0 from the start; they
+  /// count against max_series and never expire.
+  std::vector<std::vector<std::string>> initial;
 };
+
+/// The label value every label of a metric's overflow series has.
+inline constexpr std::string_view kOverflowLabel = "__overflow__";
 
 /// Why a record, or one metric's use of a record, was not counted. Indexes self-metric arrays.
 enum class DropReason : uint8_t {
@@ -130,6 +142,17 @@ inline uint32_t SeriesIndex::find(std::string_view key, uint64_t hash) const noe
   }
 }
 
+/// Which label sets of one metric hold a series, across all shards: the cardinality limit.
+/// Touched only when a shard sees a label set that is new TO THAT SHARD; never per record.
+struct Admission {
+  std::mutex mu;
+  SeriesIndex admitted;  ///< Canonical keys admitted (value unused).
+  size_t count = 0;
+  size_t limit = 0;
+  /// Once count == limit, `admitted` is frozen (no insert happens until an expiry sweep, which
+  /// runs with every shard locked), so a shard that saw it full reads it without the mutex.
+};
+
 class MetricShard {
  public:
   MetricShard(const std::vector<MetricSpec>& specs, size_t sources, size_t pipelines);
@@ -156,6 +179,15 @@ class MetricShard {
   void count_dropped(uint32_t pipeline, DropReason r, uint64_t n = 1) noexcept {
     dropped_[pipeline * kDropReasonCount + static_cast<size_t>(r)] += n;
   }
+  /// Records a pipeline's filter removed (not errors; logtally_records_filtered_total).
+  void count_filtered(uint32_t pipeline, uint64_t n) noexcept { filtered_[pipeline] += n; }
+  /// The time (ms, steady clock) stamped on series updated from now on; set once per batch.
+  void set_now(int64_t now_ms) noexcept { now_ms_ = now_ms; }
+  /// Marks `series` as updated now, for expiry (a plain store; no-op without expire_after).
+  void touch(uint32_t metric, uint32_t series) noexcept {
+    MetricData& m = metrics_[metric];
+    if (!m.touched.empty()) m.touched[series] = now_ms_;
+  }
 
  private:
   friend class MetricStore;
@@ -168,8 +200,18 @@ class MetricShard {
     std::vector<double> values;     ///< Counter/gauge value; histogram sum.
     std::vector<uint64_t> stamps;   ///< Gauge `set`: order of the latest update.
     std::vector<uint64_t> buckets;  ///< Histogram: buckets.size()+1 counts per series.
+    // Cardinality limit and expiry (see MetricSpec::max_series, expire_after_ms).
+    Admission* admission = nullptr;  ///< Null when the metric has no limit.
+    bool admission_full = false;     ///< This shard saw the admission full.
+    uint32_t overflow_series = SeriesIndex::kNotFound;
+    uint64_t overflow_records = 0;  ///< Updates routed to the overflow series.
+    std::vector<int64_t> touched;   ///< Per series: last update (ms); expiry only.
   };
+  uint32_t create_series(MetricData& m, std::string canonical);
+  uint32_t overflow(MetricData& m);
   std::mutex mu_;
+  int64_t now_ms_ = 0;
+  std::vector<uint64_t> filtered_;
   std::vector<MetricData> metrics_;
   std::vector<uint64_t> source_records_;
   std::vector<uint64_t> source_bytes_;
@@ -192,7 +234,9 @@ struct Snapshot {
   std::vector<MetricSample> metrics;
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
-  std::vector<uint64_t> dropped;  ///< [pipeline * kDropReasonCount + reason]
+  std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
+  std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
+  std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
 };
 
 class MetricStore {
@@ -206,8 +250,17 @@ class MetricStore {
   const std::vector<std::string>& source_names() const noexcept { return source_names_; }
   const std::vector<std::string>& pipeline_names() const noexcept { return pipeline_names_; }
 
-  /// Merges every shard; safe to call from any thread at any time.
+  /// Merges every shard; safe to call from any thread at any time. Runs expire() first.
   Snapshot snapshot() const;
+
+  /// Removes series of metrics with expire_after_ms whose latest update in ANY shard is older
+  /// than now_ms - expire_after_ms (so a series is removed from all shards at once, and a
+  /// counter never loses the part of its value held by one shard). Locks every shard at once,
+  /// in index order. Returns the number of series removed (merged count).
+  size_t expire(int64_t now_ms) const;
+
+  /// Milliseconds of the steady clock: the time base of set_now() and expire().
+  static int64_t steady_now_ms() noexcept;
 
   /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
   /// after the store's self-metrics. Mutable through a const store: it is a thread-safe
@@ -219,6 +272,7 @@ class MetricStore {
   std::vector<std::string> source_names_;
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;
+  std::vector<std::unique_ptr<Admission>> admissions_;  ///< [metric]; null without a limit.
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
 };
 

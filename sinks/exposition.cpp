@@ -123,6 +123,29 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   }
   out.push_back(std::move(dropped));
 
+  MetricFamily filtered = family("logtally_records_filtered_total",
+                                 "Records a pipeline's filter removed (not errors), per pipeline.",
+                                 prometheus::MetricType::Counter);
+  for (size_t p = 0; p < pipelines.size(); ++p) {
+    ClientMetric m = labelled({{"pipeline", pipelines[p]}});
+    m.counter.value = static_cast<double>(snapshot.filtered[p]);
+    filtered.metric.push_back(std::move(m));
+  }
+  out.push_back(std::move(filtered));
+
+  MetricFamily overflow =
+      family("logtally_series_overflow_total",
+             "Updates routed to a metric's overflow series (all labels __overflow__) because the "
+             "metric held max_series series; only metrics with a limit.",
+             prometheus::MetricType::Counter);
+  for (const core::MetricSample& sample : snapshot.metrics) {
+    if (sample.spec->max_series == 0) continue;
+    ClientMetric m = labelled({{"metric", sample.spec->name}});
+    m.counter.value = static_cast<double>(snapshot.overflow[&sample - snapshot.metrics.data()]);
+    overflow.metric.push_back(std::move(m));
+  }
+  if (!overflow.metric.empty()) out.push_back(std::move(overflow));
+
   MetricFamily series =
       family("logtally_series", "Series held, per metric.", prometheus::MetricType::Gauge);
   for (const core::MetricSample& sample : snapshot.metrics) {

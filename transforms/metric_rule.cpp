@@ -1,5 +1,8 @@
 #include "transforms/metric_rule.h"
 
+#include <re2/re2.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -36,6 +39,54 @@ RuleStatus read_number(const FieldValue& field, double& out) noexcept {
   return RuleStatus::kNotANumber;
 }
 
+std::string_view rewrite_label(const LabelRule& label, std::string_view value,
+                               std::string& scratch) {
+  if (label.lowercase) {
+    scratch.assign(value);
+    for (char& c : scratch) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    value = scratch;
+  }
+  if (label.replace) {
+    // Up to 10 groups (\0..\9); the array lives on the stack, so nothing is allocated.
+    re2::StringPiece groups[10];
+    const int n = std::min(10, label.replace->NumberOfCapturingGroups() + 1);
+    const re2::StringPiece in(value.data(), value.size());
+    if (label.replace->Match(in, 0, in.size(), RE2::ANCHOR_BOTH, groups, n)) {
+      // `value` may point into `scratch`: build the result after the groups are read, in a
+      // second buffer swapped in (the thread_local keeps its capacity between records).
+      static thread_local std::string out;
+      out.clear();
+      const std::string& t = label.replace_with;
+      for (size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '\\' && i + 1 < t.size() && t[i + 1] >= '0' && t[i + 1] <= '9') {
+          const int g = t[i + 1] - '0';
+          if (g < n) out.append(groups[g].data(), groups[g].size());
+          ++i;
+        } else if (t[i] == '\\' && i + 1 < t.size() && t[i + 1] == '\\') {
+          out += '\\';
+          ++i;
+        } else {
+          out += t[i];
+        }
+      }
+      scratch.swap(out);
+      value = scratch;
+    }
+  }
+  if (!label.map.empty()) {
+    for (const MapEntry& e : label.map) {
+      const bool hit = e.regex
+                           ? RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *e.regex)
+                           : e.equals == value;
+      if (hit) return e.to;
+    }
+    if (label.has_unmapped) return label.unmapped;
+  }
+  return value;
+}
+
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
                       core::MetricShard& shard, core::LabelKey& key) {
   // The value first: a record that cannot supply it must not create a series.
@@ -62,6 +113,10 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
     }
     if (found == nullptr) {
       key.add(label.default_value);
+    } else if (label.rewrites()) {
+      // Per-thread scratch for rewritten values: warmed up by the first records, then reused.
+      static thread_local std::string scratch;
+      key.add(rewrite_label(label, found->text, scratch));
     } else if (label.lowercase) {
       key.add_lowercase(found->text);
     } else {
@@ -70,6 +125,7 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
   }
 
   const uint32_t series = shard.series(rule.metric, key.view());
+  shard.touch(rule.metric, series);
   switch (rule.type) {
     case core::MetricType::kCounter:
       shard.counter_add(rule.metric, series, value);

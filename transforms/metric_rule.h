@@ -6,13 +6,26 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/metric_store.h"
 #include "core/record.h"
+#include "transforms/filter.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace logtally::transforms {
+
+/// One row of a label's `map:` table. The first row that matches the value wins.
+struct MapEntry {
+  std::string equals;                     ///< Exact value to match (when `regex` is null).
+  std::shared_ptr<const re2::RE2> regex;  ///< Pattern matched against the whole value.
+  std::string to;                         ///< The label value it becomes.
+};
 
 struct LabelRule {
   enum class Kind : uint8_t {
@@ -23,14 +36,26 @@ struct LabelRule {
   std::vector<uint32_t> slots;  ///< Candidate fields, tried in order.
   std::string default_value;    ///< Used when no candidate is present ("" = no label).
   bool lowercase = false;       ///< Lower-case ASCII letters of the field's value.
+
+  // Rewrites of a field's value (not of `default_value`), applied in this order after
+  // `lowercase`: `replace`, then `map`.
+  std::shared_ptr<const re2::RE2> replace;  ///< Whole-value pattern; null = no replace.
+  std::string replace_with;                 ///< Template; \0..\9 are the pattern's groups.
+  std::vector<MapEntry> map;                ///< Value table; empty = no map.
+  bool has_unmapped = false;                ///< A value no map row matches becomes `unmapped`.
+  std::string unmapped;
+
+  /// True if the value needs more than a copy (or a lower-cased copy) into the key.
+  bool rewrites() const noexcept { return replace != nullptr || !map.empty(); }
 };
 
 struct MetricRule {
   uint32_t metric = 0;  ///< Index into the MetricStore's specs.
   core::MetricType type = core::MetricType::kCounter;
-  std::vector<LabelRule> labels;  ///< In the order of the spec's label_names.
-  int32_t value_slot = -1;        ///< -1: counters add 1 per record.
-  double scale = 1;               ///< Multiplies the value (e.g. 0.001 for ms -> s).
+  std::vector<LabelRule> labels;       ///< In the order of the spec's label_names.
+  int32_t value_slot = -1;             ///< -1: counters add 1 per record.
+  double scale = 1;                    ///< Multiplies the value (e.g. 0.001 for ms -> s).
+  std::shared_ptr<const Filter> when;  ///< The metric's own condition; null = every record.
 };
 
 enum class RuleStatus : uint8_t {
@@ -43,6 +68,11 @@ enum class RuleStatus : uint8_t {
 /// Reads a rule's value from a field: a JSON number, or a string holding a decimal number.
 /// Returns kOk and sets `out` (before scaling) or the reason it cannot.
 RuleStatus read_number(const core::FieldValue& field, double& out) noexcept;
+
+/// Applies a label's lowercase/replace/map rules to a present field value. Returns a view of
+/// either `value` itself, a map row's text, or `scratch` (reused: allocates only while it grows).
+std::string_view rewrite_label(const LabelRule& label, std::string_view value,
+                               std::string& scratch);
 
 /// Updates the rule's metric in `shard` from `record`. `stamp` orders gauge `set` updates.
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,

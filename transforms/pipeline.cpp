@@ -28,6 +28,8 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
 
   // Per-batch local tallies of drops, flushed once at the end.
   uint64_t dropped[core::kDropReasonCount] = {};
+  uint64_t filtered = 0;
+  const Filter* filter = pipeline_.filter.get();
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
@@ -45,9 +47,14 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
         ++dropped[static_cast<size_t>(DropReason::kNotObject)];
         continue;
     }
+    if (filter != nullptr && !filter->matches(record_)) {
+      ++filtered;
+      continue;
+    }
     // Input order across workers: batch sequence in the high bits, record index in the low.
     const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
     for (const MetricRule& rule : pipeline_.rules) {
+      if (rule.when && !rule.when->matches(record_)) continue;
       switch (apply_rule(rule, record_, stamp, shard, key_)) {
         case RuleStatus::kOk:
           break;
@@ -66,6 +73,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   for (size_t r = 0; r < core::kDropReasonCount; ++r) {
     if (dropped[r] > 0) shard.count_dropped(p, static_cast<DropReason>(r), dropped[r]);
   }
+  if (filtered > 0) shard.count_filtered(p, filtered);
 }
 
 }  // namespace logtally::transforms
@@ -88,6 +96,7 @@ BatchProcessor::BatchProcessor(const std::vector<Pipeline>& pipelines, core::Met
 void BatchProcessor::handle(size_t worker, const core::Batch& batch) {
   core::MetricShard& shard = store_.shard(worker);
   std::lock_guard<std::mutex> lock(shard.mutex());
+  shard.set_now(core::MetricStore::steady_now_ms());  // expiry's time base: one read per batch
   shard.count_source(batch.source, batch.record_count() + batch.too_long, batch.bytes_read);
   for (uint32_t p : pipelines_by_source_[batch.source]) runners_[worker][p].run(batch, shard);
 }

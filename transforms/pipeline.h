@@ -18,6 +18,7 @@
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "parsers/parser.h"
+#include "transforms/filter.h"
 #include "transforms/metric_rule.h"
 
 namespace logtally::transforms {
@@ -28,6 +29,7 @@ struct Pipeline {
   std::vector<uint32_t> inputs;  ///< Source indices.
   parsers::ParserType parser = parsers::ParserType::kJson;
   core::FieldPlan plan;
+  std::shared_ptr<const Filter> filter;  ///< Records it rejects are counted, not dropped.
   std::vector<MetricRule> rules;
 };
 

@@ -34,6 +34,7 @@ TEST(ExpositionTest, ExactTextWithEscapingHistogramsAndSelfMetrics) {
   s.gauge_update(2, s.series(2, key_of({})), -1.25, 1);
   s.count_source(0, 9, 321);
   s.count_dropped(0, core::DropReason::kInvalidJson, 4);
+  s.count_filtered(0, 3);
 
   const std::string expected =
       "# HELP reqs_total Requests with \\\\ and\\nnewline.\n"
@@ -66,6 +67,10 @@ TEST(ExpositionTest, ExactTextWithEscapingHistogramsAndSelfMetrics) {
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"negative_value\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"too_long\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"empty\"} 0\n"
+      "# HELP logtally_records_filtered_total Records a pipeline's filter removed (not errors), "
+      "per pipeline.\n"
+      "# TYPE logtally_records_filtered_total counter\n"
+      "logtally_records_filtered_total{pipeline=\"p\"} 3\n"
       "# HELP logtally_series Series held, per metric.\n"
       "# TYPE logtally_series gauge\n"
       "logtally_series{metric=\"reqs_total\"} 2\n"
