@@ -227,6 +227,7 @@ uint32_t MetricShard::overflow(MetricData& m) {
 
 void MetricShard::gauge_update(uint32_t metric, uint32_t series, double v,
                                uint64_t stamp) noexcept {
+  touch(metric, series);
   MetricData& m = metrics_[metric];
   double& cur = m.values[series];
   switch (m.spec->mode) {
@@ -249,6 +250,7 @@ void MetricShard::gauge_update(uint32_t metric, uint32_t series, double v,
 }
 
 void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) noexcept {
+  touch(metric, series);
   MetricData& m = metrics_[metric];
   const std::vector<double>& bounds = m.spec->buckets;
   // First bucket whose upper bound is >= v (Prometheus `le` semantics); +Inf if none.
@@ -316,6 +318,7 @@ size_t MetricStore::expire(int64_t now_ms) const {
     for (const auto& shard : shards_) {
       const MetricShard::MetricData& m = shard->metrics_[mi];
       for (size_t s = 0; s < m.keys.size(); ++s) {
+        if (s == m.overflow_series) continue;  // never expires
         auto [it, inserted] = latest.try_emplace(m.keys[s], m.touched[s]);
         if (!inserted) it->second = std::max(it->second, m.touched[s]);
       }
@@ -401,7 +404,7 @@ Snapshot MetricStore::snapshot() const {
   snap.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
   snap.filtered.assign(pipeline_names_.size(), 0);
   snap.overflow.assign(specs_.size(), 0);
-  expire(steady_now_ms());
+  expire(clock_());
 
   struct Merged {
     double value = 0;

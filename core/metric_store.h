@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -168,6 +169,7 @@ class MetricShard {
   }
   void counter_add(uint32_t metric, uint32_t series, double v) noexcept {
     metrics_[metric].values[series] += v;
+    touch(metric, series);
   }
   void gauge_update(uint32_t metric, uint32_t series, double v, uint64_t stamp) noexcept;
   void histogram_observe(uint32_t metric, uint32_t series, double v) noexcept;
@@ -184,6 +186,7 @@ class MetricShard {
   /// The time (ms, steady clock) stamped on series updated from now on; set once per batch.
   void set_now(int64_t now_ms) noexcept { now_ms_ = now_ms; }
   /// Marks `series` as updated now, for expiry (a plain store; no-op without expire_after).
+  /// Every update (counter_add, gauge_update, histogram_observe) does it.
   void touch(uint32_t metric, uint32_t series) noexcept {
     MetricData& m = metrics_[metric];
     if (!m.touched.empty()) m.touched[series] = now_ms_;
@@ -261,6 +264,8 @@ class MetricStore {
 
   /// Milliseconds of the steady clock: the time base of set_now() and expire().
   static int64_t steady_now_ms() noexcept;
+  /// The clock snapshot() passes to expire() (steady_now_ms unless a test replaces it).
+  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
 
   /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
   /// after the store's self-metrics. Mutable through a const store: it is a thread-safe
@@ -273,6 +278,7 @@ class MetricStore {
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;
   std::vector<std::unique_ptr<Admission>> admissions_;  ///< [metric]; null without a limit.
+  std::function<int64_t()> clock_ = &MetricStore::steady_now_ms;
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
 };
 

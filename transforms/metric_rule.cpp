@@ -125,7 +125,6 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
   }
 
   const uint32_t series = shard.series(rule.metric, key.view());
-  shard.touch(rule.metric, series);
   switch (rule.type) {
     case core::MetricType::kCounter:
       shard.counter_add(rule.metric, series, value);
