@@ -57,6 +57,7 @@ struct PipelineConfig {
   std::string name;
   std::vector<std::string> inputs;
   parsers::ParserType parser = parsers::ParserType::kJson;
+  parsers::ParserOptions parser_options;  ///< Regex: the patterns, each checked to compile.
   std::vector<MetricConfig> metrics;
   Location location;
 };

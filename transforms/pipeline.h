@@ -27,6 +27,7 @@ struct Pipeline {
   uint32_t index = 0;            ///< Position among pipelines (indexes dropped counters).
   std::vector<uint32_t> inputs;  ///< Source indices.
   parsers::ParserType parser = parsers::ParserType::kJson;
+  parsers::ParserOptions parser_options;
   core::FieldPlan plan;
   std::vector<MetricRule> rules;
 };
