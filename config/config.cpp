@@ -14,6 +14,7 @@
 #include <re2/re2.h>
 
 #include "config/options.h"
+#include "parsers/regex_parser.h"
 #include "transforms/filter.h"
 
 namespace logtally::config {
@@ -37,6 +38,9 @@ pipelines:
 sinks:
   prometheus: { type: prometheus_exporter, listen: "0.0.0.0:9898", path: /metrics }
 )";
+
+// The parser types a pipeline may name, for "expected ..." messages.
+const std::string kParserTypes = "json or regex";
 
 bool valid_metric_name(std::string_view s) {
   if (s.empty()) return false;
@@ -98,6 +102,9 @@ class Loader {
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                   MetricConfig& m);
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
+  // Regex parser: patterns compiled at load, metric fields checked against group names.
+  void load_regex_parser(const YAML::Node& n, const std::string& what, PipelineConfig& p);
+  void check_regex_fields(const std::string& what, const PipelineConfig& p);
   // Transforms (docs/transforms.md).
   std::optional<std::string> expression_value(const YAML::Node& n, const std::string& what);
   bool check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what);
@@ -106,6 +113,7 @@ class Loader {
 
   std::string_view text_;
   std::string file_;
+  std::vector<std::vector<std::string>> regex_groups_;  ///< Per pattern of the current pipeline.
   std::vector<std::string> errors_;
   std::map<std::string, Location> metric_names_;
 };
@@ -662,15 +670,18 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
     } else if (parser.IsMap() && parser["type"]) {
       type = string_value(parser["type"], what + " parser type");
     } else {
-      error(parser, what + " parser: expected a map with a 'type' (json)");
+      error(parser, what + " parser: expected a map with a 'type' (" + kParserTypes + ")");
     }
     if (type) {
       if (*type == "json") {
         p.parser = parsers::ParserType::kJson;
         if (parser.IsMap()) check_keys(parser, option_table("parser: json"), what + " parser");
+      } else if (*type == "regex") {
+        p.parser = parsers::ParserType::kRegex;
+        load_regex_parser(parser, what, p);
       } else {
         error(parser.IsMap() ? parser["type"] : parser,
-              what + " parser: unknown parser type '" + *type + "'; expected json");
+              what + " parser: unknown parser type '" + *type + "'; expected " + kParserTypes);
       }
     }
   }
@@ -684,6 +695,7 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
       for (const YAML::Node& m : metrics) load_metric(m, name, p);
     }
   }
+  if (p.parser == parsers::ParserType::kRegex) check_regex_fields(what, p);
   cfg.pipelines.push_back(std::move(p));
 }
 
@@ -731,6 +743,69 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     }
   }
   cfg.sinks.push_back(std::move(sink));
+}
+
+// Parser sections other than json. The regex patterns are compiled here, so that a bad one is
+// reported at its own line and column with RE2's message, before anything runs.
+void Loader::load_regex_parser(const YAML::Node& n, const std::string& what, PipelineConfig& p) {
+  regex_groups_.clear();
+  if (!n.IsMap()) {
+    error(n, what + " parser: regex needs a map with 'type: regex' and 'patterns'");
+    return;
+  }
+  if (!check_keys(n, option_table("parser: regex"), what + " parser")) return;
+  const YAML::Node list = n["patterns"];
+  if (!list) return;  // Reported by check_keys.
+  std::vector<YAML::Node> nodes;
+  if (list.IsSequence() && list.size() > 0) {
+    for (const YAML::Node& item : list) nodes.push_back(item);
+  } else {
+    error(list, what + " parser patterns: expected a non-empty list of RE2 patterns");
+    return;
+  }
+  std::vector<std::string> texts;
+  for (const YAML::Node& item : nodes) {
+    std::optional<std::string> s = string_value(item, what + " parser pattern");
+    texts.push_back(s ? *s : std::string());
+  }
+  const std::vector<parsers::PatternInfo> infos = parsers::inspect_patterns(texts);
+  for (size_t i = 0; i < infos.size(); ++i) {
+    if (!infos[i].error.empty()) {
+      error(nodes[i], what + " parser pattern " + std::to_string(i + 1) +
+                          ": invalid regular expression (RE2): " + infos[i].error);
+    }
+    regex_groups_.push_back(infos[i].groups);
+  }
+  p.parser_options.patterns = std::move(texts);
+}
+
+// With the regex parser a field is a named group: every field a metric reads must be a group
+// of at least one pattern (otherwise it could never be present, which is surely a typo).
+void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p) {
+  if (regex_groups_.empty()) return;  // The parser section itself was wrong.
+  std::set<std::string> groups;
+  for (const auto& pattern_groups : regex_groups_)
+    groups.insert(pattern_groups.begin(), pattern_groups.end());
+  std::string known;
+  for (const std::string& g : groups) known += (known.empty() ? "" : ", ") + g;
+  if (known.empty()) known = "(none)";
+  auto check = [&](const MetricConfig& m, const core::FieldPath& path, const std::string& use) {
+    if (path.segments.size() != 1) {
+      error_at(m.location, "metric '" + m.name + "' " + use + ": '" + path.to_string() +
+                               "' is a nested path, but regex fields are named groups; " +
+                               "groups of pipeline '" + p.name + "' are: " + known);
+    } else if (!groups.count(path.segments[0])) {
+      error_at(m.location, "metric '" + m.name + "' " + use + ": no pattern of " + what +
+                               " has a group named '" + path.segments[0] +
+                               "'; groups are: " + known);
+    }
+  };
+  for (const MetricConfig& m : p.metrics) {
+    if (m.value) check(m, *m.value, "value");
+    for (const LabelConfig& l : m.labels) {
+      for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
+    }
+  }
 }
 
 core::Result<Config> Loader::load(std::string_view text) {

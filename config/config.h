@@ -75,6 +75,7 @@ struct PipelineConfig {
   std::string name;
   std::vector<std::string> inputs;
   parsers::ParserType parser = parsers::ParserType::kJson;
+  parsers::ParserOptions parser_options;  ///< Regex: the patterns, each checked to compile.
   std::vector<MetricConfig> metrics;
   std::string filter;  ///< Filter expression; empty = every record.
   Location location;

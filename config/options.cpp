@@ -73,6 +73,17 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`json`.", true},
        }},
+      {"parser: regex",
+       "Text records matched against RE2 patterns; each named group (`(?P<name>...)`) is a "
+       "field. See docs/parsers.md.",
+       {
+           {"type", "string", "", "`regex`.", true},
+           {"patterns", "list of strings (RE2 syntax)", "",
+            "Tried in order; the first that matches fills the record. Anchored only where the "
+            "pattern says so (`^`, `$`). A record matching none is dropped with reason "
+            "`no_match`. Metric fields must be group names of at least one pattern.",
+            true},
+       }},
       {"metric",
        "One metric updated by every record of the pipeline.",
        {

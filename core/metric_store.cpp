@@ -54,6 +54,8 @@ std::string_view drop_reason_name(DropReason r) noexcept {
       return "too_long";
     case DropReason::kEmpty:
       return "empty";
+    case DropReason::kNoMatch:
+      return "no_match";
     case DropReason::kCount:
       break;
   }

@@ -73,6 +73,7 @@ enum class DropReason : uint8_t {
   kNegativeValue,  ///< A counter's value is below zero.
   kTooLong,        ///< The line exceeded max_record_bytes; it was skipped without buffering.
   kEmpty,          ///< The line was empty.
+  kNoMatch,        ///< Regex parser: the record matched none of the patterns.
   kCount,          ///< Number of reasons (not a reason).
 };
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);

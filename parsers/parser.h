@@ -9,7 +9,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/record.h"
 
@@ -19,6 +21,7 @@ enum class ParseStatus : uint8_t {
   kOk,           ///< Planned fields are filled (absent ones stay absent).
   kInvalidJson,  ///< Malformed input (JSON syntax, or an invalid escape in a planned string).
   kNotObject,    ///< Well-formed but not an object: a scalar or an array is not a log record.
+  kNoMatch,      ///< Regex parser: the record matches none of the patterns.
 };
 
 class Parser {
@@ -29,10 +32,23 @@ class Parser {
 
 /// Parser types a config may name.
 enum class ParserType : uint8_t {
-  kJson,  ///< simdjson On-Demand; reads only planned fields.
+  kJson,   ///< simdjson On-Demand; reads only planned fields.
+  kRegex,  ///< RE2 patterns with named groups (parsers/regex_parser.h).
+};
+
+/// The config name of a parser type: "json", "logfmt", "regex", "auto".
+std::string_view parser_type_name(ParserType type) noexcept;
+
+/// What a parser needs besides its type. Only the regex parser has options so far.
+struct ParserOptions {
+  std::vector<std::string> patterns;  ///< Regex: RE2 patterns, tried in order (validated).
 };
 
 /// Builds a parser of `type` that fills the slots of `plan` (which must outlive it).
 std::unique_ptr<Parser> make_parser(ParserType type, const core::FieldPlan& plan);
+/// Same, with options (the regex parser's patterns, which must have been validated with
+/// inspect_patterns()).
+std::unique_ptr<Parser> make_parser(ParserType type, const ParserOptions& options,
+                                    const core::FieldPlan& plan);
 
 }  // namespace logtally::parsers

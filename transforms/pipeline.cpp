@@ -19,7 +19,7 @@ bool is_blank(std::string_view text) noexcept {
 
 PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
-      parser_(parsers::make_parser(pipeline.parser, pipeline.plan)),
+      parser_(parsers::make_parser(pipeline.parser, pipeline.parser_options, pipeline.plan)),
       record_(pipeline.plan.slot_count()) {}
 
 void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
@@ -45,6 +45,9 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
         continue;
       case parsers::ParseStatus::kNotObject:
         ++dropped[static_cast<size_t>(DropReason::kNotObject)];
+        continue;
+      case parsers::ParseStatus::kNoMatch:
+        ++dropped[static_cast<size_t>(DropReason::kNoMatch)];
         continue;
     }
     if (filter != nullptr && !filter->matches(record_)) {

@@ -28,6 +28,7 @@ struct Pipeline {
   uint32_t index = 0;            ///< Position among pipelines (indexes dropped counters).
   std::vector<uint32_t> inputs;  ///< Source indices.
   parsers::ParserType parser = parsers::ParserType::kJson;
+  parsers::ParserOptions parser_options;
   core::FieldPlan plan;
   std::shared_ptr<const Filter> filter;  ///< Records it rejects are counted, not dropped.
   std::vector<MetricRule> rules;

@@ -91,6 +91,8 @@ const char* status_name(ParseStatus s) {
       return "kInvalidJson";
     case ParseStatus::kNotObject:
       return "kNotObject";
+    case ParseStatus::kNoMatch:
+      return "kNoMatch";
   }
   return "(not a ParseStatus)";
 }

@@ -99,5 +99,53 @@ TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
   EXPECT_EQ(dropped(s, 1, DropReason::kTooLong), 0u);  // only_b does not read source a
 }
 
+TEST(BatchProcessorTest, RegexPipelineCountsMatchesAndNoMatch) {
+  const char* text = R"(
+sources:
+  a: { type: stdin }
+pipelines:
+  web:
+    inputs: [a]
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<bytes>\d+|-)$'
+        - '^health (?P<status>ok|down)$'
+    metrics:
+      - name: requests_total
+        type: counter
+        labels: { method: { field: method, default: none }, status: status }
+      - name: bytes_total
+        type: counter
+        value: bytes
+workers: 1
+)";
+  auto cfg = config::load_config_text(text, "regex.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
+  auto a = make_batch(0, {"GET / 200 512", "GET /x 404 -", "POST /y 200 100", "health ok",
+                          "health maybe", "get / 200 1", "", "GET / 200 7 extra"});
+  processor.handle(0, *a);
+  const core::Snapshot s = store.snapshot();
+  const auto& requests = s.metrics[0].series;
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].labels, (std::vector<std::string>{"GET", "200"}));
+  EXPECT_EQ(requests[0].value, 1);
+  EXPECT_EQ(requests[1].labels, (std::vector<std::string>{"GET", "404"}));
+  EXPECT_EQ(requests[1].value, 1);
+  EXPECT_EQ(requests[2].labels, (std::vector<std::string>{"POST", "200"}));
+  EXPECT_EQ(requests[2].value, 1);
+  EXPECT_EQ(requests[3].labels, (std::vector<std::string>{"none", "ok"}));
+  EXPECT_EQ(requests[3].value, 1);
+  EXPECT_EQ(s.metrics[1].series.at(0).value, 612);     // 512 + 100
+  EXPECT_EQ(dropped(s, 0, DropReason::kNoMatch), 3u);  // "health maybe", "get ...", "... extra"
+  EXPECT_EQ(dropped(s, 0, DropReason::kEmpty), 1u);
+  EXPECT_EQ(dropped(s, 0, DropReason::kNotANumber), 1u);    // bytes "-"
+  EXPECT_EQ(dropped(s, 0, DropReason::kMissingValue), 1u);  // "health ok" has no bytes
+  EXPECT_EQ(dropped(s, 0, DropReason::kInvalidJson), 0u);
+}
+
 }  // namespace
 }  // namespace logtally::transforms

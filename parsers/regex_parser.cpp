@@ -1,0 +1,105 @@
+#include "parsers/regex_parser.h"
+
+#include <algorithm>
+
+namespace logtally::parsers {
+
+namespace {
+
+re2::RE2::Options pattern_options() {
+  re2::RE2::Options o;
+  o.set_log_errors(false);  // Errors are reported by the config loader with their location.
+  return o;
+}
+
+}  // namespace
+
+std::vector<PatternInfo> inspect_patterns(const std::vector<std::string>& patterns) {
+  std::vector<PatternInfo> out;
+  out.reserve(patterns.size());
+  for (const std::string& text : patterns) {
+    PatternInfo info;
+    re2::RE2 re(text, pattern_options());
+    if (!re.ok()) {
+      info.error = re.error();
+    } else {
+      std::vector<std::pair<int, std::string>> named;
+      for (const auto& [name, index] : re.NamedCapturingGroups()) named.emplace_back(index, name);
+      std::sort(named.begin(), named.end());
+      for (auto& [index, name] : named) info.groups.push_back(std::move(name));
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+RegexParser::RegexParser(const std::vector<std::string>& patterns, const core::FieldPlan& plan) {
+  // Planned single-segment paths are the group names a pattern may fill.
+  const auto& nodes = plan.nodes();
+  size_t widest = 0;
+  for (const std::string& text : patterns) {
+    Pattern p;
+    p.re = std::make_unique<re2::RE2>(text, pattern_options());
+    if (p.re->ok()) {
+      const auto& named = p.re->NamedCapturingGroups();
+      for (uint32_t c : plan.root().children) {
+        if (nodes[c].slot < 0) continue;
+        auto it = named.find(nodes[c].key);
+        if (it == named.end()) continue;
+        p.captures.push_back({it->second, static_cast<uint32_t>(nodes[c].slot)});
+        p.submatches = std::max(p.submatches, it->second + 1);
+      }
+    }
+    widest = std::max(widest, static_cast<size_t>(p.submatches));
+    patterns_.push_back(std::move(p));
+  }
+  groups_.resize(widest);
+  if (patterns_.size() > 1) {
+    set_ = std::make_unique<re2::RE2::Set>(pattern_options(), re2::RE2::UNANCHORED);
+    bool ok = true;
+    for (const std::string& text : patterns) ok = ok && set_->Add(text, nullptr) >= 0;
+    // A set that cannot be built (over RE2's memory budget) only costs speed: every pattern is
+    // then tried in turn.
+    if (!ok || !set_->Compile()) set_.reset();
+    set_matches_.reserve(patterns_.size());
+  }
+}
+
+bool RegexParser::extract(const Pattern& p, std::string_view record, core::Record& out) noexcept {
+  if (!p.re->ok()) return false;
+  const re2::StringPiece text(record.data(), record.size());
+  if (!p.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups_.data(), p.submatches)) {
+    return false;
+  }
+  for (const Capture& c : p.captures) {
+    const re2::StringPiece g = groups_[static_cast<size_t>(c.group)];
+    if (g.data() == nullptr) continue;  // The group did not take part in the match.
+    core::FieldValue& f = out.slot(c.slot);
+    f.kind = core::FieldValue::Kind::kString;
+    f.has_number = false;
+    f.text = std::string_view(g.data(), g.size());
+  }
+  return true;
+}
+
+ParseStatus RegexParser::parse(std::string_view record, core::Record& out) noexcept {
+  out.clear();
+  if (set_) {
+    re2::RE2::Set::ErrorInfo info{};
+    if (set_->Match(re2::StringPiece(record.data(), record.size()), &set_matches_, &info)) {
+      const int first = *std::min_element(set_matches_.begin(), set_matches_.end());
+      // The set and the pattern agree on whether it matches; the check is only defensive.
+      if (extract(patterns_[static_cast<size_t>(first)], record, out)) return ParseStatus::kOk;
+      out.clear();
+    } else if (info.kind == re2::RE2::Set::kNoError) {
+      return ParseStatus::kNoMatch;
+    }
+    // The set ran out of DFA memory on this record: fall back to trying the patterns in turn.
+  }
+  for (const Pattern& p : patterns_) {
+    if (extract(p, record, out)) return ParseStatus::kOk;
+  }
+  return ParseStatus::kNoMatch;
+}
+
+}  // namespace logtally::parsers

@@ -1,0 +1,65 @@
+// RegexParser: text records matched against RE2 patterns with named groups.
+//
+// - Patterns are tried in order; the first that matches fills the record. With more than one
+//   pattern, an RE2::Set finds every pattern that matches in one pass over the record, and only
+//   the first of those is then run again to extract its groups.
+// - A pattern is anchored only where its text says so (`^...$`); RE2 looks for a match anywhere
+//   in the record otherwise. RE2 runs in time linear in the record's length: no pattern can hang.
+// - A field is a named group (`(?P<status>\d+)`); the plan's single-segment paths are matched
+//   against group names. A group that did not take part in the match leaves its field absent.
+//   Captured fields are strings (views into the record); metric values parse them as numbers.
+// - A record that matches no pattern is `kNoMatch`. Records are matched as UTF-8: an invalid
+//   UTF-8 byte matches no character class, not even `.`, so a record holding one matches only
+//   where that byte falls outside every part of the pattern that has to consume it.
+//
+// RE2 objects keep a lazily built DFA cache behind their own lock; each worker builds its own
+// parser (and its own RE2 objects), so that lock is never contended.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include "parsers/parser.h"
+
+namespace logtally::parsers {
+
+/// What config validation needs to know about one pattern.
+struct PatternInfo {
+  std::string error;                ///< RE2's error ("" when the pattern compiles).
+  std::vector<std::string> groups;  ///< Its named groups, in order of their index.
+};
+
+/// Compiles each pattern with the options the parser uses and reports errors and group names.
+std::vector<PatternInfo> inspect_patterns(const std::vector<std::string>& patterns);
+
+class RegexParser final : public Parser {
+ public:
+  /// `patterns` must compile (check them with inspect_patterns() first); a pattern that does
+  /// not compile never matches.
+  RegexParser(const std::vector<std::string>& patterns, const core::FieldPlan& plan);
+  [[nodiscard]] ParseStatus parse(std::string_view record, core::Record& out) noexcept override;
+
+ private:
+  struct Capture {
+    int group = 0;      ///< Index of the named group in its pattern.
+    uint32_t slot = 0;  ///< Slot it fills.
+  };
+  struct Pattern {
+    std::unique_ptr<re2::RE2> re;
+    std::vector<Capture> captures;  ///< Planned groups only.
+    int submatches = 0;             ///< 1 + highest planned group index, or 0 if none.
+  };
+
+  bool extract(const Pattern& p, std::string_view record, core::Record& out) noexcept;
+
+  std::vector<Pattern> patterns_;
+  std::unique_ptr<re2::RE2::Set> set_;  ///< Null with one pattern, or if the set failed to build.
+  std::vector<int> set_matches_;        ///< Reused by RE2::Set::Match (no allocation once warm).
+  std::vector<re2::StringPiece> groups_;
+};
+
+}  // namespace logtally::parsers

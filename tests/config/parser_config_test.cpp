@@ -1,0 +1,157 @@
+// Config loading of the parser sections other than json (regex, and the checks that go with it).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "config/build.h"
+#include "config/config.h"
+
+namespace logtally::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParserConfigTest, LoadsRegexPatternsInOrder) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<method>[A-Z]+) (?P<status>\d+)$'
+        - 'status=(?P<status>\d+) took=(?P<took>\S+)'
+    metrics:
+      - name: requests_total
+        type: counter
+        labels: { method: method, status: status }
+      - name: took_seconds
+        type: histogram
+        value: took
+)";
+  auto cfg = load_config_text(text, "r.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const PipelineConfig& p = cfg->pipelines[0];
+  EXPECT_EQ(p.parser, parsers::ParserType::kRegex);
+  EXPECT_EQ(p.parser_options.patterns,
+            (std::vector<std::string>{R"(^(?P<method>[A-Z]+) (?P<status>\d+)$)",
+                                      R"(status=(?P<status>\d+) took=(?P<took>\S+))"}));
+  const Compiled c = compile(*cfg);
+  EXPECT_EQ(c.pipelines[0].parser_options.patterns.size(), 2u);
+  const std::string d = describe(*cfg, c);
+  EXPECT_THAT(d, HasSubstr("parser regex\n    pattern 1: ^(?P<method>[A-Z]+) (?P<status>\\d+)$\n"
+                           "    pattern 2: status=(?P<status>\\d+) took=(?P<took>\\S+)\n"));
+}
+
+TEST(ParserConfigTest, BadPatternsAreReportedAtTheirLineAndColumn) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<ok>\w+)$'
+        - '(?P<unclosed>\d+'
+        - "x**"
+    metrics:
+      - name: c
+        type: counter
+  q:
+    inputs: app
+    parser: { type: regex, patterns: ['(?P<x>a)', '[z-a]'] }
+    metrics:
+      - name: d
+        type: counter
+)";
+  auto cfg = load_config_text(text, "bad.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_THAT(m, HasSubstr("bad.yaml:10:11: pipeline 'p' parser pattern 2: invalid regular "
+                           "expression (RE2): missing ): (?P<unclosed>\\d+"));
+  EXPECT_THAT(m, HasSubstr("bad.yaml:11:11: pipeline 'p' parser pattern 3: invalid regular "
+                           "expression (RE2): bad repetition operator: **"));
+  EXPECT_THAT(m, HasSubstr("bad.yaml:17:51: pipeline 'q' parser pattern 2: invalid regular "
+                           "expression (RE2): invalid character class range: z-a"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 3) << m;
+}
+
+TEST(ParserConfigTest, RegexShapeErrors) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  a:
+    inputs: app
+    parser: regex
+    metrics: [{ name: a, type: counter }]
+  b:
+    inputs: app
+    parser: { type: regex, patterns: [] }
+    metrics: [{ name: b, type: counter }]
+  c:
+    inputs: app
+    parser: { type: regex }
+    metrics: [{ name: c, type: counter }]
+  d:
+    inputs: app
+    parser: { type: json, patterns: ['x'] }
+    metrics: [{ name: d, type: counter }]
+)";
+  auto cfg = load_config_text(text, "s.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_THAT(m, HasSubstr("s.yaml:6:13: pipeline 'a' parser: regex needs a map with 'type: "
+                           "regex' and 'patterns'"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:10:38: pipeline 'b' parser patterns: expected a non-empty "
+                           "list of RE2 patterns"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:14:13: pipeline 'c' parser: missing required key 'patterns'"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:18:27: pipeline 'd' parser: unknown key 'patterns'"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 4) << m;
+}
+
+TEST(ParserConfigTest, RegexMetricFieldsMustBeGroupNames) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser:
+      type: regex
+      patterns: ['(?P<method>\w+) (?P<code>\d+)', '(?P<size>\d+)']
+    metrics:
+      - name: ok_total
+        type: counter
+        value: size
+        labels: { method: method, code: { field: [status, code] } }
+      - name: bad_total
+        type: counter
+        labels: { svc: kubernetes.app }
+)";
+  auto cfg = load_config_text(text, "g.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_THAT(m, HasSubstr("g.yaml:10:9: metric 'ok_total' label 'code': no pattern of pipeline "
+                           "'p' has a group named 'status'; groups are: code, method, size"));
+  EXPECT_THAT(m, HasSubstr("g.yaml:14:9: metric 'bad_total' label 'svc': 'kubernetes.app' is a "
+                           "nested path, but regex fields are named groups"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 2) << m;
+}
+
+TEST(ParserConfigTest, UnknownParserTypeListsTheKnownOnes) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser: xml
+    metrics: [{ name: c, type: counter }]
+)";
+  auto cfg = load_config_text(text, "u.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json or regex");
+}
+
+}  // namespace
+}  // namespace logtally::config
