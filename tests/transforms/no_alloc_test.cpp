@@ -96,5 +96,73 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
 }
 
+// Filters, when: conditions, label rewrites (lowercase + replace + map) and the overflow path of
+// a full metric (label sets past max_series arrive on every pass) allocate nothing once warm.
+constexpr const char* kTransformsConfig = R"(
+sources: { in: { type: stdin } }
+pipelines:
+  http:
+    inputs: [in]
+    parser: { type: json }
+    filter: '!(path =~ "/health.*") && (status >= 200 || exists(level))'
+    metrics:
+      - name: requests_total
+        type: counter
+        max_series: 3
+        labels:
+          route: { field: path, lowercase: true, replace: { regex: '/(\w+)/\d+', with: '/\1/:id' } }
+          class: { field: status, map: [ { regex: '2\d\d', to: 2xx }, { equals: "404", to: nf } ], unmapped: other }
+      - { name: slow_total, type: counter, when: 'dur > 1 && level != "debug"', labels: { user: user } }
+)";
+
+TEST(NoAllocTest, FiltersLabelRulesAndOverflowDoNotAllocate) {
+  auto cfg = config::load_config_text(kTransformsConfig, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  std::vector<std::string> lines = {
+      R"({"path":"/Users/12","status":200,"dur":2,"user":"a"})",
+      R"({"path":"/healthz","status":200})",
+      R"({"path":"/orders/7","status":"404","dur":"0.5","level":"debug"})",
+      R"({"path":"/x","status":500,"dur":3,"level":"debug","user":"b"})",
+      R"({"path":"/y","level":"info","dur":9})",
+  };
+  // Distinct label sets, more than max_series: the ones past the limit go to overflow on every
+  // pass (their keys are never stored).
+  for (int i = 0; i < 20; ++i) {
+    lines.push_back(R"({"path":"/p)" + std::to_string(i) + R"(","status":201,"user":"u"})");
+  }
+  core::Batch batch(1 << 16);
+  for (const std::string& l : lines) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size() + 1;
+    batch.data()[batch.size - 1] = '\n';
+  }
+  batch.bytes_read = batch.size;
+
+  counting = true;
+  processor.handle(0, batch);
+  counting = false;
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) processor.handle(0, batch);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+
+  const core::Snapshot s = store.snapshot();
+  EXPECT_EQ(s.filtered[0], 101u);  // /healthz
+  // 24 records pass per pass: /users/:id 2xx, /orders/:id nf, then the limit (3) admits /x
+  // other; /y (no status: class "") and the 20 /pN go to overflow: 21 per pass.
+  EXPECT_EQ(s.overflow[0], 101u * 21);
+  ASSERT_EQ(s.metrics[0].series.size(), 4u);
+  // slow_total: dur > 1 && level != "debug": only /y (level "info", no user). Not the first
+  // line: its level is absent, which makes != false.
+  ASSERT_EQ(s.metrics[1].series.size(), 1u);
+  EXPECT_EQ(s.metrics[1].series[0].labels[0], "");
+  EXPECT_EQ(s.metrics[1].series[0].value, 101);
+}
+
 }  // namespace
 }  // namespace logtally::transforms
