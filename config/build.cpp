@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <map>
 #include <sstream>
 
 #include "ingest/file_source.h"
@@ -12,6 +13,7 @@ namespace logtally::config {
 
 Compiled compile(const Config& config) {
   Compiled out;
+  std::map<std::string, uint32_t> shared;  // name -> spec index of a `shared: true` metric
   for (const SourceConfig& s : config.sources) out.source_names.push_back(s.name);
   for (const PipelineConfig& pc : config.pipelines) {
     out.pipeline_names.push_back(pc.name);
@@ -42,6 +44,12 @@ Compiled compile(const Config& config) {
       spec.buckets = mc.buckets;
       transforms::MetricRule rule;
       rule.metric = static_cast<uint32_t>(out.specs.size());
+      bool reuse = false;
+      if (mc.shared) {
+        auto [it, inserted] = shared.try_emplace(mc.name, rule.metric);
+        reuse = !inserted;
+        rule.metric = it->second;
+      }
       rule.type = mc.type;
       rule.scale = mc.scale;
       if (!mc.when.empty()) {
@@ -78,7 +86,7 @@ Compiled compile(const Config& config) {
           label.slots.push_back(p.plan.add(f, core::kUseText));
         rule.labels.push_back(std::move(label));
       }
-      out.specs.push_back(std::move(spec));
+      if (!reuse) out.specs.push_back(std::move(spec));
       p.rules.push_back(std::move(rule));
     }
     out.pipelines.push_back(std::move(p));

@@ -110,6 +110,7 @@ class Loader {
   bool check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what);
   void load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label);
   void load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m);
+  void check_shared_metrics(const Config& cfg);
 
   std::string_view text_;
   std::string file_;
@@ -476,6 +477,43 @@ void Loader::load_metric_limits(const YAML::Node& n, const std::string& what, Me
   }
 }
 
+// Entries with the same name must all say `shared: true` and agree on what the metric is; the
+// first entry defines help, max_series, expire_after and initial, which the others must not set.
+void Loader::check_shared_metrics(const Config& cfg) {
+  std::map<std::string, const MetricConfig*> first;
+  for (const PipelineConfig& p : cfg.pipelines) {
+    for (const MetricConfig& m : p.metrics) {
+      auto [it, inserted] = first.try_emplace(m.name, &m);
+      if (inserted) continue;
+      const MetricConfig& f = *it->second;
+      const std::string what = "metric '" + m.name + "'";
+      const std::string at = " (first defined at line " + std::to_string(f.location.line) + ")";
+      if (!f.shared || !m.shared) {
+        if (f.shared || m.shared) {
+          error_at(m.location, what + ": every entry of a shared metric needs shared: true" + at);
+        }
+        continue;  // plain duplicates were reported by load_metric
+      }
+      std::vector<std::string> fl;
+      std::vector<std::string> ml;
+      for (const LabelConfig& l : f.labels) fl.push_back(l.name);
+      for (const LabelConfig& l : m.labels) ml.push_back(l.name);
+      if (f.type != m.type || f.mode != m.mode || f.buckets != m.buckets || fl != ml) {
+        error_at(m.location, what +
+                                 ": a shared metric needs the same type, mode, buckets and "
+                                 "label names in the same order in every entry" +
+                                 at);
+      }
+      if (m.max_series_set || m.expire_after_ms != 0 || !m.initial.empty() || m.help_set) {
+        error_at(m.location, what +
+                                 ": help, max_series, expire_after and initial of a shared "
+                                 "metric belong on its first entry" +
+                                 at);
+      }
+    }
+  }
+}
+
 void Loader::load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                         MetricConfig& m) {
   const std::string what = "metric '" + m.name + "' label '" + name + "'";
@@ -544,7 +582,16 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
     } else if (m.name.rfind("logtally_", 0) == 0) {
       error(n["name"], what + ": names starting with logtally_ are reserved for self-metrics");
     } else if (auto it = metric_names_.find(m.name); it != metric_names_.end()) {
-      error(n["name"], what + ": already defined at line " + std::to_string(it->second.line));
+      // Entries that all say `shared: true` are one metric; checked in check_shared_metrics.
+      bool shared = false;
+      if (n["shared"]) {
+        if (auto v = bool_value(n["shared"], what + " shared")) shared = *v;
+      }
+      if (!shared) {
+        error(n["name"], what + ": already defined at line " + std::to_string(it->second.line) +
+                             " (write shared: true on every entry to feed one metric from "
+                             "several rules)");
+      }
     } else {
       metric_names_[m.name] = where(n["name"]);
     }
@@ -569,6 +616,7 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
   m.help = "Counted by logtally pipeline \"" + pipeline + "\".";
   if (n["help"]) {
     if (auto s = string_value(n["help"], what + " help")) m.help = *s;
+    m.help_set = true;
   }
   if (n["value"]) {
     m.value = path_value(n["value"], what + " value");
@@ -630,6 +678,9 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
     }
   }
   load_metric_limits(n, what, m);
+  if (n["shared"]) {
+    if (auto v = bool_value(n["shared"], what + " shared")) m.shared = *v;
+  }
   p.metrics.push_back(std::move(m));
 }
 
@@ -871,6 +922,7 @@ core::Result<Config> Loader::load(std::string_view text) {
     }
   }
 
+  check_shared_metrics(cfg);
   for (PipelineConfig& p : cfg.pipelines) {
     for (MetricConfig& m : p.metrics) {
       if (!m.max_series_set) m.max_series = cfg.max_series;

@@ -68,6 +68,10 @@ struct MetricConfig {
   bool max_series_set = false;  ///< The metric named its own max_series.
   int64_t expire_after_ms = 0;  ///< 0 = never.
   std::vector<std::vector<std::string>> initial;  ///< Label values in label order.
+  /// `shared: true`: other entries with this name (also shared, same type, labels, mode and
+  /// buckets) update the same metric; the first entry's help, limits and initial apply.
+  bool shared = false;
+  bool help_set = false;  ///< `help:` was written (not the default).
   Location location;
 };
 

@@ -118,6 +118,12 @@ const std::vector<OptionTable>& option_tables() {
            {"initial", "list of maps of label name -> value", "(none)",
             "Label sets whose series exist at 0 from the start (so `rate()` sees their first "
             "increase); every non-constant label must be given. They never expire."},
+           {"shared", "boolean", "false",
+            "Lets several entries (in any pipelines) with this name feed ONE metric, each with "
+            "its own value, labels and `when` (e.g. bytes_total{operation=\"sent\"} and "
+            "{operation=\"received\"} from two fields). Every entry says `shared: true` and "
+            "has the same type, mode, buckets and label names in the same order; help, "
+            "max_series, expire_after and initial go on the first entry."},
        }},
       {"label",
        "A label's value: a field path as a plain string (`status: status`), or a map with the "

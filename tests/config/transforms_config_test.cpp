@@ -132,5 +132,57 @@ TEST(TransformsConfigTest, DurationsParse) {
   EXPECT_EQ(parse_duration_ms("1x"), -1);
 }
 
+TEST(TransformsConfigTest, SharedMetricsFeedOneMetricFromSeveralEntries) {
+  auto cfg = load_config_text(R"(
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: io_total, type: counter, shared: true, value: sent, labels: { op: { const: sent } } }
+      - { name: io_total, type: counter, shared: true, value: recv, labels: { op: { const: recv } } }
+  q:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: io_total, type: counter, shared: true, labels: { op: { const: lines } } }
+)",
+                              "s.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const Compiled c = compile(*cfg);
+  ASSERT_EQ(c.specs.size(), 1u);
+  EXPECT_EQ(c.pipelines[0].rules[0].metric, 0u);
+  EXPECT_EQ(c.pipelines[0].rules[1].metric, 0u);
+  EXPECT_EQ(c.pipelines[1].rules[0].metric, 0u);
+
+  auto bad = load_config_text(R"(
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: a, type: counter, shared: true, labels: { x: x } }
+      - { name: a, type: gauge, shared: true, value: v, labels: { x: x } }
+      - { name: a, type: counter, labels: { x: x } }
+      - { name: a, type: counter, shared: true, labels: { y: x } }
+      - { name: a, type: counter, shared: true, max_series: 3, labels: { x: x } }
+)",
+                              "s.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.error().message;
+  EXPECT_THAT(m, HasSubstr("s.yaml:9:9: metric 'a': a shared metric needs the same type, mode, "
+                           "buckets and label names in the same order in every entry (first "
+                           "defined at line 8)"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:10:17: metric 'a': already defined at line 8 (write shared: "
+                           "true on every entry"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:10:9: metric 'a': every entry of a shared metric needs "
+                           "shared: true"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:11:9: metric 'a': a shared metric needs the same type"));
+  EXPECT_THAT(m, HasSubstr("s.yaml:12:9: metric 'a': help, max_series, expire_after and initial "
+                           "of a shared metric belong on its first entry"));
+}
+
 }  // namespace
 }  // namespace logtally::config
