@@ -972,13 +972,13 @@ int64_t parse_duration_ms(std::string_view text) {
       unit = 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'm') {
-      unit = 60 * 1000;
+      unit = int64_t{60} * 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'h') {
-      unit = 3600 * 1000;
+      unit = int64_t{3600} * 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'd') {
-      unit = 24 * 3600 * 1000;
+      unit = int64_t{24} * 3600 * 1000;
       ++i;
     } else {
       return -1;

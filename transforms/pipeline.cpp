@@ -1,5 +1,7 @@
 #include "transforms/pipeline.h"
 
+#include <re2/re2.h>
+
 namespace logtally::transforms {
 
 using core::DropReason;
@@ -17,10 +19,41 @@ bool is_blank(std::string_view text) noexcept {
 
 }  // namespace
 
+namespace {
+
+// A copy of `f` with its own RE2 objects. Recompiling against a copy of the pipeline's plan
+// gives the same slots: every field it names is in the plan already.
+std::shared_ptr<const Filter> own_copy(const std::shared_ptr<const Filter>& f,
+                                       const core::FieldPlan& plan) {
+  if (!f) return nullptr;
+  core::FieldPlan scratch = plan;
+  return std::make_shared<const Filter>(compile_filter(f->text(), scratch).value());
+}
+
+std::shared_ptr<const RE2> own_copy(const std::shared_ptr<const RE2>& re) {
+  if (!re) return nullptr;
+  return std::make_shared<const RE2>(re->pattern(), re->options());
+}
+
+}  // namespace
+
 PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
       parser_(parsers::make_parser(pipeline.parser, pipeline.parser_options, pipeline.plan)),
-      record_(pipeline.plan.slot_count()) {}
+      record_(pipeline.plan.slot_count()),
+      rules_(pipeline.rules) {
+  if (pipeline.filter) {
+    core::FieldPlan scratch = pipeline.plan;
+    filter_ = std::make_unique<Filter>(compile_filter(pipeline.filter->text(), scratch).value());
+  }
+  for (MetricRule& rule : rules_) {
+    rule.when = own_copy(rule.when, pipeline.plan);
+    for (LabelRule& label : rule.labels) {
+      label.replace = own_copy(label.replace);
+      for (MapEntry& e : label.map) e.regex = own_copy(e.regex);
+    }
+  }
+}
 
 void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const uint32_t p = pipeline_.index;
@@ -29,7 +62,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   // Per-batch local tallies of drops, flushed once at the end.
   uint64_t dropped[core::kDropReasonCount] = {};
   uint64_t filtered = 0;
-  const Filter* filter = pipeline_.filter.get();
+  const Filter* filter = filter_.get();
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
@@ -56,7 +89,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
     }
     // Input order across workers: batch sequence in the high bits, record index in the low.
     const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
-    for (const MetricRule& rule : pipeline_.rules) {
+    for (const MetricRule& rule : rules_) {
       if (rule.when && !rule.when->matches(record_)) continue;
       switch (apply_rule(rule, record_, stamp, shard, key_)) {
         case RuleStatus::kOk:

@@ -44,6 +44,12 @@ class PipelineRunner {
   std::unique_ptr<parsers::Parser> parser_;
   core::Record record_;
   core::LabelKey key_;
+  // This worker's own copies of the filter and rules: every RE2 object in them (=~, map,
+  // replace) belongs to this worker alone. RE2 guards its lazily built DFA cache with a
+  // reader-writer lock taken on each search; shared objects would make every worker touch the
+  // same lock per record.
+  std::unique_ptr<Filter> filter_;
+  std::vector<MetricRule> rules_;
 };
 
 }  // namespace logtally::transforms
