@@ -25,7 +25,7 @@ sources:
 pipelines:
   logs:
     inputs: [stdin]
-    parser: { type: json }
+    parser: { type: auto }
     metrics:
       - name: log_records_total
         type: counter
@@ -37,7 +37,7 @@ sinks:
 )";
 
 // The parser types a pipeline may name, for "expected ..." messages.
-const std::string kParserTypes = "json or regex";
+const std::string kParserTypes = "json, logfmt, regex or auto";
 
 bool valid_metric_name(std::string_view s) {
   if (s.empty()) return false;
@@ -481,6 +481,12 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
       } else if (*type == "regex") {
         p.parser = parsers::ParserType::kRegex;
         load_regex_parser(parser, what, p);
+      } else if (*type == "logfmt") {
+        p.parser = parsers::ParserType::kLogfmt;
+        if (parser.IsMap()) check_keys(parser, option_table("parser: logfmt"), what + " parser");
+      } else if (*type == "auto") {
+        p.parser = parsers::ParserType::kAuto;
+        if (parser.IsMap()) check_keys(parser, option_table("parser: auto"), what + " parser");
       } else {
         error(parser.IsMap() ? parser["type"] : parser,
               what + " parser: unknown parser type '" + *type + "'; expected " + kParserTypes);

@@ -66,6 +66,19 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`json`.", true},
        }},
+      {"parser: logfmt",
+       "`key=value` pairs, values bare or in double quotes, scanned in one pass; only the keys "
+       "the pipeline uses are kept, the last of a repeated key wins. A path matches the key of "
+       "its segments joined with dots. See docs/parsers.md.",
+       {
+           {"type", "string", "", "`logfmt`.", true},
+       }},
+      {"parser: auto",
+       "JSON for records whose first non-blank byte is `{`, logfmt for all others (the "
+       "embedded default's parser).",
+       {
+           {"type", "string", "", "`auto`.", true},
+       }},
       {"parser: regex",
        "Text records matched against RE2 patterns; each named group (`(?P<name>...)`) is a "
        "field. See docs/parsers.md.",

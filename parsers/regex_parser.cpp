@@ -61,7 +61,6 @@ RegexParser::RegexParser(const std::vector<std::string>& patterns, const core::F
     // A set that cannot be built (over RE2's memory budget) only costs speed: every pattern is
     // then tried in turn.
     if (!ok || !set_->Compile()) set_.reset();
-    set_matches_.reserve(patterns_.size());
   }
 }
 
@@ -84,17 +83,16 @@ bool RegexParser::extract(const Pattern& p, std::string_view record, core::Recor
 
 ParseStatus RegexParser::parse(std::string_view record, core::Record& out) noexcept {
   out.clear();
+  // RE2::Set::Match allocates when asked which patterns matched, so the set is asked only
+  // whether any does: a record that matches none (the case where trying every pattern would
+  // cost most) is settled in one pass. A set that ran out of DFA memory says false with an
+  // error; then the patterns are tried as usual.
   if (set_) {
     re2::RE2::Set::ErrorInfo info{};
-    if (set_->Match(re2::StringPiece(record.data(), record.size()), &set_matches_, &info)) {
-      const int first = *std::min_element(set_matches_.begin(), set_matches_.end());
-      // The set and the pattern agree on whether it matches; the check is only defensive.
-      if (extract(patterns_[static_cast<size_t>(first)], record, out)) return ParseStatus::kOk;
-      out.clear();
-    } else if (info.kind == re2::RE2::Set::kNoError) {
+    if (!set_->Match(re2::StringPiece(record.data(), record.size()), nullptr, &info) &&
+        info.kind == re2::RE2::Set::kNoError) {
       return ParseStatus::kNoMatch;
     }
-    // The set ran out of DFA memory on this record: fall back to trying the patterns in turn.
   }
   for (const Pattern& p : patterns_) {
     if (extract(p, record, out)) return ParseStatus::kOk;

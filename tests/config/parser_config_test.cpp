@@ -150,7 +150,8 @@ pipelines:
   auto cfg = load_config_text(text, "u.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().message,
-            "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json or regex");
+            "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json, logfmt, "
+            "regex or auto");
 }
 
 }  // namespace

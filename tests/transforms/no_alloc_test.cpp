@@ -96,5 +96,72 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
 }
 
+// The logfmt, auto and regex parsers, on the same mixed input.
+constexpr const char* kTextConfig = R"y(
+sources: { in: { type: stdin } }
+pipelines:
+  mixed:
+    inputs: [in]
+    parser: auto
+    metrics:
+      - name: records_total
+        type: counter
+        labels: { level: { field: [level, severity], lowercase: true, default: unknown }, msg: msg }
+      - { name: took_total, type: counter, value: took }
+  text:
+    inputs: [in]
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d+)$'
+        - 'level=(?P<level>\w+)'
+        - 'msg="(?P<msg>[^"]*)"'
+    metrics:
+      - name: text_total
+        type: counter
+        labels: { method: method, status: status, level: level, msg: msg }
+)y";
+
+TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
+  auto cfg = config::load_config_text(kTextConfig, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  const std::vector<std::string> lines = {
+      R"(level=info msg="escaped \"quote\" \u00e9" took=3 level=warn)",
+      R"(severity=ERROR msg="plain" took=2.5e1 bare)",
+      R"({"level":"debug","msg":"json","took":1})",
+      R"(GET /x 200)",
+      "free text with \"quotes and level=x\" = \xFF",
+      R"(msg="unclosed \"escaped)",
+      "",
+  };
+  core::Batch batch(1 << 16);
+  for (const std::string& l : lines) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size() + 1;
+    batch.data()[batch.size - 1] = '\n';
+  }
+  batch.bytes_read = batch.size;
+  allocations = 0;
+  counting = true;
+  processor.handle(0, batch);
+  counting = false;
+  EXPECT_GT(allocations.load(), 0u);
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) processor.handle(0, batch);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  const core::Snapshot s = store.snapshot();
+  EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (3 + 25 + 1));
+  uint64_t text_records = 0;
+  for (const auto& series : s.metrics[2].series)
+    text_records += static_cast<uint64_t>(series.value);
+  EXPECT_EQ(text_records, 101u * 5);  // All but the free text without a pair and the empty line.
+}
+
 }  // namespace
 }  // namespace logtally::transforms
