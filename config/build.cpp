@@ -34,6 +34,7 @@ Compiled compile(const Config& config) {
       rule.metric = static_cast<uint32_t>(out.specs.size());
       rule.type = mc.type;
       rule.scale = mc.scale;
+      rule.unit = mc.unit;
       if (mc.value) rule.value_slot = static_cast<int32_t>(p.plan.add(*mc.value, core::kUseNumber));
       for (const LabelConfig& lc : mc.labels) {
         spec.label_names.push_back(lc.name);
@@ -129,6 +130,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
         out << "1 per record";
       } else {
         out << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string();
+        if (r.unit != transforms::ValueUnit::kNone)
+          out << " as " << transforms::value_unit_name(r.unit) << " in seconds";
         if (r.scale != 1) out << " * " << r.scale;
       }
       out << " labels {";

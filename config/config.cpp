@@ -385,6 +385,18 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
       m.scale = *v;
     }
   }
+  if (n["unit"]) {
+    if (auto s = string_value(n["unit"], what + " unit")) {
+      if (*s == "duration") {
+        m.unit = transforms::ValueUnit::kDuration;
+      } else if (*s == "timestamp") {
+        m.unit = transforms::ValueUnit::kTimestamp;
+      } else {
+        error(n["unit"], what + " unit: expected duration or timestamp, got \"" + *s + "\"");
+      }
+      if (!n["value"]) error(n["unit"], what + ": 'unit' needs a 'value' field to read");
+    }
+  }
   if (n["mode"]) {
     if (type_ok && m.type != core::MetricType::kGauge) {
       error(n["mode"], what + ": 'mode' applies to gauges only");

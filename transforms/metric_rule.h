@@ -11,6 +11,7 @@
 
 #include "core/metric_store.h"
 #include "core/record.h"
+#include "transforms/value_units.h"
 
 namespace logtally::transforms {
 
@@ -28,9 +29,10 @@ struct LabelRule {
 struct MetricRule {
   uint32_t metric = 0;  ///< Index into the MetricStore's specs.
   core::MetricType type = core::MetricType::kCounter;
-  std::vector<LabelRule> labels;  ///< In the order of the spec's label_names.
-  int32_t value_slot = -1;        ///< -1: counters add 1 per record.
-  double scale = 1;               ///< Multiplies the value (e.g. 0.001 for ms -> s).
+  std::vector<LabelRule> labels;      ///< In the order of the spec's label_names.
+  int32_t value_slot = -1;            ///< -1: counters add 1 per record.
+  double scale = 1;                   ///< Multiplies the value (e.g. 0.001 for ms -> s).
+  ValueUnit unit = ValueUnit::kNone;  ///< Duration/timestamp text -> seconds, before scale.
 };
 
 enum class RuleStatus : uint8_t {
@@ -43,6 +45,10 @@ enum class RuleStatus : uint8_t {
 /// Reads a rule's value from a field: a JSON number, or a string holding a decimal number.
 /// Returns kOk and sets `out` (before scaling) or the reason it cannot.
 RuleStatus read_number(const core::FieldValue& field, double& out) noexcept;
+
+/// Reads a rule's value in `unit` (see transforms/value_units.h): seconds for durations and
+/// timestamps, else as read_number().
+RuleStatus read_value(const core::FieldValue& field, ValueUnit unit, double& out) noexcept;
 
 /// Updates the rule's metric in `shard` from `record`. `stamp` orders gauge `set` updates.
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The parsers through the real binary: the embedded default (parser: auto) counting JSON,
 # logfmt and plain-text lines from stdin; a regex pipeline counting matches and `no_match`
-# drops; and `check` naming a bad pattern at its line and column.
+# drops; `check` naming a bad pattern at its line and column; `unit: duration | timestamp`.
 #
 # Usage: parsers.sh /path/to/logtally
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -97,5 +97,40 @@ grep -qF "$WORK/bad.yaml:10:11: pipeline 'p' parser pattern 2: invalid regular e
 grep -qF "$WORK/bad.yaml:12:9: metric 'c_total' label 'x': no pattern of pipeline 'p' has a group named 'nope'" "$WORK/err" ||
   fail "unknown group not reported at 12:9: $(cat "$WORK/err")"
 note "check on bad patterns ok"
+
+# ---------------------------------------------------------------------------------------------
+# unit: duration and unit: timestamp on logfmt values (with scale applying after the unit).
+cat >"$WORK/units.log" <<'LOG'
+ts=2026-04-22T12:00:00Z took=12ms
+ts=2026-04-22T12:00:05.5Z took=1.5s
+ts=1776859203 took=2m
+ts=1776859204000 took=0.25
+ts=yesterday took=soon
+LOG
+cat >"$WORK/units.yaml" <<YAML
+sources:
+  in: { type: file, path: "$WORK/units.log" }
+pipelines:
+  u:
+    inputs: [in]
+    parser: logfmt
+    metrics:
+      - { name: took_seconds, type: histogram, value: took, unit: duration, buckets: [0.1, 1, 100] }
+      - { name: took_ms_total, type: counter, value: took, unit: duration, scale: 1000 }
+      - { name: last_event_time_seconds, type: gauge, value: ts, unit: timestamp, mode: max }
+YAML
+RC=0
+timeout 30 "$LOGTALLY" --once --config "$WORK/units.yaml" </dev/null >"$WORK/units.out" 2>"$WORK/err" || RC=$?
+assert_eq "units --once exit status (stderr: $(cat "$WORK/err"))" 0 "$RC"
+U="$WORK/units.out"
+assert_expo "$U" 'took_seconds_bucket{le="0.1"}' 1
+assert_expo "$U" 'took_seconds_bucket{le="1"}' 2
+assert_expo "$U" 'took_seconds_bucket{le="100"}' 3
+assert_expo "$U" 'took_seconds_bucket{le="+Inf"}' 4
+assert_expo "$U" 'took_seconds_count' 4
+assert_expo "$U" 'took_ms_total' 121762
+assert_expo "$U" 'last_event_time_seconds' 1776859205.5
+assert_expo "$U" 'logtally_records_dropped_total{pipeline="u",reason="not_a_number"}' 3
+note "units ok"
 
 e2e_finish
