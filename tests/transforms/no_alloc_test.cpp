@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <numeric>
 
 #include <gtest/gtest.h>
 
@@ -108,6 +109,8 @@ pipelines:
         type: counter
         labels: { level: { field: [level, severity], lowercase: true, default: unknown }, msg: msg }
       - { name: took_total, type: counter, value: took }
+      - { name: dur_seconds, type: histogram, value: dur, unit: duration }
+      - { name: last_ts, type: gauge, value: ts, unit: timestamp, mode: max }
   text:
     inputs: [in]
     parser:
@@ -129,8 +132,8 @@ TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
   core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
   BatchProcessor processor(compiled.pipelines, store, 1);
   const std::vector<std::string> lines = {
-      R"(level=info msg="escaped \"quote\" \u00e9" took=3 level=warn)",
-      R"(severity=ERROR msg="plain" took=2.5e1 bare)",
+      R"(level=info msg="escaped \"quote\" \u00e9" took=3 level=warn dur=1.5s ts=2026-04-22T12:00:00Z)",
+      R"(severity=ERROR msg="plain" took=2.5e1 bare dur=1h2m3ms ts=1776859200123)",
       R"({"level":"debug","msg":"json","took":1})",
       R"(GET /x 200)",
       "free text with \"quotes and level=x\" = \xFF",
@@ -157,8 +160,13 @@ TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
   EXPECT_EQ(allocations.load(), 0u);
   const core::Snapshot s = store.snapshot();
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (3 + 25 + 1));
+  // dur_seconds: 1.5 s and 3720.003 s per pass; last_ts: the later of the two event times.
+  const auto& dur = s.metrics[2].series.at(0);
+  EXPECT_EQ(std::accumulate(dur.buckets.begin(), dur.buckets.end(), uint64_t{0}), 101u * 2);
+  EXPECT_NEAR(dur.value, 101 * (1.5 + 3720.003), 1e-6);
+  EXPECT_DOUBLE_EQ(s.metrics[3].series.at(0).value, 1776859200.123);
   uint64_t text_records = 0;
-  for (const auto& series : s.metrics[2].series)
+  for (const auto& series : s.metrics[4].series)
     text_records += static_cast<uint64_t>(series.value);
   EXPECT_EQ(text_records, 101u * 5);  // All but the free text without a pair and the empty line.
 }
