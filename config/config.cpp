@@ -37,7 +37,7 @@ sinks:
 )";
 
 // The parser types a pipeline may name, for "expected ..." messages.
-const std::string kParserTypes = "json, logfmt, regex or auto";
+constexpr std::string_view kParserTypes = "json, logfmt, regex or auto";
 
 bool valid_metric_name(std::string_view s) {
   if (s.empty()) return false;
@@ -484,7 +484,8 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
     } else if (parser.IsMap() && parser["type"]) {
       type = string_value(parser["type"], what + " parser type");
     } else {
-      error(parser, what + " parser: expected a map with a 'type' (" + kParserTypes + ")");
+      error(parser,
+            what + " parser: expected a map with a 'type' (" + std::string(kParserTypes) + ")");
     }
     if (type) {
       if (*type == "json") {
@@ -500,8 +501,9 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
         p.parser = parsers::ParserType::kAuto;
         if (parser.IsMap()) check_keys(parser, option_table("parser: auto"), what + " parser");
       } else {
-        error(parser.IsMap() ? parser["type"] : parser,
-              what + " parser: unknown parser type '" + *type + "'; expected " + kParserTypes);
+        error(parser.IsMap() ? parser["type"] : parser, what + " parser: unknown parser type '" +
+                                                            *type + "'; expected " +
+                                                            std::string(kParserTypes));
       }
     }
   }

@@ -165,7 +165,8 @@ bool parse_rfc3339(std::string_view text, double& seconds) noexcept {
   }
   if (i != t.size()) return false;
   const int64_t days = days_from_civil(year, month, day);
-  const int64_t whole = days * 86400 + hour * 3600 + minute * 60 + second - offset;
+  const int64_t whole =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset;
   seconds = static_cast<double>(whole) + fraction;
   return true;
 }
