@@ -175,6 +175,41 @@ TEST_F(LogfmtParserTest, LongRecordWithEscapesGrowsScratchOnce) {
   EXPECT_EQ(slot(b).text, "y\\z");
 }
 
+// Random records over an alphabet of the bytes that matter (quotes, backslashes, '=', blanks,
+// NUL, \u escapes, invalid UTF-8): the scan always finishes, and every value it returns lies
+// inside the record or is an unescaped copy no longer than the record.
+TEST_F(LogfmtParserTest, RandomRecordsAreAlwaysScanned) {
+  const uint32_t a = plan("a");
+  const uint32_t b = plan("b", core::kUseNumber);
+  const uint32_t ab = plan("a.b");
+  static constexpr char kAlphabet[] = {'a', 'b', '.', '=', '"', '\\', ' ',    '\t',   '\0', 'u',
+                                       'd', '8', '0', '1', 'e', '-',  '\xff', '\xc3', '{',  'x'};
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text.clear();
+    const uint32_t n = next() % 80;
+    for (uint32_t k = 0; k < n; ++k) text += kAlphabet[next() % sizeof(kAlphabet)];
+    ASSERT_EQ(parse(text), ParseStatus::kOk);
+    for (uint32_t s : {a, b, ab}) {
+      const FieldValue& f = slot(s);
+      if (f.kind == Kind::kAbsent) continue;
+      if (f.kind == Kind::kBool) {  // A bare key's "true" is a constant, not in the record.
+        ASSERT_TRUE(f.text == "true" || f.text == "false") << i;
+        continue;
+      }
+      const bool in_record = f.text.data() >= buffer_.data() &&
+                             f.text.data() + f.text.size() <= buffer_.data() + text.size();
+      ASSERT_TRUE(in_record || f.text.size() <= text.size()) << i;
+      if (f.has_number) ASSERT_EQ(f.kind, Kind::kNumber);
+    }
+  }
+}
+
 TEST_F(AutoParserTest, JsonForObjectsLogfmtForTheRest) {
   const uint32_t level = plan("level");
   ASSERT_EQ(parse(R"(  {"level":"error"})"), ParseStatus::kOk);
