@@ -211,6 +211,9 @@ std::string_view LogfmtParser::unescape(std::string_view body) noexcept {
     scratch_capacity_ = record_size_ < 4096 ? 4096 : record_size_;
     scratch_ = std::make_unique<char[]>(scratch_capacity_);
   }
+  // Cannot happen given the above; kept so that a future change to the scan cannot write past
+  // the scratch memory (the raw text, escapes and all, is then the value).
+  if (scratch_used_ + body.size() > scratch_capacity_) return body;
   char* const begin = scratch_.get() + scratch_used_;
   char* o = begin;
   const char* p = body.data();
@@ -313,12 +316,21 @@ ParseStatus LogfmtParser::parse(std::string_view record, core::Record& out) noex
         const char* const close = closing_quote(body, end, has_escape);
         p = close < end ? close + 1 : end;
         if (klen == 0) continue;
+        // Unescaped at most once, even when several planned paths name this key (`a.b` and
+        // `"a.b"`): the scratch memory holds one copy of each value, which keeps it within the
+        // record's size.
+        const std::string_view raw(body, static_cast<size_t>(close - body));
+        std::string_view text;
+        bool have_text = false;
         for_each_match(ks, klen, [&](const Key& k) {
+          if (!have_text) {
+            text = has_escape ? unescape(raw) : raw;
+            have_text = true;
+          }
           FieldValue& f = out.slot(k.slot);
-          const std::string_view raw(body, static_cast<size_t>(close - body));
           f.kind = FieldValue::Kind::kString;
           f.has_number = false;
-          f.text = has_escape ? unescape(raw) : raw;
+          f.text = text;
         });
       } else {
         const char* const vs = p;

@@ -166,6 +166,17 @@ TEST_F(LogfmtParserTest, ManyPlannedKeys) {
   EXPECT_EQ(slot(slots[1]).kind, Kind::kAbsent);
 }
 
+TEST_F(LogfmtParserTest, KeyNamedByTwoPathsIsUnescapedOnce) {
+  // Both paths read the key `a.b`; a long escaped value must still fit the scratch memory
+  // (sized to the record), so it may be unescaped only once.
+  const uint32_t nested = plan("a.b");
+  const uint32_t flat = plan("\"a.b\"");
+  const std::string plain(6000, 'x');
+  ASSERT_EQ(parse("a.b=\"\\n" + plain + "\""), ParseStatus::kOk);
+  EXPECT_EQ(slot(nested).text, "\n" + plain);
+  EXPECT_EQ(slot(flat).text.data(), slot(nested).text.data());
+}
+
 TEST_F(LogfmtParserTest, LongRecordWithEscapesGrowsScratchOnce) {
   const uint32_t a = plan("a");
   const uint32_t b = plan("b");
@@ -182,6 +193,7 @@ TEST_F(LogfmtParserTest, RandomRecordsAreAlwaysScanned) {
   const uint32_t a = plan("a");
   const uint32_t b = plan("b", core::kUseNumber);
   const uint32_t ab = plan("a.b");
+  const uint32_t ab_flat = plan("\"a.b\"");
   static constexpr char kAlphabet[] = {'a', 'b', '.', '=', '"', '\\', ' ',    '\t',   '\0', 'u',
                                        'd', '8', '0', '1', 'e', '-',  '\xff', '\xc3', '{',  'x'};
   uint64_t state = 12345;
@@ -195,7 +207,7 @@ TEST_F(LogfmtParserTest, RandomRecordsAreAlwaysScanned) {
     const uint32_t n = next() % 80;
     for (uint32_t k = 0; k < n; ++k) text += kAlphabet[next() % sizeof(kAlphabet)];
     ASSERT_EQ(parse(text), ParseStatus::kOk);
-    for (uint32_t s : {a, b, ab}) {
+    for (uint32_t s : {a, b, ab, ab_flat}) {
       const FieldValue& f = slot(s);
       if (f.kind == Kind::kAbsent) continue;
       if (f.kind == Kind::kBool) {  // A bare key's "true" is a constant, not in the record.
