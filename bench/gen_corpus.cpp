@@ -1,6 +1,18 @@
-// gen_corpus: writes a deterministic corpus of JSON access-log lines for the benchmarks.
+// gen_corpus: writes a deterministic corpus of access-log lines for the benchmarks.
 //
-// Usage: gen_corpus LINES OUT_FILE [SEED]     (default seed 42; OUT_FILE "-" is stdout)
+// Usage: gen_corpus [--format json|logfmt|apache] LINES OUT_FILE [SEED]
+//        (default format json, default seed 42; OUT_FILE "-" is stdout)
+//
+// Formats:
+// - json (the default): described below.
+// - logfmt: the same records, key for key and byte for byte in every value, written as logfmt
+//   (`ts=... level=info msg="request done" ... kubernetes.pod=... kubernetes.labels.app=...`);
+//   msg is always quoted (its escaped quotes are valid logfmt escapes too), the nested object's
+//   keys are dotted. Same seed, same records as the json corpus.
+// - apache: the Apache combined log format (`%h %l %u %t "%r" %>s %b "%{Referer}i"
+//   "%{User-agent}i"`) of the same kind of traffic: client address from a pool of 64, method,
+//   path, status, bytes (`-` for 0), referer, user agent from a pool of 6. Its records are drawn
+//   from the same generator but are not the json corpus' records.
 //
 // Each line is one JSON object shaped like what a service mesh or an HTTP framework logs:
 // ts, level, msg, service, method, path, status, duration_ms, bytes, a 64-bit trace_id, and a
@@ -219,8 +231,115 @@ class CorpusGenerator {
     }
   }
 
+  enum class Format { kJson, kLogfmt, kApache };
+
   /// Writes one line (with its '\n') at `out`, which has kMaxLineBytes of room; returns its end.
-  char* write_line(char* out) {
+  char* write_line(char* out, Format format) {
+    if (format == Format::kLogfmt) return write_logfmt_line(out);
+    if (format == Format::kApache) return write_apache_line(out);
+    return write_json_line(out);
+  }
+
+  /// The json record, as logfmt: the same draws in the same order, so the same values.
+  char* write_logfmt_line(char* out) {
+    Writer w(out);
+    now_micros_ += rng_.below(2000);
+    const Route& route = kRoutes.pick(rng_);
+    const Service& service = services_[route.service];
+    const std::string_view method = kMethods.pick(rng_);
+    const uint32_t status = kStatuses.pick(rng_);
+    const uint64_t duration = duration_micros(service, status);
+    const uint64_t bytes = response_bytes(status);
+
+    w.put("ts=");
+    timestamps_.put(w, now_micros_);
+    w.put(" level=");
+    w.put(level(status));
+    w.put(" msg=\"");
+    w.put(message(status, duration));
+    w.put("\" service=");
+    w.put(service.name);
+    w.put(" method=");
+    w.put(method);
+    w.put(" path=");
+    put_path(w, route.tmpl);
+    w.put(" status=");
+    w.put_uint(status);
+    w.put(" duration_ms=");
+    w.put_milli(duration);
+    w.put(" bytes=");
+    w.put_uint(bytes);
+    w.put(" trace_id=");
+    w.put_hex(rng_.next(), 16);
+    w.put(" kubernetes.pod=");
+    w.put(service.pods[rng_.below(static_cast<uint32_t>(service.pods.size()))]);
+    w.put(" kubernetes.labels.app=");
+    w.put(service.name);
+    w.put('\n');
+    return w.pos();
+  }
+
+  /// An Apache combined log line.
+  char* write_apache_line(char* out) {
+    static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static constexpr std::string_view kAgents[] = {
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0 Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.4 Safari/605.1.15",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+        "curl/7.88.1",
+        "Go-http-client/1.1",
+        "kube-probe/1.29",
+    };
+    Writer w(out);
+    now_micros_ += rng_.below(2000);
+    const Route& route = kRoutes.pick(rng_);
+    const std::string_view method = kMethods.pick(rng_);
+    const uint32_t status = kStatuses.pick(rng_);
+    const uint64_t bytes = response_bytes(status);
+    const uint32_t client = rng_.below(64);
+    w.put("10.");
+    w.put_uint(client / 16);
+    w.put('.');
+    w.put_uint(client % 16 * 7);
+    w.put('.');
+    w.put_uint(client * 3 + 1);
+    w.put(" - - [");
+    const int64_t secs = now_micros_ / 1'000'000;
+    const std::chrono::sys_days day{std::chrono::days{secs / 86400}};
+    const std::chrono::year_month_day ymd{day};
+    w.put_padded(static_cast<unsigned>(ymd.day()), 2);
+    w.put('/');
+    w.put(kMonths[static_cast<unsigned>(ymd.month()) - 1]);
+    w.put('/');
+    w.put_padded(static_cast<uint64_t>(static_cast<int>(ymd.year())), 4);
+    w.put(':');
+    w.put_padded(static_cast<uint64_t>(secs % 86400 / 3600), 2);
+    w.put(':');
+    w.put_padded(static_cast<uint64_t>(secs % 3600 / 60), 2);
+    w.put(':');
+    w.put_padded(static_cast<uint64_t>(secs % 60), 2);
+    w.put(" +0000] \"");
+    w.put(method);
+    w.put(' ');
+    put_path(w, route.tmpl);
+    w.put(" HTTP/1.1\" ");
+    w.put_uint(status);
+    w.put(' ');
+    if (bytes == 0) {
+      w.put('-');
+    } else {
+      w.put_uint(bytes);
+    }
+    w.put(rng_.chance(1, 3) ? " \"https://shop.example.com/\" \"" : " \"-\" \"");
+    w.put(kAgents[rng_.below(sizeof(kAgents) / sizeof(kAgents[0]))]);
+    w.put("\"\n");
+    return w.pos();
+  }
+
+  char* write_json_line(char* out) {
     Writer w(out);
     now_micros_ += rng_.below(2000);  // About 1000 lines per second of log time.
 
@@ -415,13 +534,31 @@ bool parse_u64(const char* text, uint64_t& out) {
 }
 
 int usage() {
-  std::fputs("usage: gen_corpus LINES OUT_FILE [SEED]   (OUT_FILE '-' writes to stdout)\n", stderr);
+  std::fputs(
+      "usage: gen_corpus [--format json|logfmt|apache] LINES OUT_FILE [SEED]   (OUT_FILE '-' "
+      "writes to stdout)\n",
+      stderr);
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  CorpusGenerator::Format format = CorpusGenerator::Format::kJson;
+  if (argc >= 3 && std::string_view(argv[1]) == "--format") {
+    const std::string_view f = argv[2];
+    if (f == "json") {
+      format = CorpusGenerator::Format::kJson;
+    } else if (f == "logfmt") {
+      format = CorpusGenerator::Format::kLogfmt;
+    } else if (f == "apache") {
+      format = CorpusGenerator::Format::kApache;
+    } else {
+      return usage();
+    }
+    argc -= 2;
+    argv += 2;
+  }
   if (argc < 3 || argc > 4) return usage();
   uint64_t lines = 0;
   uint64_t seed = kDefaultSeed;
@@ -441,7 +578,7 @@ int main(int argc, char** argv) {
   uint64_t total_bytes = 0;
   bool ok = true;
   for (uint64_t i = 0; i < lines && ok; ++i) {
-    char* const line_end = gen.write_line(p);
+    char* const line_end = gen.write_line(p, format);
     if (static_cast<size_t>(line_end - p) > kMaxLineBytes) {
       std::fputs("gen_corpus: internal error: line longer than kMaxLineBytes\n", stderr);
       return 1;

@@ -52,6 +52,7 @@ Compiled compile(const Config& config) {
       }
       rule.type = mc.type;
       rule.scale = mc.scale;
+      rule.unit = mc.unit;
       if (!mc.when.empty()) {
         rule.when = std::make_shared<const transforms::Filter>(
             transforms::compile_filter(mc.when, p.plan).value());
@@ -171,6 +172,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
         out << "1 per record";
       } else {
         out << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string();
+        if (r.unit != transforms::ValueUnit::kNone)
+          out << " as " << transforms::value_unit_name(r.unit) << " in seconds";
         if (r.scale != 1) out << " * " << r.scale;
       }
       out << " labels {";

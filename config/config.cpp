@@ -28,7 +28,7 @@ sources:
 pipelines:
   logs:
     inputs: [stdin]
-    parser: { type: json }
+    parser: { type: auto }
     metrics:
       - name: log_records_total
         type: counter
@@ -40,7 +40,7 @@ sinks:
 )";
 
 // The parser types a pipeline may name, for "expected ..." messages.
-const std::string kParserTypes = "json or regex";
+constexpr std::string_view kParserTypes = "json, logfmt, regex or auto";
 
 bool valid_metric_name(std::string_view s) {
   if (s.empty()) return false;
@@ -630,6 +630,18 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
       m.scale = *v;
     }
   }
+  if (n["unit"]) {
+    if (auto s = string_value(n["unit"], what + " unit")) {
+      if (*s == "duration") {
+        m.unit = transforms::ValueUnit::kDuration;
+      } else if (*s == "timestamp") {
+        m.unit = transforms::ValueUnit::kTimestamp;
+      } else {
+        error(n["unit"], what + " unit: expected duration or timestamp, got \"" + *s + "\"");
+      }
+      if (!n["value"]) error(n["unit"], what + ": 'unit' needs a 'value' field to read");
+    }
+  }
   if (n["mode"]) {
     if (type_ok && m.type != core::MetricType::kGauge) {
       error(n["mode"], what + ": 'mode' applies to gauges only");
@@ -721,7 +733,8 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
     } else if (parser.IsMap() && parser["type"]) {
       type = string_value(parser["type"], what + " parser type");
     } else {
-      error(parser, what + " parser: expected a map with a 'type' (" + kParserTypes + ")");
+      error(parser,
+            what + " parser: expected a map with a 'type' (" + std::string(kParserTypes) + ")");
     }
     if (type) {
       if (*type == "json") {
@@ -730,9 +743,16 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
       } else if (*type == "regex") {
         p.parser = parsers::ParserType::kRegex;
         load_regex_parser(parser, what, p);
+      } else if (*type == "logfmt") {
+        p.parser = parsers::ParserType::kLogfmt;
+        if (parser.IsMap()) check_keys(parser, option_table("parser: logfmt"), what + " parser");
+      } else if (*type == "auto") {
+        p.parser = parsers::ParserType::kAuto;
+        if (parser.IsMap()) check_keys(parser, option_table("parser: auto"), what + " parser");
       } else {
-        error(parser.IsMap() ? parser["type"] : parser,
-              what + " parser: unknown parser type '" + *type + "'; expected " + kParserTypes);
+        error(parser.IsMap() ? parser["type"] : parser, what + " parser: unknown parser type '" +
+                                                            *type + "'; expected " +
+                                                            std::string(kParserTypes));
       }
     }
   }

@@ -15,6 +15,7 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "parsers/parser.h"
+#include "transforms/value_units.h"
 
 namespace logtally::config {
 
@@ -62,6 +63,7 @@ struct MetricConfig {
   std::vector<LabelConfig> labels;
   std::optional<core::FieldPath> value;
   double scale = 1;
+  transforms::ValueUnit unit = transforms::ValueUnit::kNone;  ///< Applies before scale.
   std::vector<double> buckets;
   std::string when;             ///< Filter expression; empty = every record.
   size_t max_series = 0;        ///< Resolved: the metric's own or the top-level value.

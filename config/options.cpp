@@ -73,6 +73,19 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`json`.", true},
        }},
+      {"parser: logfmt",
+       "`key=value` pairs, values bare or in double quotes, scanned in one pass; only the keys "
+       "the pipeline uses are kept, the last of a repeated key wins. A path matches the key of "
+       "its segments joined with dots. See docs/parsers.md.",
+       {
+           {"type", "string", "", "`logfmt`.", true},
+       }},
+      {"parser: auto",
+       "JSON for records whose first non-blank byte is `{`, logfmt for all others (the "
+       "embedded default's parser).",
+       {
+           {"type", "string", "", "`auto`.", true},
+       }},
       {"parser: regex",
        "Text records matched against RE2 patterns; each named group (`(?P<name>...)`) is a "
        "field. See docs/parsers.md.",
@@ -100,6 +113,10 @@ const std::vector<OptionTable>& option_tables() {
             "Field holding the number to add, set or observe: a JSON number or a string holding "
             "one. Required for gauges and histograms."},
            {"scale", "number", "1", "Multiplies the value, e.g. 0.001 to turn ms into seconds."},
+           {"unit", "`duration` or `timestamp`", "(none)",
+            "Reads the value as a duration (`\"12ms\"`, `\"1.5s\"`, `\"1h30m\"`, a number is "
+            "seconds) or a point in time (RFC 3339 text, or epoch s/ms/us/ns told by size), "
+            "converted to seconds before `scale`; formats in docs/parsers.md. Needs `value`."},
            {"buckets", "list of numbers", ".005,.01,.025,.05,.1,.25,.5,1,2.5,5,10",
             "Histograms only: strictly increasing upper bounds (`+Inf` is added)."},
            {"mode", "`set`, `add`, `max` or `min`", "set",

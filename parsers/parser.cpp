@@ -1,6 +1,8 @@
 #include "parsers/parser.h"
 
+#include "parsers/auto_parser.h"
 #include "parsers/json_parser.h"
+#include "parsers/logfmt_parser.h"
 #include "parsers/regex_parser.h"
 
 namespace logtally::parsers {
@@ -11,6 +13,10 @@ std::string_view parser_type_name(ParserType type) noexcept {
       return "json";
     case ParserType::kRegex:
       return "regex";
+    case ParserType::kLogfmt:
+      return "logfmt";
+    case ParserType::kAuto:
+      return "auto";
   }
   return "?";
 }
@@ -26,6 +32,10 @@ std::unique_ptr<Parser> make_parser(ParserType type, const ParserOptions& option
       return std::make_unique<JsonParser>(plan);
     case ParserType::kRegex:
       return std::make_unique<RegexParser>(options.patterns, plan);
+    case ParserType::kLogfmt:
+      return std::make_unique<LogfmtParser>(plan);
+    case ParserType::kAuto:
+      return std::make_unique<AutoParser>(plan);
   }
   return nullptr;
 }

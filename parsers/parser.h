@@ -32,8 +32,10 @@ class Parser {
 
 /// Parser types a config may name.
 enum class ParserType : uint8_t {
-  kJson,   ///< simdjson On-Demand; reads only planned fields.
-  kRegex,  ///< RE2 patterns with named groups (parsers/regex_parser.h).
+  kJson,    ///< simdjson On-Demand; reads only planned fields.
+  kRegex,   ///< RE2 patterns with named groups (parsers/regex_parser.h).
+  kLogfmt,  ///< `key=value key2="quoted"` pairs (parsers/logfmt_parser.h).
+  kAuto,    ///< JSON when the record starts with `{`, else logfmt (parsers/auto_parser.h).
 };
 
 /// The config name of a parser type: "json", "logfmt", "regex", "auto".

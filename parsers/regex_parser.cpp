@@ -54,14 +54,14 @@ RegexParser::RegexParser(const std::vector<std::string>& patterns, const core::F
     patterns_.push_back(std::move(p));
   }
   groups_.resize(widest);
-  if (patterns_.size() > 1) {
+  // With two patterns the set would not save a scan (see parse()).
+  if (patterns_.size() > 2) {
     set_ = std::make_unique<re2::RE2::Set>(pattern_options(), re2::RE2::UNANCHORED);
     bool ok = true;
     for (const std::string& text : patterns) ok = ok && set_->Add(text, nullptr) >= 0;
     // A set that cannot be built (over RE2's memory budget) only costs speed: every pattern is
     // then tried in turn.
     if (!ok || !set_->Compile()) set_.reset();
-    set_matches_.reserve(patterns_.size());
   }
 }
 
@@ -84,20 +84,23 @@ bool RegexParser::extract(const Pattern& p, std::string_view record, core::Recor
 
 ParseStatus RegexParser::parse(std::string_view record, core::Record& out) noexcept {
   out.clear();
+  // Most lines match the first pattern (the common format comes first), so it is tried
+  // directly: one scan. When it fails, the set of all patterns says in one more scan whether
+  // any other can match, so a line that matches none costs two scans however many patterns
+  // there are. (RE2::Set::Match allocates when asked *which* patterns match, so it is only asked
+  // whether any does. A set that ran out of DFA memory answers false with an error; then the
+  // patterns are simply tried.)
+  if (patterns_.empty()) return ParseStatus::kNoMatch;
+  if (extract(patterns_[0], record, out)) return ParseStatus::kOk;
   if (set_) {
     re2::RE2::Set::ErrorInfo info{};
-    if (set_->Match(re2::StringPiece(record.data(), record.size()), &set_matches_, &info)) {
-      const int first = *std::min_element(set_matches_.begin(), set_matches_.end());
-      // The set and the pattern agree on whether it matches; the check is only defensive.
-      if (extract(patterns_[static_cast<size_t>(first)], record, out)) return ParseStatus::kOk;
-      out.clear();
-    } else if (info.kind == re2::RE2::Set::kNoError) {
+    if (!set_->Match(re2::StringPiece(record.data(), record.size()), nullptr, &info) &&
+        info.kind == re2::RE2::Set::kNoError) {
       return ParseStatus::kNoMatch;
     }
-    // The set ran out of DFA memory on this record: fall back to trying the patterns in turn.
   }
-  for (const Pattern& p : patterns_) {
-    if (extract(p, record, out)) return ParseStatus::kOk;
+  for (size_t i = 1; i < patterns_.size(); ++i) {
+    if (extract(patterns_[i], record, out)) return ParseStatus::kOk;
   }
   return ParseStatus::kNoMatch;
 }

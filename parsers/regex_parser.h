@@ -1,8 +1,10 @@
 // RegexParser: text records matched against RE2 patterns with named groups.
 //
-// - Patterns are tried in order; the first that matches fills the record. With more than one
-//   pattern, an RE2::Set finds every pattern that matches in one pass over the record, and only
-//   the first of those is then run again to extract its groups.
+// - Patterns are tried in order; the first that matches fills the record. The first pattern is
+//   tried directly (most lines match the common format); when it fails and there are three or
+//   more patterns, an RE2::Set of all of them says in one scan whether any can match, so a line
+//   that matches none costs two scans, not one per pattern. (Asking the set *which* patterns
+//   match would allocate per record in RE2::Set::Match, so it is not asked.)
 // - A pattern is anchored only where its text says so (`^...$`); RE2 looks for a match anywhere
 //   in the record otherwise. RE2 runs in time linear in the record's length: no pattern can hang.
 // - A field is a named group (`(?P<status>\d+)`); the plan's single-segment paths are matched
@@ -57,8 +59,7 @@ class RegexParser final : public Parser {
   bool extract(const Pattern& p, std::string_view record, core::Record& out) noexcept;
 
   std::vector<Pattern> patterns_;
-  std::unique_ptr<re2::RE2::Set> set_;  ///< Null with one pattern, or if the set failed to build.
-  std::vector<int> set_matches_;        ///< Reused by RE2::Set::Match (no allocation once warm).
+  std::unique_ptr<re2::RE2::Set> set_;  ///< Only with 3+ patterns, and if it could be built.
   std::vector<re2::StringPiece> groups_;
 };
 

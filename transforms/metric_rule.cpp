@@ -87,12 +87,41 @@ std::string_view rewrite_label(const LabelRule& label, std::string_view value,
   return value;
 }
 
+RuleStatus read_value(const FieldValue& field, ValueUnit unit, double& out) noexcept {
+  if (unit == ValueUnit::kNone) return read_number(field, out);
+  if (field.kind == FieldValue::Kind::kAbsent) return RuleStatus::kMissingValue;
+  if (field.kind == FieldValue::Kind::kBool) return RuleStatus::kNotANumber;
+  double v = 0;
+  bool ok = false;
+  if (unit == ValueUnit::kDuration) {
+    // A number is seconds; text may also carry units ("1.5s", "12ms").
+    if (field.kind == FieldValue::Kind::kNumber && field.has_number) {
+      v = field.number;
+      ok = true;
+    } else {
+      ok = parse_duration(field.text, v);
+    }
+  } else {
+    // A number (or numeric text) is epoch time in s, ms, us or ns; other text is RFC 3339.
+    if (read_number(field, v) == RuleStatus::kOk) {
+      v = epoch_seconds(v);
+      ok = true;
+    } else {
+      ok = field.kind == FieldValue::Kind::kString && parse_rfc3339(field.text, v);
+    }
+  }
+  if (!ok || !std::isfinite(v)) return RuleStatus::kNotANumber;
+  out = v;
+  return RuleStatus::kOk;
+}
+
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
                       core::MetricShard& shard, core::LabelKey& key) {
   // The value first: a record that cannot supply it must not create a series.
   double value = 1;
   if (rule.value_slot >= 0) {
-    const RuleStatus st = read_number(record.slot(static_cast<uint32_t>(rule.value_slot)), value);
+    const RuleStatus st =
+        read_value(record.slot(static_cast<uint32_t>(rule.value_slot)), rule.unit, value);
     if (st != RuleStatus::kOk) return st;
     value *= rule.scale;
     if (!std::isfinite(value)) return RuleStatus::kNotANumber;

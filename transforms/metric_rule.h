@@ -13,6 +13,7 @@
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "transforms/filter.h"
+#include "transforms/value_units.h"
 
 namespace re2 {
 class RE2;
@@ -55,6 +56,7 @@ struct MetricRule {
   std::vector<LabelRule> labels;       ///< In the order of the spec's label_names.
   int32_t value_slot = -1;             ///< -1: counters add 1 per record.
   double scale = 1;                    ///< Multiplies the value (e.g. 0.001 for ms -> s).
+  ValueUnit unit = ValueUnit::kNone;   ///< Duration/timestamp text -> seconds, before scale.
   std::shared_ptr<const Filter> when;  ///< The metric's own condition; null = every record.
 };
 
@@ -68,6 +70,10 @@ enum class RuleStatus : uint8_t {
 /// Reads a rule's value from a field: a JSON number, or a string holding a decimal number.
 /// Returns kOk and sets `out` (before scaling) or the reason it cannot.
 RuleStatus read_number(const core::FieldValue& field, double& out) noexcept;
+
+/// Reads a rule's value in `unit` (see transforms/value_units.h): seconds for durations and
+/// timestamps, else as read_number().
+RuleStatus read_value(const core::FieldValue& field, ValueUnit unit, double& out) noexcept;
 
 /// Applies a label's lowercase/replace/map rules to a present field value. Returns a view of
 /// either `value` itself, a map row's text, or `scratch` (reused: allocates only while it grows).

@@ -150,7 +150,50 @@ pipelines:
   auto cfg = load_config_text(text, "u.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().message,
-            "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json or regex");
+            "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json, logfmt, "
+            "regex or auto");
+}
+
+TEST(ParserConfigTest, MetricUnits) {
+  const char* good = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser: logfmt
+    metrics:
+      - { name: took_seconds, type: histogram, value: took, unit: duration }
+      - { name: last_seen, type: gauge, value: ts, unit: timestamp, mode: max, scale: 1000 }
+)";
+  auto cfg = load_config_text(good, "units.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->pipelines[0].parser, parsers::ParserType::kLogfmt);
+  EXPECT_EQ(cfg->pipelines[0].metrics[0].unit, transforms::ValueUnit::kDuration);
+  EXPECT_EQ(cfg->pipelines[0].metrics[1].unit, transforms::ValueUnit::kTimestamp);
+  const Compiled c = compile(*cfg);
+  EXPECT_EQ(c.pipelines[0].rules[1].unit, transforms::ValueUnit::kTimestamp);
+  const std::string d = describe(*cfg, c);
+  EXPECT_THAT(d, HasSubstr("parser logfmt\n"));
+  EXPECT_THAT(d, HasSubstr("value took as duration in seconds"));
+  EXPECT_THAT(d, HasSubstr("value ts as timestamp in seconds * 1000"));
+
+  const char* bad = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser: auto
+    metrics:
+      - { name: a, type: histogram, value: took, unit: seconds }
+      - { name: b, type: counter, unit: duration }
+)";
+  auto err = load_config_text(bad, "units.yaml");
+  ASSERT_FALSE(err.ok());
+  const std::string& m = err.error().message;
+  EXPECT_THAT(m, HasSubstr("units.yaml:8:56: metric 'a' unit: expected duration or timestamp, "
+                           "got \"seconds\""));
+  EXPECT_THAT(m, HasSubstr("units.yaml:9:41: metric 'b': 'unit' needs a 'value' field to read"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 2) << m;
 }
 
 }  // namespace

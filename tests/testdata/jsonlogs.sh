@@ -11,9 +11,10 @@
 #   3. alloy-pipelinetest/worker.jsonl: levels and messages.
 #   4. fluent-bit-utf8/utf8_surrogate_bench_10k.ndjson: 10,000 lines with \u0000 and lone UTF-16
 #      surrogate escapes; the policy logtally follows is asserted and documented in section 4.
-# alloy-pipelinetest/api.logfmt is SKIPPED: it is logfmt, not JSON; it belongs to the logfmt
-# parser, which does not exist yet (its test should assert the README's counts, info 34, warn 33,
-# error 33, and that the quoted `msg` containing `status=200 route=...` is not split into keys).
+#   5. alloy-pipelinetest/api.logfmt (logfmt): the README's level counts (info 34, warn 33,
+#      error 33), the quoted `msg` holding `status=200 route=...` not split into keys, and all
+#      five keys of every line, compared with series derived from the file with sed; then the
+#      `auto` parser on api.logfmt and worker.jsonl together.
 #
 # Usage: jsonlogs.sh /path/to/logtally
 #   LOGTALLY_TESTDATA_DIR: folder holding jsonlogs/ (default /work/shared/testdata).
@@ -255,7 +256,43 @@ worker_messages_total{msg="worker queue stalled"} 18
 EOF
 expect_sample $c 'logtally_records_total{source="worker"}' 100
 expect_drops $c worker
-note "alloy worker.jsonl: checked (api.logfmt skipped: logfmt parser not written yet)"
+note "alloy worker.jsonl: checked"
+
+# ---------------------------------------------------------------------------------------------
+# 5. Grafana Alloy api.logfmt (README: 100 lines, exactly 5 keys each: ts level request_id
+#    user_id msg; levels info 34, warn 33, error 33; msg is quoted and holds key=value text).
+c=alloy_api
+run_once $c
+API="$DATA/alloy-pipelinetest/api.logfmt"
+expect_metric $c api_log_records_total <<'EOF'
+api_log_records_total{level="info"} 34
+api_log_records_total{level="warn"} 33
+api_log_records_total{level="error"} 33
+EOF
+expect_metric $c api_inner_keys_total <<'EOF'
+api_inner_keys_total{status="absent",route="absent"} 100
+EOF
+# Every line is `ts=T level=L request_id=R user_id=U msg="M"` with no quote or backslash inside
+# M (checked here), so sed can write the series each line must give; request ids are unique, so
+# every series counts 1. A sixth key, a split msg or a lost key would change these lines.
+[ "$(grep -c '' "$API")" = 100 ] || die "api.logfmt: expected 100 lines"
+bad=$(grep -vcE '^ts=[^ "]+ level=[a-z]+ request_id=[^ "]+ user_id=[^ "]+ msg="[^"\\]*"$' "$API")
+[ "$bad" = 0 ] || die "api.logfmt: $bad lines are not of the expected shape (data changed?)"
+sed -E 's/^ts=([^ ]+) level=([^ ]+) request_id=([^ ]+) user_id=([^ ]+) msg="(.*)"$/api_records_total{ts="\1",level="\2",request_id="\3",user_id="\4",msg="\5"} 1/' \
+  "$API" >"$WORK/api.expected"
+expect_metric $c api_records_total <"$WORK/api.expected"
+expect_sample $c 'api_records_total{ts="2026-04-22T12:00:01Z",level="warn",request_id="req-api-1001",user_id="user-201",msg="api request completed status=200 route=/orders/1"}' 1
+# auto: logfmt for api.logfmt, JSON for worker.jsonl (info 34+51, warn 33+31, error 33+18).
+expect_metric $c all_log_records_total <<'EOF'
+all_log_records_total{level="info"} 85
+all_log_records_total{level="warn"} 64
+all_log_records_total{level="error"} 51
+EOF
+expect_sample $c 'logtally_records_total{source="api"}' 100
+expect_drops $c api
+expect_drops $c both
+promtool_ok $c
+note "alloy api.logfmt: checked (logfmt and auto)"
 
 # ---------------------------------------------------------------------------------------------
 # 4. fluent-bit UTF-8 / surrogate stress set. Every line is

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 #include <new>
 
 #include <gtest/gtest.h>
@@ -162,6 +163,80 @@ TEST(NoAllocTest, FiltersLabelRulesAndOverflowDoNotAllocate) {
   ASSERT_EQ(s.metrics[1].series.size(), 1u);
   EXPECT_EQ(s.metrics[1].series[0].labels[0], "");
   EXPECT_EQ(s.metrics[1].series[0].value, 101);
+}
+
+// The logfmt, auto and regex parsers, on the same mixed input.
+constexpr const char* kTextConfig = R"y(
+sources: { in: { type: stdin } }
+pipelines:
+  mixed:
+    inputs: [in]
+    parser: auto
+    metrics:
+      - name: records_total
+        type: counter
+        labels: { level: { field: [level, severity], lowercase: true, default: unknown }, msg: msg }
+      - { name: took_total, type: counter, value: took }
+      - { name: dur_seconds, type: histogram, value: dur, unit: duration }
+      - { name: last_ts, type: gauge, value: ts, unit: timestamp, mode: max }
+  text:
+    inputs: [in]
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d+)$'
+        - 'level=(?P<level>\w+)'
+        - 'msg="(?P<msg>[^"]*)"'
+    metrics:
+      - name: text_total
+        type: counter
+        labels: { method: method, status: status, level: level, msg: msg }
+)y";
+
+TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
+  auto cfg = config::load_config_text(kTextConfig, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  const std::vector<std::string> lines = {
+      R"(level=info msg="escaped \"quote\" \u00e9" took=3 level=warn dur=1.5s ts=2026-04-22T12:00:00Z)",
+      R"(severity=ERROR msg="plain" took=2.5e1 bare dur=1h2m3ms ts=1776859200123)",
+      R"({"level":"debug","msg":"json","took":1})",
+      R"(GET /x 200)",
+      "free text with \"quotes and level=x\" = \xFF",
+      R"(msg="unclosed \"escaped)",
+      "",
+  };
+  core::Batch batch(1 << 16);
+  for (const std::string& l : lines) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size() + 1;
+    batch.data()[batch.size - 1] = '\n';
+  }
+  batch.bytes_read = batch.size;
+  allocations = 0;
+  counting = true;
+  processor.handle(0, batch);
+  counting = false;
+  EXPECT_GT(allocations.load(), 0u);
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) processor.handle(0, batch);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  const core::Snapshot s = store.snapshot();
+  EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (3 + 25 + 1));
+  // dur_seconds: 1.5 s and 3720.003 s per pass; last_ts: the later of the two event times.
+  const auto& dur = s.metrics[2].series.at(0);
+  EXPECT_EQ(std::accumulate(dur.buckets.begin(), dur.buckets.end(), uint64_t{0}), 101u * 2);
+  EXPECT_NEAR(dur.value, 101 * (1.5 + 3720.003), 1e-6);
+  EXPECT_DOUBLE_EQ(s.metrics[3].series.at(0).value, 1776859200.123);
+  uint64_t text_records = 0;
+  for (const auto& series : s.metrics[4].series)
+    text_records += static_cast<uint64_t>(series.value);
+  EXPECT_EQ(text_records, 101u * 5);  // All but the free text without a pair and the empty line.
 }
 
 }  // namespace
