@@ -17,6 +17,7 @@ bool LineReader::ensure_batch() {
   batch_ = channel_.acquire();
   if (!batch_) return false;
   batch_->source = source_;
+  batch_->fields = fields_;
   line_start_ = 0;
   scan_from_ = 0;
   return true;
@@ -108,7 +109,7 @@ void LineReader::dispatch() {
     scan_from_ = tail;  // Already searched: it holds no '\n'.
   }
   full->size = tail_at;
-  channel_.push(std::move(full));
+  channel_.push(std::move(full), on_queued_, on_queued_context_);
 }
 
 void LineReader::finish() {
@@ -130,6 +131,11 @@ void LineReader::finish() {
   if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0) {
     dispatch();
   }
+}
+
+void LineReader::set_fields(core::SourceFieldsPtr fields) {
+  fields_ = std::move(fields);
+  if (batch_) batch_->fields = fields_;
 }
 
 void LineReader::discard_partial() {

@@ -48,6 +48,16 @@ class LineReader {
   /// Bytes of an unfinished line currently held.
   size_t partial_bytes() const noexcept;
 
+  /// Source fields for the batches handed over from now on (core/source_fields.h). Call when
+  /// no unfinished line of the previous input is held (after finish() or discard_partial()).
+  void set_fields(core::SourceFieldsPtr fields);
+
+  /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
+  void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
+    on_queued_ = hook;
+    on_queued_context_ = context;
+  }
+
  private:
   bool ensure_batch();
   void scan();
@@ -61,6 +71,9 @@ class LineReader {
   size_t scan_from_ = 0;   ///< Where the search for the next '\n' resumes.
   bool skipping_ = false;  ///< Inside a too-long line: discard until its '\n'.
   bool tee_broken_ = false;
+  core::SourceFieldsPtr fields_;
+  core::BatchChannel::OnQueued on_queued_ = nullptr;
+  void* on_queued_context_ = nullptr;
 };
 
 }  // namespace logtally::ingest
