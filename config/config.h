@@ -29,6 +29,10 @@ struct SourceConfig {
   Type type = Type::kStdin;
   std::string path;
   bool start_at_end = false;
+  std::vector<std::string> include;  ///< Globs (file source); `path` adds itself here.
+  std::vector<std::string> exclude;
+  std::string path_pattern;  ///< RE2 with named groups (validated at load).
+  int poll_millis = 250;
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   Location location;
 };
@@ -70,6 +74,11 @@ struct SinkConfig {
   Location location;
 };
 
+struct CheckpointSettings {
+  std::string dir;  ///< Empty: no checkpoints.
+  int interval_millis = 5000;
+};
+
 struct Config {
   std::string file;  ///< Where it was loaded from ("<default>" for the embedded one).
   std::vector<SourceConfig> sources;
@@ -77,6 +86,7 @@ struct Config {
   std::vector<SinkConfig> sinks;
   size_t workers = 1;
   size_t max_record_bytes = 1 << 20;
+  CheckpointSettings checkpoint;
 };
 
 /// Prometheus' default histogram buckets, used when a histogram names none.

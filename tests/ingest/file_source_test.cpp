@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -133,7 +134,11 @@ TEST_F(FileSourceTest, FollowsGrowthTruncationAndRenameRotation) {
   append("b2\nb3");
   fs::rename(path_, dir_ / "app.log.1");
   append("c1\n");
-  const auto all = h.wait_for(7);
+  auto all = h.wait_for(7);
+  // The old file's unterminated last line is counted when the old file is left (after it
+  // stayed at its end for two polls), so it may come after the new file's first line.
+  ASSERT_EQ(all.size(), 7u);
+  std::sort(all.begin() + 5, all.end());
   EXPECT_EQ(all, (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2", "b3", "c1"}));
 }
 
