@@ -235,6 +235,9 @@ core::Status FileSource::prepare() {
     if (d == nullptr) continue;
     while (dirent* e = ::readdir(d)) {
       if (e->d_ino != s.ino) continue;
+      bool open_already = false;
+      for (const File& f : files_) open_already |= f.dev == s.dev && f.ino == s.ino;
+      if (open_already) break;  // Found by the scan (and judged by its fingerprint there).
       const std::string candidate = dir_name(s.path) + "/" + e->d_name;
       if (File* f = open_file(candidate, true)) {
         // It is not under an include pattern any more: read it to the end, then leave it.
