@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <poll.h>
 #include <re2/re2.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +87,55 @@ FileSource::~FileSource() {
   for (File& f : files_) {
     if (f.fd >= 0) ::close(f.fd);
   }
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+void FileSource::watch_directories() {
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    core::log(core::LogLevel::kInfo,
+              std::string("file source: no inotify (") + std::strerror(errno) + "); polling only");
+    return;
+  }
+  std::set<std::string> dirs;
+  if (!config_.path.empty()) dirs.insert(dir_name(config_.path));
+  for (const std::string& g : config_.include) {
+    const std::string d = dir_name(g);
+    if (d.find_first_of("*?[") == std::string::npos) dirs.insert(d);
+  }
+  int watched = 0;
+  for (const std::string& d : dirs) {
+    const uint32_t mask =
+        IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE;
+    if (::inotify_add_watch(inotify_fd_, d.c_str(), mask) >= 0) ++watched;
+  }
+  if (watched == 0) {
+    ::close(inotify_fd_);
+    inotify_fd_ = -1;
+  }
+}
+
+bool FileSource::wait_for_change() {
+  if (inotify_fd_ < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(config_.poll_millis));
+    return true;
+  }
+  pollfd pfd{inotify_fd_, POLLIN, 0};
+  if (::poll(&pfd, 1, config_.poll_millis) <= 0) return true;  // Timeout: poll as usual.
+  bool new_names = false;
+  alignas(inotify_event) char buf[16 << 10];
+  while (true) {
+    const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(buf + at);
+      if (e->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW)) {
+        new_names = true;
+      }
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+    }
+  }
+  return new_names;
 }
 
 std::string FileSource::describe() const {
@@ -222,6 +273,7 @@ core::Status FileSource::prepare() {
     return core::make_error(core::ErrorCode::kConfig,
                             "file source: path_pattern: " + pattern_->error());
   }
+  if (!mode_.once) watch_directories();
   scan(true);
   // Saved files no longer under their name (rotated while we were away, e.g. a.log -> a.log.1):
   // look for them in their directory by device + inode + fingerprint, and read the rest.
@@ -308,6 +360,14 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
     eof = true;
     break;
   }
+  // Progress is bytes never read before: an unfinished line read again is not progress (else
+  // a file ending mid-line would keep the source from ever going idle).
+  size_t fresh = 0;
+  if (reader.end_position() > f.seen_end) {
+    fresh = static_cast<size_t>(reader.end_position() - f.seen_end);
+    f.seen_end = reader.end_position();
+    f.last_data = std::chrono::steady_clock::now();
+  }
   if (eof && final) {
     // The file is left for good (or --once ends): its unterminated last line is complete.
     reader.finish();
@@ -319,7 +379,7 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
     reader.discard_partial();
   }
   if (total > 0) update_fingerprint(f);
-  return total;
+  return fresh;
 }
 
 void FileSource::check_rotation(File& f) {
@@ -336,6 +396,7 @@ void FileSource::check_rotation(File& f) {
       if (truncations_) truncations_->add(1);
       std::lock_guard<std::mutex> lock(state_mu_);
       f.offset = 0;
+      f.seen_end = 0;
       f.committed = 0;
       f.fp_len = 0;
       f.fp_hash = 0;
@@ -355,6 +416,7 @@ void FileSource::check_rotation(File& f) {
     if (renames_) renames_->add(1);
     f.leaving = true;
     f.idle_polls = 0;
+    f.last_data = std::chrono::steady_clock::now();
   }
 }
 
@@ -380,7 +442,8 @@ void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop)
       File& f = *it;
       // A file left behind by a rotation is finished once it stayed at its end for two
       // polls: the writer has had time to move to the new file.
-      const bool final = mode_.once || (f.leaving && f.idle_polls >= 2);
+      const bool final = mode_.once || (f.leaving && f.idle_polls >= 2 &&
+                                        std::chrono::steady_clock::now() - f.last_data >= 2 * idle);
       bool eof = false;
       bool stop_source = false;
       const size_t n = read_turn(reader, f, final, eof, stop_source);
@@ -399,9 +462,12 @@ void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop)
     }
     const auto now = std::chrono::steady_clock::now();
     if (total == 0) {
-      std::this_thread::sleep_for(idle);
-      scan(false);
-      last_scan = std::chrono::steady_clock::now();
+      // Idle: wait for a write or a new name (inotify) or one poll interval. The globs are
+      // expanded again after a new name, and at least once per interval in any case.
+      if (wait_for_change() || std::chrono::steady_clock::now() - last_scan >= idle) {
+        scan(false);
+        last_scan = std::chrono::steady_clock::now();
+      }
     } else if (now - last_scan >= idle) {
       scan(false);
       last_scan = now;

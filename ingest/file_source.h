@@ -22,6 +22,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -90,9 +91,13 @@ class FileSource final : public Source {
     uint64_t fp_len = 0;  ///< Bytes covered by fp_hash.
     uint64_t fp_hash = 0;
     uint64_t offset = 0;     ///< Next byte to read (a line start between turns).
+    uint64_t seen_end = 0;   ///< Furthest byte ever read (an unfinished line is read again).
     uint64_t committed = 0;  ///< After the last line handed to the channel (under state_mu_).
     bool leaving = false;    ///< Rotated away or deleted: read to the end, then release.
     int idle_polls = 0;      ///< Polls at end of file since `leaving` was set.
+    /// Last time the file gave data (or was found leaving): a left file is finished only
+    /// after two poll intervals without data, however often inotify wakes the source.
+    std::chrono::steady_clock::time_point last_data{};
     core::SourceFieldsPtr fields;
   };
 
@@ -101,14 +106,20 @@ class FileSource final : public Source {
   File* open_file(const std::string& path, bool at_start);
   void update_fingerprint(File& f);
   bool fingerprint_matches(int fd, uint64_t len, uint64_t hash) const;
-  // Reads one turn of `f` from f.offset. Returns bytes read; sets `eof` at the end of the file
-  // and `stop_source` if the channel stopped. With `final`, an unterminated last line at the
-  // end is counted; otherwise it is left to be read again.
+  // Reads one turn of `f` from f.offset. Returns the bytes never read before; sets `eof` at the end
+  // of the file and `stop_source` if the channel stopped. With `final`, an unterminated last line
+  // at the end is counted; otherwise it is left to be read again.
   size_t read_turn(LineReader& reader, File& f, bool final, bool& eof, bool& stop_source);
   void check_rotation(File& f);
   void release(std::list<File>::iterator it);
   core::SourceFieldsPtr make_fields(const std::string& path) const;
   static void on_queued(void* context, const core::Batch& batch);
+  // inotify on the directories of `path` and of each include pattern (when the directory part
+  // has no wildcard): an idle source wakes on a write or a new file instead of the next poll.
+  // Without it (no watchable directory, inotify unavailable) polling alone does the work.
+  void watch_directories();
+  // Sleeps until an inotify event or poll_millis; true if a file may have appeared.
+  bool wait_for_change();
 
   uint32_t index_;
   FileSourceConfig config_;
@@ -117,6 +128,7 @@ class FileSource final : public Source {
   std::list<File> files_;        ///< Stable addresses: the on_queued hook points at a File.
   std::vector<Saved> saved_;     ///< Restored positions not yet matched to an open file.
   mutable std::mutex state_mu_;  ///< Guards files_ membership and every File::committed.
+  int inotify_fd_ = -1;
   core::SelfMetrics::Value* watched_ = nullptr;
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;

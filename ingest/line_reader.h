@@ -55,6 +55,8 @@ class LineReader {
     end_pos_ = offset;
     line_end_pos_ = offset;
   }
+  /// Offset just after the last byte read.
+  uint64_t end_position() const noexcept { return end_pos_; }
   /// Offset just after the last complete line seen (dispatched or about to be).
   uint64_t line_end_position() const noexcept { return line_end_pos_; }
 
