@@ -97,6 +97,12 @@ Compiled compile(const Config& config) {
 
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode) {
+  return make_sources(config, mode, nullptr);
+}
+
+std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
+                                                          ingest::SourceMode mode,
+                                                          core::SelfMetrics* self_metrics) {
   std::vector<std::unique_ptr<ingest::Source>> out;
   for (size_t i = 0; i < config.sources.size(); ++i) {
     const SourceConfig& s = config.sources[i];
@@ -108,10 +114,16 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
         break;
       case SourceConfig::Type::kFile: {
         ingest::FileSourceConfig fc;
+        fc.name = s.name;
         fc.path = s.path;
+        fc.include = s.include;
+        fc.exclude = s.exclude;
+        fc.path_pattern = s.path_pattern;
+        fc.poll_millis = s.poll_millis;
         fc.start_at_end = s.start_at_end;
         fc.max_record_bytes = s.max_record_bytes;
-        out.push_back(std::make_unique<ingest::FileSource>(index, std::move(fc), mode));
+        out.push_back(
+            std::make_unique<ingest::FileSource>(index, std::move(fc), mode, self_metrics));
         break;
       }
     }
@@ -143,7 +155,11 @@ std::string describe(const Config& config, const Compiled& compiled) {
     if (s.type == SourceConfig::Type::kStdin) {
       out << "stdin";
     } else {
-      out << "file " << s.path << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
+      out << "file " << s.path;
+      for (const std::string& g : s.include) out << " include " << g;
+      for (const std::string& g : s.exclude) out << " exclude " << g;
+      if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
+      out << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
     }
     out << ", max_record_bytes " << s.max_record_bytes << "\n";
   }

@@ -27,6 +27,10 @@ Compiled compile(const Config& config);
 
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode);
+/// Same, registering the sources' own self-metrics (files watched, rotations) in `self_metrics`.
+std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
+                                                          ingest::SourceMode mode,
+                                                          core::SelfMetrics* self_metrics);
 std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
                                                      const core::MetricStore& store);
 

@@ -30,6 +30,10 @@ struct SourceConfig {
   Type type = Type::kStdin;
   std::string path;
   bool start_at_end = false;
+  std::vector<std::string> include;  ///< Globs (file source); `path` adds itself here.
+  std::vector<std::string> exclude;
+  std::string path_pattern;  ///< RE2 with named groups (validated at load).
+  int poll_millis = 250;
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   Location location;
 };
@@ -96,6 +100,11 @@ struct SinkConfig {
   Location location;
 };
 
+struct CheckpointSettings {
+  std::string dir;  ///< Empty: no checkpoints.
+  int interval_millis = 5000;
+};
+
 struct Config {
   std::string file;  ///< Where it was loaded from ("<default>" for the embedded one).
   std::vector<SourceConfig> sources;
@@ -104,6 +113,7 @@ struct Config {
   size_t workers = 1;
   size_t max_record_bytes = 1 << 20;
   size_t max_series = 10000;  ///< Default cardinality limit per metric (0 = none).
+  CheckpointSettings checkpoint;
 };
 
 /// Parses a duration such as `10m`, `90s`, `1h30m`, `500ms` into milliseconds; -1 if malformed.

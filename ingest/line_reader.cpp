@@ -17,6 +17,7 @@ bool LineReader::ensure_batch() {
   batch_ = channel_.acquire();
   if (!batch_) return false;
   batch_->source = source_;
+  batch_->fields = fields_;
   line_start_ = 0;
   scan_from_ = 0;
   return true;
@@ -56,6 +57,7 @@ ssize_t LineReader::read_from(int fd, int tee_fd) {
 
   b.size += static_cast<size_t>(n);
   b.bytes_read += static_cast<uint64_t>(n);
+  end_pos_ += static_cast<uint64_t>(n);
   scan();
   if (!b.spans.empty() || b.too_long > 0) dispatch();
   return n;
@@ -70,6 +72,8 @@ void LineReader::scan() {
     const void* hit = std::memchr(d + pos, '\n', end - pos);
     if (hit == nullptr) break;
     const size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - d);
+    // Bytes from scan_from_ to `end` are contiguous in the input and end at end_pos_.
+    line_end_pos_ = end_pos_ - (end - nl - 1);
     if (skipping_) {
       skipping_ = false;
       ++b.too_long;
@@ -108,7 +112,8 @@ void LineReader::dispatch() {
     scan_from_ = tail;  // Already searched: it holds no '\n'.
   }
   full->size = tail_at;
-  channel_.push(std::move(full));
+  full->position = line_end_pos_;
+  channel_.push(std::move(full), on_queued_, on_queued_context_);
 }
 
 void LineReader::finish() {
@@ -127,9 +132,15 @@ void LineReader::finish() {
     }
   }
   line_start_ = b.size;
+  line_end_pos_ = end_pos_;
   if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0) {
     dispatch();
   }
+}
+
+void LineReader::set_fields(core::SourceFieldsPtr fields) {
+  fields_ = std::move(fields);
+  if (batch_) batch_->fields = fields_;
 }
 
 void LineReader::discard_partial() {

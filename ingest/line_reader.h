@@ -48,6 +48,28 @@ class LineReader {
   /// Bytes of an unfinished line currently held.
   size_t partial_bytes() const noexcept;
 
+  /// Input stream offset of the next byte read (a file offset). Call when no unfinished line
+  /// is held. Each dispatched batch's `position` is the offset just after its last complete
+  /// line (too-long lines included), so a source can resume exactly there.
+  void set_position(uint64_t offset) noexcept {
+    end_pos_ = offset;
+    line_end_pos_ = offset;
+  }
+  /// Offset just after the last byte read.
+  uint64_t end_position() const noexcept { return end_pos_; }
+  /// Offset just after the last complete line seen (dispatched or about to be).
+  uint64_t line_end_position() const noexcept { return line_end_pos_; }
+
+  /// Source fields for the batches handed over from now on (core/source_fields.h). Call when
+  /// no unfinished line of the previous input is held (after finish() or discard_partial()).
+  void set_fields(core::SourceFieldsPtr fields);
+
+  /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
+  void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
+    on_queued_ = hook;
+    on_queued_context_ = context;
+  }
+
  private:
   bool ensure_batch();
   void scan();
@@ -61,6 +83,11 @@ class LineReader {
   size_t scan_from_ = 0;   ///< Where the search for the next '\n' resumes.
   bool skipping_ = false;  ///< Inside a too-long line: discard until its '\n'.
   bool tee_broken_ = false;
+  core::SourceFieldsPtr fields_;
+  uint64_t end_pos_ = 0;       ///< Stream offset after the last byte read.
+  uint64_t line_end_pos_ = 0;  ///< Stream offset after the last '\n' scanned.
+  core::BatchChannel::OnQueued on_queued_ = nullptr;
+  void* on_queued_context_ = nullptr;
 };
 
 }  // namespace logtally::ingest

@@ -41,7 +41,8 @@ PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
       parser_(parsers::make_parser(pipeline.parser, pipeline.parser_options, pipeline.plan)),
       record_(pipeline.plan.slot_count()),
-      rules_(pipeline.rules) {
+      rules_(pipeline.rules),
+      source_fields_(pipeline.plan) {
   if (pipeline.filter) {
     core::FieldPlan scratch = pipeline.plan;
     filter_ = std::make_unique<Filter>(compile_filter(pipeline.filter->text(), scratch).value());
@@ -63,6 +64,8 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   uint64_t dropped[core::kDropReasonCount] = {};
   uint64_t filtered = 0;
   const Filter* filter = filter_.get();
+  const bool with_source_fields = !source_fields_.empty();
+  if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
@@ -83,6 +86,9 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
         ++dropped[static_cast<size_t>(DropReason::kNoMatch)];
         continue;
     }
+    // After the parser, which cleared the record and never sees `_source.*` slots; before the
+    // filter, which may test them.
+    if (with_source_fields) source_fields_.fill(batch, i, record_);
     if (filter != nullptr && !filter->matches(record_)) {
       ++filtered;
       continue;

@@ -20,6 +20,7 @@
 #include "parsers/parser.h"
 #include "transforms/filter.h"
 #include "transforms/metric_rule.h"
+#include "transforms/source_fields.h"
 
 namespace logtally::transforms {
 
@@ -50,6 +51,7 @@ class PipelineRunner {
   // same lock per record.
   std::unique_ptr<Filter> filter_;
   std::vector<MetricRule> rules_;
+  SourceFieldBinder source_fields_;
 };
 
 }  // namespace logtally::transforms
