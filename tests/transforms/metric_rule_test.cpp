@@ -108,7 +108,8 @@ TEST_F(ApplyRuleTest, ValuesAreScaledAndCheckedBeforeAnySeriesExists) {
   EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kOk);
   record_.slot(0) = text(Kind::kString, "5000");
   EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kOk);
-  const auto& h = store.snapshot().metrics[0].series.at(0);
+  const core::Snapshot snap = store.snapshot();  // Kept: `h` refers into it.
+  const auto& h = snap.metrics[0].series.at(0);
   EXPECT_EQ(h.buckets, (std::vector<uint64_t>{1, 1, 1}));
   EXPECT_DOUBLE_EQ(h.value, 5.06);
 }
