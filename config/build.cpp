@@ -203,12 +203,15 @@ std::string describe(const Config& config, const Compiled& compiled) {
         for (size_t s = 0; s < lr.slots.size(); ++s)
           out << (s ? "|" : "") << p.plan.path(lr.slots[s]).to_string();
         if (lr.lowercase) out << " lowercased";
+        if (lr.replace) out << " replaced";
+        if (!lr.map.empty()) out << " mapped (" << lr.map.size() << " rows)";
         if (!lr.default_value.empty()) out << " default \"" << lr.default_value << "\"";
       }
       out << "}";
       if (r.when) out << " when " << r.when->text();
       if (pc.metrics[ri].max_series_set) out << " max_series " << spec.max_series;
       if (spec.expire_after_ms != 0) out << " expire_after " << spec.expire_after_ms << "ms";
+      if (!spec.initial.empty()) out << " initial " << spec.initial.size() << " series";
       if (spec.type == core::MetricType::kHistogram) {
         out << " buckets [";
         for (size_t b = 0; b < spec.buckets.size(); ++b) out << (b ? ", " : "") << spec.buckets[b];

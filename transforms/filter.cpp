@@ -303,6 +303,16 @@ class FilterCompiler {
 
   uint32_t parse_unary() {
     if (failed_) return 0;
+    // Parsing and evaluation recurse once per nesting level: bound it so that no config can
+    // exhaust the stack.
+    if (++depth_ > kMaxDepth) {
+      fail(tok_.pos, "expression nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      return 0;
+    }
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     if (tok_.kind == Tok::kNot) {
       next();
       const uint32_t inner = parse_unary();
@@ -456,6 +466,8 @@ class FilterCompiler {
   std::vector<std::unique_ptr<RE2>>* regexes_ = nullptr;
   bool failed_ = false;
   core::Error error_;
+  static constexpr int kMaxDepth = 200;
+  int depth_ = 0;
 };
 
 bool Filter::eval(uint32_t index, const core::Record& record) const noexcept {

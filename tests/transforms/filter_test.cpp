@@ -145,6 +145,12 @@ TEST(FilterTest, SyntaxErrorsNameTheColumn) {
   EXPECT_THAT(compile_error(""), HasSubstr("column 1: empty expression"));
   EXPECT_THAT(compile_error("a == 1e999"), HasSubstr("column 6: malformed number 1e999"));
   EXPECT_THAT(compile_error("a == 1 ||"), HasSubstr("column 10: unexpected end of expression"));
+  EXPECT_THAT(compile_error(std::string(100000, '(') + "a == 1"),
+              HasSubstr("column 201: expression nested deeper than 200 levels"));
+  EXPECT_THAT(compile_error(std::string(100000, '!') + "a == 1"),
+              HasSubstr("column 201: expression nested deeper than 200 levels"));
+  EXPECT_EQ(count_matches(std::string(150, '(') + "a == 1" + std::string(150, ')'), {R"({"a":1})"}),
+            1u);
 }
 
 }  // namespace

@@ -173,5 +173,37 @@ TEST(LabelRulesTest, InitialSeriesExistAtZeroBeforeAnyRecord) {
   EXPECT_TRUE(s.metrics[1].series.empty());
 }
 
+TEST(LabelRulesTest, TheBatchProcessorStampsUpdatesWithTheSteadyClockForExpiry) {
+  auto cfg = config::load_config_text(R"(
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: users_total, type: counter, expire_after: 1h, labels: { user: user } }
+      - { name: kept_total, type: counter, labels: { user: user } }
+)",
+                                      "e.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 2);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  const int64_t before = core::MetricStore::steady_now_ms();
+  processor.handle(0, *make_batch(0, {R"({"user":"a"})", R"({"user":"b"})"}));
+  processor.handle(1, *make_batch(0, {R"({"user":"b"})"}));
+  // Within the hour nothing goes; an hour and a minute after the updates, both series go from
+  // both shards, and the metric without expire_after keeps its series.
+  EXPECT_EQ(store.expire(before + 59 * 60 * 1000), 0u);
+  EXPECT_EQ(series_of(store.snapshot(), 0), (std::map<std::string, double>{{"a", 1}, {"b", 2}}));
+  EXPECT_EQ(store.expire(core::MetricStore::steady_now_ms() + 61 * 60 * 1000), 2u);
+  const core::Snapshot s = store.snapshot();
+  EXPECT_TRUE(s.metrics[0].series.empty());
+  EXPECT_EQ(series_of(s, 1), (std::map<std::string, double>{{"a", 1}, {"b", 2}}));
+  // A label set that comes back starts from 0 (the documented reset).
+  processor.handle(0, *make_batch(0, {R"({"user":"b"})"}));
+  EXPECT_EQ(series_of(store.snapshot(), 0), (std::map<std::string, double>{{"b", 1}}));
+}
+
 }  // namespace
 }  // namespace logtally::transforms
