@@ -5,6 +5,7 @@
 // in config/options.cpp (and docs/config-reference.md, generated from it).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "parsers/parser.h"
+#include "sinks/remote_write.h"
 
 namespace logtally::config {
 
@@ -62,12 +64,13 @@ struct PipelineConfig {
 };
 
 struct SinkConfig {
-  enum class Type : uint8_t { kPrometheusExporter };
+  enum class Type : uint8_t { kPrometheusExporter, kRemoteWrite };
   std::string name;
   Type type = Type::kPrometheusExporter;
   std::string listen;
   std::string path;
   Location location;
+  sinks::RemoteWriteConfig remote_write;  ///< type prometheus_remote_write.
 };
 
 struct Config {
@@ -78,6 +81,10 @@ struct Config {
   size_t workers = 1;
   size_t max_record_bytes = 1 << 20;
 };
+
+/// A duration as written in the config: a non-negative integer or decimal number followed by
+/// `ms`, `s`, `m` or `h` ("15s", "500ms", "1.5m"). nullopt if malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// Prometheus' default histogram buckets, used when a histogram names none.
 const std::vector<double>& default_buckets();

@@ -164,6 +164,12 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
   if (m.spec->type == MetricType::kGauge) m.stamps.push_back(0);
   if (m.spec->type == MetricType::kHistogram)
     m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
+  if (m.spec->type == MetricType::kHistogram && native_opt_ != nullptr) {
+    NativeSeries ns;
+    ns.schema = native_opt_->schema;
+    m.native.push_back(ns);
+    m.native_counts.resize(m.native_counts.size() + 2 * size_t{native_opt_->max_buckets}, 0);
+  }
   m.index.insert(key, h, s);
   if (repaired) m.index.insert(canonical, hash_bytes(canonical), s);
   m.keys.push_back(std::move(canonical));
@@ -201,6 +207,17 @@ void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) 
       static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
   m.buckets[series * (bounds.size() + 1) + b] += 1;
   m.values[series] += v;
+  if (native_opt_ != nullptr) {
+    native_observe(*native_opt_, *native_table_, m.native[series],
+                   m.native_counts.data() + series * 2 * size_t{native_opt_->max_buckets},
+                   native_scratch_.data(), v);
+  }
+}
+
+void MetricShard::enable_native(const NativeHistogramOptions* opt, const NativeBoundsTable* table) {
+  native_opt_ = opt;
+  native_table_ = table;
+  native_scratch_.assign(opt->max_buckets, 0);
 }
 
 // ---- MetricStore -------------------------------------------------------------------------
@@ -216,6 +233,16 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
   }
 }
 
+MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
+                         std::vector<std::string> pipeline_names, size_t shards,
+                         NativeHistogramOptions native)
+    : MetricStore(std::move(specs), std::move(source_names), std::move(pipeline_names), shards) {
+  native_ = native;
+  if (!native_.enabled) return;
+  native_table_ = std::make_unique<NativeBoundsTable>();
+  for (auto& shard : shards_) shard->enable_native(&native_, native_table_.get());
+}
+
 Snapshot MetricStore::snapshot() const {
   Snapshot snap;
   snap.metrics.resize(specs_.size());
@@ -227,6 +254,7 @@ Snapshot MetricStore::snapshot() const {
     double value = 0;
     uint64_t stamp = 0;
     std::vector<uint64_t> buckets;
+    std::optional<NativeSample> native;
   };
   std::vector<std::unordered_map<std::string, Merged>> merged(specs_.size());
 
@@ -255,6 +283,16 @@ Snapshot MetricStore::snapshot() const {
             out.value += v;
             out.buckets.resize(nb, 0);
             for (size_t b = 0; b < nb; ++b) out.buckets[b] += m.buckets[s * nb + b];
+            if (!m.native.empty()) {
+              NativeSample ns =
+                  native_sample(native_, m.native[s],
+                                m.native_counts.data() + s * 2 * size_t{native_.max_buckets});
+              if (out.native) {
+                out.native->merge(ns);
+              } else {
+                out.native = std::move(ns);
+              }
+            }
             break;
           case MetricType::kGauge:
             if (inserted) {
@@ -294,6 +332,7 @@ Snapshot MetricStore::snapshot() const {
       s.labels = LabelKey::decode(key);
       s.value = m.value;
       s.buckets = std::move(m.buckets);
+      s.native = std::move(m.native);
       sample.series.push_back(std::move(s));
     }
     std::sort(sample.series.begin(), sample.series.end(),

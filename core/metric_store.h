@@ -16,11 +16,13 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/hash.h"
+#include "core/native_histogram.h"
 #include "core/self_metrics.h"
 
 namespace logtally::core {
@@ -157,6 +159,10 @@ class MetricShard {
     dropped_[pipeline * kDropReasonCount + static_cast<size_t>(r)] += n;
   }
 
+  /// Histograms also record native buckets from now on (before any series exists; the store
+  /// calls it from its constructor). `opt` and `table` outlive the shard.
+  void enable_native(const NativeHistogramOptions* opt, const NativeBoundsTable* table);
+
  private:
   friend class MetricStore;
   struct MetricData;
@@ -164,11 +170,16 @@ class MetricShard {
   struct MetricData {
     const MetricSpec* spec = nullptr;
     SeriesIndex index;
-    std::vector<std::string> keys;  ///< Canonical (valid UTF-8) key per series.
-    std::vector<double> values;     ///< Counter/gauge value; histogram sum.
-    std::vector<uint64_t> stamps;   ///< Gauge `set`: order of the latest update.
-    std::vector<uint64_t> buckets;  ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<std::string> keys;        ///< Canonical (valid UTF-8) key per series.
+    std::vector<double> values;           ///< Counter/gauge value; histogram sum.
+    std::vector<uint64_t> stamps;         ///< Gauge `set`: order of the latest update.
+    std::vector<uint64_t> buckets;        ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<NativeSeries> native;     ///< Histogram with native buckets: per series.
+    std::vector<uint64_t> native_counts;  ///< 2 * max_buckets per series (see NativeSeries).
   };
+  const NativeHistogramOptions* native_opt_ = nullptr;
+  const NativeBoundsTable* native_table_ = nullptr;
+  std::vector<uint64_t> native_scratch_;
   std::mutex mu_;
   std::vector<MetricData> metrics_;
   std::vector<uint64_t> source_records_;
@@ -181,6 +192,7 @@ struct SeriesSample {
   std::vector<std::string> labels;  ///< Values in the order of MetricSpec::label_names.
   double value = 0;                 ///< Counter/gauge value; histogram sum.
   std::vector<uint64_t> buckets;    ///< Histogram: per-bucket (not cumulative) counts, +Inf last.
+  std::optional<NativeSample> native;  ///< Histogram, when the store records native buckets.
 };
 
 struct MetricSample {
@@ -206,6 +218,12 @@ class MetricStore {
   const std::vector<std::string>& source_names() const noexcept { return source_names_; }
   const std::vector<std::string>& pipeline_names() const noexcept { return pipeline_names_; }
 
+  /// As above; histograms also record native (exponential) buckets when `native.enabled`.
+  MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
+              std::vector<std::string> pipeline_names, size_t shards,
+              NativeHistogramOptions native);
+  const NativeHistogramOptions& native_options() const noexcept { return native_; }
+
   /// Merges every shard; safe to call from any thread at any time.
   Snapshot snapshot() const;
 
@@ -220,6 +238,8 @@ class MetricStore {
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
+  NativeHistogramOptions native_;
+  std::unique_ptr<NativeBoundsTable> native_table_;
 };
 
 }  // namespace logtally::core
