@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""A tiny HTTP receiver for the remote_write failure tests.
+
+Usage: http_responder.py PORT_FILE LOG_FILE CODES
+Listens on 127.0.0.1 on a free port (written to PORT_FILE), answers each POST with the next
+status of the comma-separated CODES (the last one repeats), and appends one line per request to
+LOG_FILE: "<status> <content-encoding> <content-type> <x-prometheus-remote-write-version> <bytes>".
+"""
+import http.server
+import sys
+
+
+def main():
+    port_file, log_file, codes = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3].split(",")]
+    state = {"n": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            code = codes[min(state["n"], len(codes) - 1)]
+            state["n"] += 1
+            with open(log_file, "a") as f:
+                f.write("%d %s %s %s %d\n" % (code, self.headers.get("Content-Encoding"),
+                                               self.headers.get("Content-Type"),
+                                               self.headers.get("X-Prometheus-Remote-Write-Version"),
+                                               len(body)))
+            msg = b"refused by test responder\n" if code >= 300 else b""
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(msg)))
+            self.end_headers()
+            self.wfile.write(msg)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    import os
+    os.rename(port_file + ".tmp", port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
