@@ -143,6 +143,7 @@ bool RemoteWriteSink::push_once() {
   core::log(core::LogLevel::kWarn,
             what + (retryable(a) ? " (will retry)" : " (not retried: the request was refused)"));
   last_retryable_ = retryable(a);
+  last_retry_after_s_ = a.retry_after_s;
   return false;
 }
 
@@ -154,7 +155,13 @@ void RemoteWriteSink::push(bool final) {
     if (!last_retryable_ || final || loop_->stopping()) return;
     // Full jitter in [backoff/2, backoff]: many logtally instances do not retry in lockstep.
     std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
-    if (!loop_->wait_for(std::chrono::milliseconds(jitter(rng_)))) return;  // stop() was called
+    auto delay = std::chrono::milliseconds(jitter(rng_));
+    // A receiver's Retry-After (429/503) is honoured, up to max_backoff.
+    if (last_retry_after_s_ > 0) {
+      delay = std::max(delay, std::min(std::chrono::milliseconds(last_retry_after_s_ * 1000),
+                                       config_.max_backoff));
+    }
+    if (!loop_->wait_for(delay)) return;  // stop() was called
     backoff = std::min(backoff * 2, config_.max_backoff);
   }
 }
@@ -232,6 +239,11 @@ RemoteWriteSink::Attempt RemoteWriteSink::send(const std::string& body) {
     return out;
   }
   api_->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+  if (out.status == 429 || out.status == 503) {
+    curl_off_t retry_after = 0;
+    if (api_->easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+      out.retry_after_s = static_cast<int64_t>(retry_after);
+  }
   if (out.status < 200 || out.status >= 300) {
     while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
     out.error = answer;

@@ -73,7 +73,8 @@ class RemoteWriteSink final : public Sink {
   std::string describe() const override;
   bool pushes() const override { return true; }
 
-  /// One push now (tests): returns true when the receiver accepted it.
+  /// One attempt now, without retries: true when the receiver accepted it. Used by the push
+  /// loop; call it directly only while the sink is not started (it is not reentrant).
   bool push_once();
 
  private:
@@ -81,6 +82,7 @@ class RemoteWriteSink final : public Sink {
   struct Attempt {
     long status = 0;  ///< HTTP status; 0 when no answer came (transport error).
     std::string error;
+    int64_t retry_after_s = 0;  ///< Retry-After of a 429/503 answer, in seconds (0: none).
   };
   void push(bool final);
   Attempt send(const std::string& body);
@@ -96,7 +98,8 @@ class RemoteWriteSink final : public Sink {
   void* curl_ = nullptr;  ///< CURL*, used by the push thread only.
   std::unique_ptr<PushLoop> loop_;
   std::mt19937_64 rng_;
-  bool last_retryable_ = false;  ///< Whether the last failed attempt may be retried.
+  bool last_retryable_ = false;     ///< Whether the last failed attempt may be retried.
+  int64_t last_retry_after_s_ = 0;  ///< Its Retry-After, if any.
 
   core::SelfMetrics::Value* samples_sent_;
   core::SelfMetrics::Value* histograms_sent_;

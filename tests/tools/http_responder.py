@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """A tiny HTTP receiver for the remote_write failure tests.
 
-Usage: http_responder.py PORT_FILE LOG_FILE CODES
+Usage: http_responder.py PORT_FILE LOG_FILE CODES [RETRY_AFTER]
 Listens on 127.0.0.1 on a free port (written to PORT_FILE), answers each POST with the next
-status of the comma-separated CODES (the last one repeats), and appends one line per request to
-LOG_FILE: "<status> <content-encoding> <content-type> <x-prometheus-remote-write-version> <bytes>".
+status of the comma-separated CODES (the last one repeats), with a `Retry-After: RETRY_AFTER`
+header on 429 and 503 answers when given, and appends one line per request to LOG_FILE:
+"<status> <content-encoding> <content-type> <x-prometheus-remote-write-version> <bytes> <time>".
 """
 import http.server
 import sys
+import time
 
 
 def main():
     port_file, log_file, codes = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3].split(",")]
+    retry_after = sys.argv[4] if len(sys.argv) > 4 else None
     state = {"n": 0}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -21,13 +24,15 @@ def main():
             code = codes[min(state["n"], len(codes) - 1)]
             state["n"] += 1
             with open(log_file, "a") as f:
-                f.write("%d %s %s %s %d\n" % (code, self.headers.get("Content-Encoding"),
-                                               self.headers.get("Content-Type"),
-                                               self.headers.get("X-Prometheus-Remote-Write-Version"),
-                                               len(body)))
+                f.write("%d %s %s %s %d %.3f\n" % (code, self.headers.get("Content-Encoding"),
+                                                    self.headers.get("Content-Type"),
+                                                    self.headers.get("X-Prometheus-Remote-Write-Version"),
+                                                    len(body), time.time()))
             msg = b"refused by test responder\n" if code >= 300 else b""
             self.send_response(code)
             self.send_header("Content-Length", str(len(msg)))
+            if retry_after and code in (429, 503):
+                self.send_header("Retry-After", retry_after)
             self.end_headers()
             self.wfile.write(msg)
 
