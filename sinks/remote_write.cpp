@@ -117,7 +117,7 @@ bool RemoteWriteSink::retryable(const Attempt& a) const {
   return a.status == 0 || a.status == 429 || a.status >= 500;
 }
 
-bool RemoteWriteSink::push_once() {
+bool RemoteWriteSink::push_once(bool final) {
   std::string error;
   if (!init_curl(error)) {
     core::log(core::LogLevel::kError, "sink '" + name_ + "': " + error);
@@ -137,11 +137,25 @@ bool RemoteWriteSink::push_once() {
     return true;
   }
   failed(a.status == 0 ? std::string("transport") : std::to_string(a.status)).add(1);
+  // A receiver that does not take native histograms refuses the whole request (Prometheus 2.42
+  // without --enable-feature=native-histograms answers 500 "native histograms are disabled"),
+  // so retrying the same request would never succeed and nothing would be stored. Send the
+  // classic series only from now on, and say so once.
+  if (encode_.native_histograms && a.status >= 400 &&
+      a.error.find("native histograms are disabled") != std::string::npos) {
+    encode_.native_histograms = false;
+    native_dropped_ = true;
+    core::log(core::LogLevel::kError, "sink '" + name_ + "': the receiver at " + config_.url +
+                                          " refuses native histograms (" + a.error +
+                                          "); sending classic histograms only from now on");
+    return false;
+  }
   const std::string what = "sink '" + name_ + "': remote write to " + config_.url + " failed: " +
                            (a.status == 0 ? a.error : "HTTP " + std::to_string(a.status)) +
                            (a.status != 0 && !a.error.empty() ? ": " + a.error : "");
-  core::log(core::LogLevel::kWarn,
-            what + (retryable(a) ? " (will retry)" : " (not retried: the request was refused)"));
+  core::log(core::LogLevel::kWarn, what + (!retryable(a) ? " (not retried: the request was refused)"
+                                           : final       ? " (final push at stop: not retried)"
+                                                         : " (will retry)"));
   last_retryable_ = retryable(a);
   last_retry_after_s_ = a.retry_after_s;
   return false;
@@ -151,7 +165,11 @@ void RemoteWriteSink::push(bool final) {
   std::chrono::milliseconds backoff = config_.min_backoff;
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) retries_->add(1);
-    if (push_once()) return;
+    if (push_once(final)) return;
+    if (native_dropped_) {  // At once, without the native histograms (see push_once).
+      native_dropped_ = false;
+      continue;
+    }
     if (!last_retryable_ || final || loop_->stopping()) return;
     // Full jitter in [backoff/2, backoff]: many logtally instances do not retry in lockstep.
     std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
@@ -246,6 +264,9 @@ RemoteWriteSink::Attempt RemoteWriteSink::send(const std::string& body) {
   }
   if (out.status < 200 || out.status >= 300) {
     while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+    for (char& ch : answer) {
+      if (ch == '\n' || ch == '\r') ch = ' ';  // One log line per failure.
+    }
     out.error = answer;
   }
   return out;

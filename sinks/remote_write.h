@@ -75,7 +75,7 @@ class RemoteWriteSink final : public Sink {
 
   /// One attempt now, without retries: true when the receiver accepted it. Used by the push
   /// loop; call it directly only while the sink is not started (it is not reentrant).
-  bool push_once();
+  bool push_once(bool final = false);
 
  private:
   /// Outcome of one HTTP attempt.
@@ -100,6 +100,7 @@ class RemoteWriteSink final : public Sink {
   std::mt19937_64 rng_;
   bool last_retryable_ = false;     ///< Whether the last failed attempt may be retried.
   int64_t last_retry_after_s_ = 0;  ///< Its Retry-After, if any.
+  bool native_dropped_ = false;     ///< The last attempt turned native histograms off: resend now.
 
   core::SelfMetrics::Value* samples_sent_;
   core::SelfMetrics::Value* histograms_sent_;

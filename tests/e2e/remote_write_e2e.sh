@@ -135,4 +135,19 @@ write_config "$WORK/once.yaml" once
 check_all once
 note "--once: $LINES lines pushed at exit, exact"
 grep -q '^reqs_total' "$WORK/once.out" || fail "--once did not also print the exposition"
+
+# ---- 3. A receiver without native histograms -------------------------------------------------
+# Prometheus 2.42 without the feature flag refuses the whole request (500 "native histograms are
+# disabled"); logtally must fall back to the classic series at once, even in the final push.
+stop_prometheus
+PROM_NATIVE=0 PROM_TSDB="$WORK/tsdb-classic" start_prometheus_receiver
+write_config "$WORK/classic.yaml" classic
+"$LOGTALLY" --config "$WORK/classic.yaml" --once >/dev/null 2>"$WORK/classic.err" ||
+  fail "logtally --once failed: $(cat "$WORK/classic.err")"
+grep -q "refuses native histograms" "$WORK/classic.err" || fail "no fallback logged: $(cat "$WORK/classic.err")"
+assert_query 'lat_seconds_count{instance="classic",route="/a"}' "${COUNT[/a]}"
+assert_query 'lat_seconds_bucket{instance="classic",route="/b",le="1"}' "${LE["/b 1"]}"
+assert_query "sum(reqs_total{instance=\"classic\"})" "$LINES"
+assert_query 'count(lat_seconds{instance="classic"})' "RESULTS=0"
+note "receiver without native histograms: classic series stored, natives dropped once"
 e2e_finish

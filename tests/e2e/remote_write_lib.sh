@@ -3,17 +3,19 @@
 # start_prometheus_receiver [PORT]: starts Debian's prometheus on 127.0.0.1 as a remote write
 # receiver (native histograms on), with its TSDB in $WORK/tsdb, and waits until it is ready. With
 # PORT it must use that port (a restart after an outage); without, it picks a free one and
-# retries on a bind failure. Sets PROM_PID, PROM_PORT, PROM_URL.
+# retries on a bind failure. Sets PROM_PID, PROM_PORT, PROM_URL. PROM_NATIVE=0 leaves native
+# histograms off; PROM_TSDB overrides the TSDB folder.
 start_prometheus_receiver() {
-  local want=${1:-} attempt i rc
-  mkdir -p "$WORK/tsdb"
+  local want=${1:-} attempt i rc tsdb=${PROM_TSDB:-$WORK/tsdb} features=()
+  [ "${PROM_NATIVE:-1}" = 1 ] && features=(--enable-feature=native-histograms)
+  mkdir -p "$tsdb"
   printf 'global:\n  evaluation_interval: 1s\n' >"$WORK/prometheus.yml"
   for ((attempt = 1; attempt <= 5; attempt++)); do
     PROM_PORT=${want:-$(random_free_port)}
     PROM_URL="http://127.0.0.1:$PROM_PORT"
-    prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+    prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$tsdb" \
       --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn \
-      --web.enable-remote-write-receiver --enable-feature=native-histograms \
+      --web.enable-remote-write-receiver "${features[@]}" \
       >>"$WORK/prometheus.log" 2>&1 &
     PROM_PID=$!
     track_pid "$PROM_PID"
