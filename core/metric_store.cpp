@@ -209,7 +209,7 @@ void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) 
   m.values[series] += v;
   if (native_opt_ != nullptr) {
     native_observe(*native_opt_, *native_table_, m.native[series],
-                   m.native_counts.data() + series * 2 * size_t{native_opt_->max_buckets},
+                   m.native_counts.data() + size_t{series} * 2 * native_opt_->max_buckets,
                    native_scratch_.data(), v);
   }
 }

@@ -149,7 +149,7 @@ void NativeSample::downscale_to(int target) {
 
 void NativeSample::merge(const NativeSample& other_in) {
   NativeSample other = other_in;
-  const int target = std::min(schema, other.schema);
+  const int target = std::min<int>(schema, other.schema);
   downscale_to(target);
   other.downscale_to(target);
   zero_count += other.zero_count;
