@@ -82,7 +82,8 @@ int run(const Options& opts) {
   }
   const config::Compiled compiled = config::compile(*cfg);
   const size_t workers = cfg->workers;
-  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, workers);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, workers,
+                          compiled.native);
   transforms::BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
 
   size_t max_record = 0;
@@ -139,6 +140,17 @@ int run(const Options& opts) {
     }
     if (sinks.empty()) {
       core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
+    }
+  } else {
+    // --once: pushing sinks run too, so their final push (at stop) sends the final state.
+    for (auto& sink : config::make_sinks(*cfg, store)) {
+      if (!sink->pushes()) continue;
+      core::Status st = sink->start();
+      if (!st) {
+        std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+        return 1;
+      }
+      sinks.push_back(std::move(sink));
     }
   }
 

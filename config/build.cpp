@@ -2,12 +2,14 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 #include "ingest/file_source.h"
 #include "ingest/stdin_source.h"
 #include "sinks/prometheus_exporter.h"
+#include "sinks/remote_write.h"
 
 namespace logtally::config {
 
@@ -92,6 +94,20 @@ Compiled compile(const Config& config) {
     }
     out.pipelines.push_back(std::move(p));
   }
+  for (const SinkConfig& s : config.sinks) {
+    if (s.type != SinkConfig::Type::kRemoteWrite || !s.remote_write.native_histograms) continue;
+    const sinks::RemoteWriteConfig& rw = s.remote_write;
+    if (!out.native.enabled) {
+      out.native.enabled = true;
+      out.native.schema = static_cast<int8_t>(rw.native_schema);
+      out.native.zero_threshold = rw.native_zero_threshold;
+      out.native.max_buckets = rw.native_max_buckets;
+      continue;
+    }
+    out.native.schema = std::max(out.native.schema, static_cast<int8_t>(rw.native_schema));
+    out.native.zero_threshold = std::min(out.native.zero_threshold, rw.native_zero_threshold);
+    out.native.max_buckets = std::max(out.native.max_buckets, rw.native_max_buckets);
+  }
   return out;
 }
 
@@ -139,6 +155,9 @@ std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
       case SinkConfig::Type::kPrometheusExporter:
         out.push_back(std::make_unique<sinks::PrometheusExporter>(
             s.name, sinks::PrometheusExporterConfig{s.listen, s.path}, store));
+        break;
+      case SinkConfig::Type::kRemoteWrite:
+        out.push_back(std::make_unique<sinks::RemoteWriteSink>(s.name, s.remote_write, store));
         break;
     }
   }
@@ -224,6 +243,14 @@ std::string describe(const Config& config, const Compiled& compiled) {
   if (config.sinks.empty()) out << " (none)";
   out << "\n";
   for (const SinkConfig& s : config.sinks) {
+    if (s.type == SinkConfig::Type::kRemoteWrite) {
+      const sinks::RemoteWriteConfig& rw = s.remote_write;
+      out << "  " << s.name << ": prometheus_remote_write " << rw.url << " every "
+          << rw.interval.count() << "ms";
+      if (rw.native_histograms) out << ", native histograms (schema " << rw.native_schema << ")";
+      out << "\n";
+      continue;
+    }
     out << "  " << s.name << ": prometheus_exporter http://" << s.listen << s.path << "\n";
   }
   return out.str();

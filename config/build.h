@@ -20,6 +20,9 @@ struct Compiled {
   std::vector<transforms::Pipeline> pipelines;
   std::vector<std::string> source_names;
   std::vector<std::string> pipeline_names;
+  /// Native histogram recording for the store: on when a remote_write sink asks for it, with
+  /// the finest schema any of them asks for (sinks with a coarser one downscale when encoding).
+  core::NativeHistogramOptions native;
 };
 
 /// Metric specs and pipelines with their field plans. Cannot fail on a loaded Config.

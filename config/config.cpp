@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -117,6 +118,12 @@ class Loader {
   void load_file_source_keys(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_checkpoint(const YAML::Node& n, Config& cfg);
   std::optional<int> duration_millis(const YAML::Node& n, const std::string& what);
+  void load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg);
+  std::optional<std::chrono::milliseconds> duration_value(const YAML::Node& n,
+                                                          const std::string& what);
+  std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& n,
+                                                              const std::string& what,
+                                                              bool label_names);
 
   std::string_view text_;
   std::string file_;
@@ -785,8 +792,13 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
   }
   const std::optional<std::string> type = string_value(n["type"], what + " type");
   if (!type) return;
+  if (*type == "prometheus_remote_write") {
+    load_remote_write(name, n, cfg);
+    return;
+  }
   if (*type != "prometheus_exporter") {
-    error(n["type"], what + ": unknown sink type '" + *type + "'; expected prometheus_exporter");
+    error(n["type"], what + ": unknown sink type '" + *type +
+                         "'; expected prometheus_exporter or prometheus_remote_write");
     return;
   }
   check_keys(n, option_table("sink: prometheus_exporter"), what);
@@ -884,6 +896,158 @@ void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }
   }
+std::optional<std::chrono::milliseconds> Loader::duration_value(const YAML::Node& n,
+                                                                const std::string& what) {
+  std::optional<std::string> s = string_value(n, what);
+  if (!s) return std::nullopt;
+  std::optional<std::chrono::milliseconds> d = parse_duration(*s);
+  if (!d) error(n, what + ": expected a duration like 500ms, 15s, 1m or 2h, got \"" + *s + "\"");
+  return d;
+}
+
+std::vector<std::pair<std::string, std::string>> Loader::string_map(const YAML::Node& n,
+                                                                    const std::string& what,
+                                                                    bool label_names) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!n.IsMap()) {
+    error(n, what + ": expected a map of name -> string");
+    return out;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (label_names && (!valid_label_name(key) || key.rfind("__", 0) == 0)) {
+      error(it->first, what + ": invalid label name '" + key +
+                           "'; expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __");
+      continue;
+    }
+    if (auto v = string_value(it->second, what + " " + key)) out.emplace_back(key, *v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Loader::load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg) {
+  const std::string what = "sink '" + name + "'";
+  check_keys(n, option_table("sink: prometheus_remote_write"), what);
+  SinkConfig sink;
+  sink.name = name;
+  sink.type = SinkConfig::Type::kRemoteWrite;
+  sink.location = where(n);
+  sinks::RemoteWriteConfig& rw = sink.remote_write;
+  if (n["url"]) {
+    if (auto s = string_value(n["url"], what + " url")) {
+      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+        error(n["url"], what + " url: expected an http:// or https:// URL, got \"" + *s + "\"");
+      }
+      rw.url = *s;
+    }
+  }
+  const auto duration = [&](const char* key, std::chrono::milliseconds& out) {
+    if (!n[key]) return;
+    if (auto d = duration_value(n[key], what + " " + key)) {
+      if (d->count() <= 0) {
+        error(n[key], what + " " + key + ": must be more than 0");
+      } else {
+        out = *d;
+      }
+    }
+  };
+  duration("interval", rw.interval);
+  duration("timeout", rw.timeout);
+  duration("min_backoff", rw.min_backoff);
+  duration("max_backoff", rw.max_backoff);
+  if (rw.max_backoff < rw.min_backoff) {
+    error(n, what + ": max_backoff is below min_backoff");
+  }
+  if (n["external_labels"]) {
+    rw.external_labels = string_map(n["external_labels"], what + " external_labels", true);
+  }
+  if (n["headers"]) {
+    rw.headers = string_map(n["headers"], what + " headers", false);
+    for (const auto& [h, v] : rw.headers) {
+      std::string lower;
+      for (const char c : h)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "content-type" || lower == "content-encoding" ||
+          lower == "x-prometheus-remote-write-version" || lower == "content-length") {
+        error(n["headers"], what + " headers: '" + h + "' is set by the remote write protocol");
+      }
+    }
+  }
+  if (n["native_histograms"]) {
+    if (auto b = bool_value(n["native_histograms"], what + " native_histograms"))
+      rw.native_histograms = *b;
+  }
+  if (n["native_schema"]) {
+    if (auto v = integer_value(n["native_schema"], what + " native_schema", core::kNativeMinSchema,
+                               core::kNativeMaxSchema))
+      rw.native_schema = static_cast<int>(*v);
+  }
+  if (n["native_max_buckets"]) {
+    if (auto v = integer_value(n["native_max_buckets"], what + " native_max_buckets", 16, 4096))
+      rw.native_max_buckets = static_cast<uint32_t>(*v);
+  }
+  if (n["native_zero_threshold"]) {
+    if (auto v = number_value(n["native_zero_threshold"], what + " native_zero_threshold")) {
+      if (*v < 0) {
+        error(n["native_zero_threshold"], what + " native_zero_threshold: must be >= 0");
+      } else {
+        rw.native_zero_threshold = *v;
+      }
+    }
+  }
+  if (n["bearer_token"]) {
+    if (auto s = string_value(n["bearer_token"], what + " bearer_token")) rw.bearer_token = *s;
+  }
+  if (n["bearer_token_file"]) {
+    if (auto s = string_value(n["bearer_token_file"], what + " bearer_token_file"))
+      rw.bearer_token_file = *s;
+  }
+  if (!rw.bearer_token.empty() && !rw.bearer_token_file.empty()) {
+    error(n, what + ": give bearer_token or bearer_token_file, not both");
+  }
+  if (const YAML::Node ba = n["basic_auth"]) {
+    const std::string w = what + " basic_auth";
+    if (check_keys(ba, option_table("remote_write basic_auth"), w)) {
+      if (ba["username"]) {
+        if (auto s = string_value(ba["username"], w + " username")) rw.basic_auth_username = *s;
+      }
+      if (ba["password"]) {
+        if (auto s = string_value(ba["password"], w + " password")) rw.basic_auth_password = *s;
+      }
+      if (ba["password_file"]) {
+        if (auto s = string_value(ba["password_file"], w + " password_file"))
+          rw.basic_auth_password_file = *s;
+      }
+      if (!rw.basic_auth_password.empty() && !rw.basic_auth_password_file.empty()) {
+        error(ba, w + ": give password or password_file, not both");
+      }
+    }
+    if (!rw.bearer_token.empty() || !rw.bearer_token_file.empty()) {
+      error(ba, what + ": give basic_auth or a bearer token, not both");
+    }
+  }
+  if (const YAML::Node tls = n["tls"]) {
+    const std::string w = what + " tls";
+    if (check_keys(tls, option_table("remote_write tls"), w)) {
+      const auto file = [&](const char* key, std::string& out) {
+        if (tls[key]) {
+          if (auto s = string_value(tls[key], w + " " + key)) out = *s;
+        }
+      };
+      file("ca_file", rw.tls_ca_file);
+      file("cert_file", rw.tls_cert_file);
+      file("key_file", rw.tls_key_file);
+      if (tls["insecure_skip_verify"]) {
+        if (auto b = bool_value(tls["insecure_skip_verify"], w + " insecure_skip_verify"))
+          rw.tls_insecure_skip_verify = *b;
+      }
+      if (rw.tls_cert_file.empty() != rw.tls_key_file.empty()) {
+        error(tls, w + ": cert_file and key_file go together");
+      }
+    }
+  }
+  cfg.sinks.push_back(std::move(sink));
 }
 
 core::Result<Config> Loader::load(std::string_view text) {
@@ -1117,6 +1281,32 @@ core::Result<Config> load_config_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return load_config_text(text.str(), path);
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0) return std::nullopt;
+  const std::string number(text.substr(0, i));
+  const std::string_view unit = text.substr(i);
+  char* end = nullptr;
+  const double v = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || !std::isfinite(v)) return std::nullopt;
+  double ms = 0;
+  if (unit == "ms") {
+    ms = v;
+  } else if (unit == "s") {
+    ms = v * 1e3;
+  } else if (unit == "m") {
+    ms = v * 60e3;
+  } else if (unit == "h") {
+    ms = v * 3600e3;
+  } else {
+    return std::nullopt;
+  }
+  if (ms > 1e12) return std::nullopt;  // Beyond 30 years: a typo, not a setting.
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
 }
 
 }  // namespace logtally::config

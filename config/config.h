@@ -5,6 +5,7 @@
 // in config/options.cpp (and docs/config-reference.md, generated from it).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "parsers/parser.h"
+#include "sinks/remote_write.h"
 #include "transforms/value_units.h"
 
 namespace logtally::config {
@@ -92,12 +94,13 @@ struct PipelineConfig {
 };
 
 struct SinkConfig {
-  enum class Type : uint8_t { kPrometheusExporter };
+  enum class Type : uint8_t { kPrometheusExporter, kRemoteWrite };
   std::string name;
   Type type = Type::kPrometheusExporter;
   std::string listen;
   std::string path;
   Location location;
+  sinks::RemoteWriteConfig remote_write;  ///< type prometheus_remote_write.
 };
 
 struct CheckpointSettings {
@@ -118,6 +121,9 @@ struct Config {
 
 /// Parses a duration such as `10m`, `90s`, `1h30m`, `500ms` into milliseconds; -1 if malformed.
 int64_t parse_duration_ms(std::string_view text);
+/// A duration as written in the config: a non-negative integer or decimal number followed by
+/// `ms`, `s`, `m` or `h` ("15s", "500ms", "1.5m"). nullopt if malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// Prometheus' default histogram buckets, used when a histogram names none.
 const std::vector<double>& default_buckets();

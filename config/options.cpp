@@ -206,6 +206,55 @@ const std::vector<OptionTable>& option_tables() {
            {"listen", "host:port", "0.0.0.0:9898", "Address to listen on."},
            {"path", "string", "/metrics", "HTTP path of the metrics."},
        }},
+      {"sink: prometheus_remote_write",
+       "Pushes every series' current value with Prometheus remote write 1.0 (protobuf, "
+       "snappy, HTTP POST) every `interval` and once more at exit, `--once` included. 5xx, 429 "
+       "and transport errors are retried with jittered exponential backoff, rebuilding the "
+       "request from the current state each time; other answers are logged, counted and not "
+       "retried. See docs/sinks-remote-write.md.",
+       {
+           {"type", "string", "", "`prometheus_remote_write`.", true},
+           {"url", "http(s) URL", "", "The receiver, e.g. `http://prometheus:9090/api/v1/write`.",
+            true},
+           {"interval", "duration", "15s", "Time between pushes (`500ms`, `15s`, `1m`)."},
+           {"timeout", "duration", "10s", "Per request, connecting included."},
+           {"min_backoff", "duration", "500ms", "First retry delay; doubles per retry."},
+           {"max_backoff", "duration", "30s", "Longest retry delay."},
+           {"external_labels", "map of label name -> string", "(none)",
+            "Added to every series that has no label of that name (e.g. `instance`)."},
+           {"native_histograms", "boolean", "false",
+            "Also send histograms as native (exponential) histograms, recorded per series at "
+            "observe time. Classic `_bucket`/`_sum`/`_count` series are sent either way."},
+           {"native_schema", "integer -4..8", "3",
+            "Resolution: each power of two is split into 2^schema buckets (3: ~9% wide)."},
+           {"native_max_buckets", "integer 16..4096", "160",
+            "Per sign and series: the widest span of bucket indices kept; wider halves the "
+            "series' resolution. Costs 16 bytes per bucket per histogram series."},
+           {"native_zero_threshold", "number", "2^-128",
+            "Observations with an absolute value up to this count in the zero bucket."},
+           {"basic_auth", "map", "(none)", "HTTP basic authentication (see below)."},
+           {"bearer_token", "string", "(none)", "Sent as `Authorization: Bearer ...`."},
+           {"bearer_token_file", "string", "(none)",
+            "File holding the token; read on every request, so a rotated token is picked up."},
+           {"tls", "map", "(none)", "TLS settings for https URLs (see below)."},
+           {"headers", "map of name -> string", "(none)",
+            "Extra HTTP headers (not the protocol's own)."},
+       }},
+      {"remote_write basic_auth",
+       "The `basic_auth` map of a `prometheus_remote_write` sink.",
+       {
+           {"username", "string", "", "User name.", true},
+           {"password", "string", "(none)", "Password."},
+           {"password_file", "string", "(none)", "File holding the password, read per request."},
+       }},
+      {"remote_write tls",
+       "The `tls` map of a `prometheus_remote_write` sink.",
+       {
+           {"ca_file", "string", "system CAs", "CA certificates to verify the server with."},
+           {"cert_file", "string", "(none)", "Client certificate (PEM), with key_file."},
+           {"key_file", "string", "(none)", "Client private key (PEM), with cert_file."},
+           {"insecure_skip_verify", "boolean", "false", "Do not verify the server certificate."},
+       }},
   };
   return tables;
 }

@@ -212,6 +212,12 @@ uint32_t MetricShard::create_series(MetricData& m, std::string canonical) {
   if (m.spec->type == MetricType::kHistogram)
     m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
   if (m.spec->expire_after_ms > 0) m.touched.push_back(now_ms_);
+  if (m.spec->type == MetricType::kHistogram && native_opt_ != nullptr) {
+    NativeSeries ns;
+    ns.schema = native_opt_->schema;
+    m.native.push_back(ns);
+    m.native_counts.resize(m.native_counts.size() + 2 * size_t{native_opt_->max_buckets}, 0);
+  }
   m.keys.push_back(std::move(canonical));
   return s;
 }
@@ -260,6 +266,25 @@ void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) 
       static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
   m.buckets[series * (bounds.size() + 1) + b] += 1;
   m.values[series] += v;
+  if (native_opt_ != nullptr) {
+    native_observe(*native_opt_, *native_table_, m.native[series],
+                   m.native_counts.data() + size_t{series} * 2 * native_opt_->max_buckets,
+                   native_scratch_.data(), v);
+  }
+}
+
+void MetricShard::enable_native(const NativeHistogramOptions* opt, const NativeBoundsTable* table) {
+  native_opt_ = opt;
+  native_table_ = table;
+  native_scratch_.assign(opt->max_buckets, 0);
+  // Series that exist already (predeclared `initial` ones) get their native buckets too.
+  for (MetricData& m : metrics_) {
+    if (m.spec->type != MetricType::kHistogram) continue;
+    NativeSeries ns;
+    ns.schema = opt->schema;
+    m.native.resize(m.keys.size(), ns);
+    m.native_counts.resize(m.keys.size() * 2 * size_t{opt->max_buckets}, 0);
+  }
 }
 
 // ---- MetricStore -------------------------------------------------------------------------
@@ -364,6 +389,13 @@ size_t MetricStore::expire(int64_t now_ms) const {
           out.buckets.insert(out.buckets.end(), m.buckets.begin() + static_cast<long>(s * nb),
                              m.buckets.begin() + static_cast<long>((s + 1) * nb));
         }
+        if (!m.native.empty()) {
+          const size_t width = 2 * size_t{native_.max_buckets};
+          out.native.push_back(m.native[s]);
+          out.native_counts.insert(out.native_counts.end(),
+                                   m.native_counts.begin() + static_cast<long>(s * width),
+                                   m.native_counts.begin() + static_cast<long>((s + 1) * width));
+        }
         out.touched.push_back(m.touched[s]);
         if (is_overflow) {
           out.overflow_series = ns;
@@ -398,6 +430,16 @@ size_t MetricStore::expire(int64_t now_ms) const {
   return removed;
 }
 
+MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
+                         std::vector<std::string> pipeline_names, size_t shards,
+                         NativeHistogramOptions native)
+    : MetricStore(std::move(specs), std::move(source_names), std::move(pipeline_names), shards) {
+  native_ = native;
+  if (!native_.enabled) return;
+  native_table_ = std::make_unique<NativeBoundsTable>();
+  for (auto& shard : shards_) shard->enable_native(&native_, native_table_.get());
+}
+
 Snapshot MetricStore::snapshot() const {
   Snapshot snap;
   snap.metrics.resize(specs_.size());
@@ -412,6 +454,7 @@ Snapshot MetricStore::snapshot() const {
     double value = 0;
     uint64_t stamp = 0;
     std::vector<uint64_t> buckets;
+    std::optional<NativeSample> native;
   };
   std::vector<std::unordered_map<std::string, Merged>> merged(specs_.size());
 
@@ -443,6 +486,16 @@ Snapshot MetricStore::snapshot() const {
             out.value += v;
             out.buckets.resize(nb, 0);
             for (size_t b = 0; b < nb; ++b) out.buckets[b] += m.buckets[s * nb + b];
+            if (!m.native.empty()) {
+              NativeSample ns =
+                  native_sample(native_, m.native[s],
+                                m.native_counts.data() + s * 2 * size_t{native_.max_buckets});
+              if (out.native) {
+                out.native->merge(ns);
+              } else {
+                out.native = std::move(ns);
+              }
+            }
             break;
           case MetricType::kGauge:
             if (inserted) {
@@ -482,6 +535,7 @@ Snapshot MetricStore::snapshot() const {
       s.labels = LabelKey::decode(key);
       s.value = m.value;
       s.buckets = std::move(m.buckets);
+      s.native = std::move(m.native);
       sample.series.push_back(std::move(s));
     }
     std::sort(sample.series.begin(), sample.series.end(),

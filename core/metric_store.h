@@ -17,11 +17,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/hash.h"
+#include "core/native_histogram.h"
 #include "core/self_metrics.h"
 
 namespace logtally::core {
@@ -193,6 +195,10 @@ class MetricShard {
     if (!m.touched.empty()) m.touched[series] = now_ms_;
   }
 
+  /// Histograms also record native buckets from now on (before any series exists; the store
+  /// calls it from its constructor). `opt` and `table` outlive the shard.
+  void enable_native(const NativeHistogramOptions* opt, const NativeBoundsTable* table);
+
  private:
   friend class MetricStore;
   struct MetricData;
@@ -200,10 +206,12 @@ class MetricShard {
   struct MetricData {
     const MetricSpec* spec = nullptr;
     SeriesIndex index;
-    std::vector<std::string> keys;  ///< Canonical (valid UTF-8) key per series.
-    std::vector<double> values;     ///< Counter/gauge value; histogram sum.
-    std::vector<uint64_t> stamps;   ///< Gauge `set`: order of the latest update.
-    std::vector<uint64_t> buckets;  ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<std::string> keys;        ///< Canonical (valid UTF-8) key per series.
+    std::vector<double> values;           ///< Counter/gauge value; histogram sum.
+    std::vector<uint64_t> stamps;         ///< Gauge `set`: order of the latest update.
+    std::vector<uint64_t> buckets;        ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<NativeSeries> native;     ///< Histogram with native buckets: per series.
+    std::vector<uint64_t> native_counts;  ///< 2 * max_buckets per series (see NativeSeries).
     // Cardinality limit and expiry (see MetricSpec::max_series, expire_after_ms).
     Admission* admission = nullptr;  ///< Null when the metric has no limit.
     bool admission_full = false;     ///< This shard saw the admission full.
@@ -213,6 +221,9 @@ class MetricShard {
   };
   uint32_t create_series(MetricData& m, std::string canonical);
   uint32_t overflow(MetricData& m);
+  const NativeHistogramOptions* native_opt_ = nullptr;
+  const NativeBoundsTable* native_table_ = nullptr;
+  std::vector<uint64_t> native_scratch_;
   std::mutex mu_;
   int64_t now_ms_ = 0;
   std::vector<uint64_t> filtered_;
@@ -227,6 +238,7 @@ struct SeriesSample {
   std::vector<std::string> labels;  ///< Values in the order of MetricSpec::label_names.
   double value = 0;                 ///< Counter/gauge value; histogram sum.
   std::vector<uint64_t> buckets;    ///< Histogram: per-bucket (not cumulative) counts, +Inf last.
+  std::optional<NativeSample> native;  ///< Histogram, when the store records native buckets.
 };
 
 struct MetricSample {
@@ -269,6 +281,12 @@ class MetricStore {
   const std::vector<std::string>& source_names() const noexcept { return source_names_; }
   const std::vector<std::string>& pipeline_names() const noexcept { return pipeline_names_; }
 
+  /// As above; histograms also record native (exponential) buckets when `native.enabled`.
+  MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
+              std::vector<std::string> pipeline_names, size_t shards,
+              NativeHistogramOptions native);
+  const NativeHistogramOptions& native_options() const noexcept { return native_; }
+
   /// Merges every shard; safe to call from any thread at any time. Runs expire() first.
   Snapshot snapshot() const;
 
@@ -303,6 +321,8 @@ class MetricStore {
   std::vector<std::unique_ptr<Admission>> admissions_;  ///< [metric]; null without a limit.
   std::function<int64_t()> clock_ = &MetricStore::steady_now_ms;
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
+  NativeHistogramOptions native_;
+  std::unique_ptr<NativeBoundsTable> native_table_;
 };
 
 }  // namespace logtally::core

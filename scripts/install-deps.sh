@@ -8,6 +8,8 @@ packages=(
   build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
   # libraries
   libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
+  # remote_write: protoc + protobuf runtime, snappy, libcurl
+  protobuf-compiler libprotobuf-dev libsnappy-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl procps time
   # real servers and clients the end-to-end tests start

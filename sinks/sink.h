@@ -22,6 +22,10 @@ class Sink {
   [[nodiscard]] virtual core::Status start() = 0;
   virtual void stop() = 0;
   virtual std::string describe() const = 0;
+  /// True for sinks that push (remote_write, Pushgateway, StatsD): they also run with `--once`,
+  /// which starts them and stops them after the input ends, so their final push sends the
+  /// final state. Serving sinks (the exporter) do not run with `--once`.
+  virtual bool pushes() const { return false; }
 };
 
 }  // namespace logtally::sinks

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <new>
 
@@ -237,6 +238,64 @@ TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
   for (const auto& series : s.metrics[4].series)
     text_records += static_cast<uint64_t>(series.value);
   EXPECT_EQ(text_records, 101u * 5);  // All but the free text without a pair and the empty line.
+}
+
+// With native histograms recorded (a remote_write sink asked for them), a warm series takes new
+// observations without allocating, even when they move its bucket window or halve its
+// resolution (both happen in the counted batch below: its values span 2^-30 .. 2^30).
+TEST(NoAllocTest, NativeHistogramBucketsAllocateNothingOnceTheSeriesExists) {
+  constexpr const char* kNative = R"(
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: d, type: histogram, value: v, labels: { route: route } }
+sinks:
+  rw: { type: prometheus_remote_write, url: "http://127.0.0.1:1/w", native_histograms: true,
+        native_schema: 8, native_max_buckets: 16 }
+)";
+  auto cfg = config::load_config_text(kNative, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  ASSERT_TRUE(compiled.native.enabled);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1,
+                          compiled.native);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  const auto make = [](const std::vector<std::string>& lines) {
+    auto b = std::make_unique<core::Batch>(1 << 16);
+    for (const std::string& l : lines) {
+      std::memcpy(b->data() + b->size, l.data(), l.size());
+      b->spans.push_back({static_cast<uint32_t>(b->size), static_cast<uint32_t>(l.size())});
+      b->size += l.size() + 1;
+      b->data()[b->size - 1] = '\n';
+    }
+    b->bytes_read = b->size;
+    return b;
+  };
+  // The warm-up batch has the same shape as the counted one (per-batch buffers grow to it).
+  const auto warm =
+      make({R"({"route":"/a","v":1.000000000000000000000})", R"({"route":"/a","v":1.000000000})",
+            R"({"route":"/b","v":-1.00})", R"({"route":"/b","v":1})", R"({"route":"/a","v":1.0})"});
+  const auto wide =
+      make({R"({"route":"/a","v":9.313225746154785e-10})", R"({"route":"/a","v":1073741824})",
+            R"({"route":"/b","v":-1e9})", R"({"route":"/b","v":0})", R"({"route":"/a","v":3.5})"});
+  processor.handle(0, *warm);
+  allocations = 0;
+  counting = true;
+  processor.handle(0, *wide);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+
+  const core::Snapshot s = store.snapshot();
+  const core::SeriesSample& a = s.metrics[0].series.at(0);
+  ASSERT_TRUE(a.native.has_value());
+  EXPECT_LT(a.native->schema, 8);  // resolution was halved to fit 16 buckets
+  uint64_t n = 0;
+  for (uint64_t c : a.native->counts[0]) n += c;
+  EXPECT_EQ(n, 6u);  // 1, 1, 1 (warm-up), then 2^-30, 2^30, 3.5
+  EXPECT_EQ(s.metrics[0].series.at(1).native->zero_count, 1u);
 }
 
 }  // namespace

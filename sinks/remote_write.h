@@ -1,0 +1,114 @@
+// RemoteWriteSink: pushes the store's state to a Prometheus remote write 1.0 endpoint
+// (Prometheus with --web.enable-remote-write-receiver, Mimir, Thanos, VictoriaMetrics, ...).
+//
+// Contract:
+// - Every `interval`, and once more at stop() (so `--once` pushes the final state), one request
+//   is built from a fresh MetricStore::snapshot() (see remote_write_encoder.h), snappy-compressed
+//   and POSTed with libcurl on the sink's own thread (a PushLoop).
+// - 2xx is success. 5xx, 429 and transport errors (refused, timeout) are retried with exponential
+//   backoff (min_backoff doubling to max_backoff, jittered to 50-100%) until one succeeds or
+//   stop() is called; each retry rebuilds the request from the current state, so memory holds
+//   one request at most while the backend is down (latest values, never a queue of old sends),
+//   and the first success after an outage carries the current state. Any other status (400,
+//   401, 404, ...) is not retried: it is logged and counted, and the next interval tries again.
+// - The final push at stop() makes one attempt (bounded by `timeout`).
+// - Self-metrics (MetricStore::self_metrics(), label sink=<name>):
+//     logtally_remote_write_samples_sent_total        float samples accepted by the receiver
+//     logtally_remote_write_histograms_sent_total     native histogram samples accepted
+//     logtally_remote_write_requests_total            requests answered 2xx
+//     logtally_remote_write_requests_failed_total{status}  failed attempts, by HTTP status or
+//                                                     `transport` (no HTTP answer)
+//     logtally_remote_write_retries_total             attempts that were retries
+//     logtally_remote_write_last_success_timestamp_seconds
+//     logtally_remote_write_last_request_bytes        compressed size of the last request
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/self_metrics.h"
+#include "sinks/push_loop.h"
+#include "sinks/remote_write_encoder.h"
+#include "sinks/sink.h"
+
+namespace logtally::sinks {
+
+struct CurlApi;
+
+struct RemoteWriteConfig {
+  std::string url;
+  std::chrono::milliseconds interval{15000};
+  std::chrono::milliseconds timeout{10000};  ///< Per HTTP attempt, connect included.
+  std::chrono::milliseconds min_backoff{500};
+  std::chrono::milliseconds max_backoff{30000};
+  std::vector<std::pair<std::string, std::string>> external_labels;
+  bool native_histograms = false;
+  int native_schema = 3;
+  uint32_t native_max_buckets = 160;
+  double native_zero_threshold = 2.938735877055719e-39;
+  std::string basic_auth_username;
+  std::string basic_auth_password;
+  std::string basic_auth_password_file;
+  std::string bearer_token;
+  std::string bearer_token_file;  ///< Re-read on every request (token rotation).
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls_insecure_skip_verify = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class RemoteWriteSink final : public Sink {
+ public:
+  RemoteWriteSink(std::string name, RemoteWriteConfig config, const core::MetricStore& store);
+  ~RemoteWriteSink() override;
+  [[nodiscard]] core::Status start() override;
+  void stop() override;
+  std::string describe() const override;
+  bool pushes() const override { return true; }
+
+  /// One attempt now, without retries: true when the receiver accepted it. Used by the push
+  /// loop; call it directly only while the sink is not started (it is not reentrant).
+  bool push_once(bool final = false);
+
+ private:
+  /// Outcome of one HTTP attempt.
+  struct Attempt {
+    long status = 0;  ///< HTTP status; 0 when no answer came (transport error).
+    std::string error;
+    int64_t retry_after_s = 0;  ///< Retry-After of a 429/503 answer, in seconds (0: none).
+  };
+  void push(bool final);
+  Attempt send(const std::string& body);
+  bool retryable(const Attempt& a) const;
+  core::SelfMetrics::Value& failed(const std::string& status);
+
+  std::string name_;
+  RemoteWriteConfig config_;
+  const core::MetricStore& store_;
+  RemoteWriteEncodeOptions encode_;
+  bool init_curl(std::string& error);
+  const CurlApi* api_ = nullptr;
+  void* curl_ = nullptr;  ///< CURL*, used by the push thread only.
+  std::unique_ptr<PushLoop> loop_;
+  std::mt19937_64 rng_;
+  bool last_retryable_ = false;     ///< Whether the last failed attempt may be retried.
+  int64_t last_retry_after_s_ = 0;  ///< Its Retry-After, if any.
+  bool native_dropped_ = false;     ///< The last attempt turned native histograms off: resend now.
+
+  core::SelfMetrics::Value* samples_sent_;
+  core::SelfMetrics::Value* histograms_sent_;
+  core::SelfMetrics::Value* requests_;
+  core::SelfMetrics::Value* retries_;
+  core::SelfMetrics::Value* last_success_;
+  core::SelfMetrics::Value* last_bytes_;
+  std::map<std::string, core::SelfMetrics::Value*> failed_;
+};
+
+}  // namespace logtally::sinks
