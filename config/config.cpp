@@ -896,6 +896,8 @@ void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }
   }
+}
+
 std::optional<std::chrono::milliseconds> Loader::duration_value(const YAML::Node& n,
                                                                 const std::string& what) {
   std::optional<std::string> s = string_value(n, what);
