@@ -44,7 +44,8 @@ Commands:
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
   --once             Read every input to its end, print the final metrics (Prometheus text
-                     format, self-metrics included) to stdout, and exit. Sinks are not started.
+                     format, self-metrics included) to stdout, and exit. Pushing sinks
+                     (pushgateway, statsd) send the final result; the exporter is not started.
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   -h, --help         This text.
   --version          Print the version.
@@ -106,7 +107,19 @@ int run(const Options& opts) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::unique_ptr<sinks::Sink>> sinks;
-  if (!opts.once) {
+  if (opts.once) {
+    // A batch run serves nothing, but pushing sinks send its final result from stop().
+    for (auto& sink : config::make_sinks(*cfg, store)) {
+      if (sink->pushes_with_once()) sinks.push_back(std::move(sink));
+    }
+    for (auto& sink : sinks) {
+      core::Status st = sink->start();
+      if (!st) {
+        std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+        return 1;
+      }
+    }
+  } else {
     sinks = config::make_sinks(*cfg, store);
     for (auto& sink : sinks) {
       core::Status st = sink->start();
@@ -128,6 +141,7 @@ int run(const Options& opts) {
   for (auto& s : sources) {
     source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
   }
+  for (auto& sink : sinks) sink->mark_ready();  // The exporter's /-/ready answers 200 from now.
 
   if (!opts.once) {
     int sig = 0;

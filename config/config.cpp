@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "config/options.h"
+#include "sinks/http_auth.h"
 
 namespace logtally::config {
 
@@ -95,6 +97,11 @@ class Loader {
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                   MetricConfig& m);
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
+  void load_exporter_hardening(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  void load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  void load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  std::optional<std::chrono::milliseconds> duration_value(const YAML::Node& n,
+                                                          const std::string& what);
 
   std::string file_;
   std::vector<std::string> errors_;
@@ -494,14 +501,28 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
   }
   const std::optional<std::string> type = string_value(n["type"], what + " type");
   if (!type) return;
-  if (*type != "prometheus_exporter") {
-    error(n["type"], what + ": unknown sink type '" + *type + "'; expected prometheus_exporter");
-    return;
-  }
-  check_keys(n, option_table("sink: prometheus_exporter"), what);
   SinkConfig sink;
   sink.name = name;
   sink.location = where(n);
+  if (*type == "pushgateway") {
+    sink.type = SinkConfig::Type::kPushgateway;
+    load_pushgateway(n, what, sink);
+    cfg.sinks.push_back(std::move(sink));
+    return;
+  }
+  if (*type == "statsd") {
+    sink.type = SinkConfig::Type::kStatsd;
+    load_statsd(n, what, sink);
+    cfg.sinks.push_back(std::move(sink));
+    return;
+  }
+  if (*type != "prometheus_exporter") {
+    error(n["type"], what + ": unknown sink type '" + *type +
+                         "'; expected prometheus_exporter, pushgateway or statsd");
+    return;
+  }
+  check_keys(n, option_table("sink: prometheus_exporter"), what);
+  load_exporter_hardening(n, what, sink);
   sink.listen = "0.0.0.0:9898";
   sink.path = "/metrics";
   if (n["listen"]) {
@@ -524,12 +545,176 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     }
   }
   for (const SinkConfig& other : cfg.sinks) {
+    if (other.type != SinkConfig::Type::kPrometheusExporter) continue;
+    // Exporters find themselves by port in civetweb's callbacks: one port, one exporter.
+    const std::string other_port = other.listen.substr(other.listen.rfind(':') + 1);
+    const std::string port = sink.listen.substr(sink.listen.rfind(':') + 1);
+    if (other.listen != sink.listen && other_port == port) {
+      error(n, what + ": port " + port + " is already used by sink '" + other.name + "'");
+    }
     if (other.listen == sink.listen) {
       error(n, what + ": listen address " + sink.listen + " is already used by sink '" +
                    other.name + "'");
     }
   }
   cfg.sinks.push_back(std::move(sink));
+}
+
+std::optional<std::chrono::milliseconds> Loader::duration_value(const YAML::Node& n,
+                                                                const std::string& what) {
+  std::optional<std::string> s = string_value(n, what);
+  if (!s) return std::nullopt;
+  // A number and a unit: ms, s, m or h ("15s", "500ms", "1.5m"); a bare number is seconds.
+  const char* begin = s->c_str();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  const std::string unit(end);
+  double ms = -1;
+  if (end != begin && std::isfinite(v) && v > 0) {
+    if (unit == "ms") ms = v;
+    if (unit == "s" || unit.empty()) ms = v * 1e3;
+    if (unit == "m") ms = v * 60e3;
+    if (unit == "h") ms = v * 3600e3;
+  }
+  if (ms < 1 || ms > 86400e3) {
+    error(n, what + ": expected a duration from 1ms to 24h such as 15s, 500ms or 1m, got \"" + *s +
+                 "\"");
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long long>(ms));
+}
+
+void Loader::load_exporter_hardening(const YAML::Node& n, const std::string& what,
+                                     SinkConfig& sink) {
+  auto str = [&](const char* key, std::string& out) {
+    if (n[key]) {
+      if (auto s = string_value(n[key], what + " " + key)) out = *s;
+    }
+  };
+  str("tls_cert_file", sink.tls_cert_file);
+  str("tls_key_file", sink.tls_key_file);
+  str("basic_auth_username", sink.basic_auth_username);
+  str("basic_auth_password_hash", sink.basic_auth_password_hash);
+  if (!sink.tls_key_file.empty() && sink.tls_cert_file.empty()) {
+    error(n["tls_key_file"], what + ": tls_key_file needs tls_cert_file");
+  }
+  const bool user = !sink.basic_auth_username.empty();
+  const bool hash = !sink.basic_auth_password_hash.empty();
+  if (user != hash) {
+    error(n, what + ": basic auth needs both basic_auth_username and basic_auth_password_hash");
+  }
+  if (hash && !sinks::valid_password_hash(sink.basic_auth_password_hash)) {
+    error(n["basic_auth_password_hash"],
+          what +
+              " basic_auth_password_hash: expected a crypt(3) hash such as the output of "
+              "`openssl passwd -6` ($6$...) or bcrypt ($2b$...), not a plain password");
+  }
+}
+
+void Loader::load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
+  check_keys(n, option_table("sink: pushgateway"), what);
+  sinks::PushgatewayConfig& pg = sink.pushgateway;
+  if (n["url"]) {
+    if (auto s = string_value(n["url"], what + " url")) {
+      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+        error(n["url"],
+              what + " url: expected http://host:port or https://host:port, got \"" + *s + "\"");
+      }
+      while (!s->empty() && s->back() == '/') s->pop_back();
+      pg.url = *s;
+    }
+  }
+  if (n["job"]) {
+    if (auto s = string_value(n["job"], what + " job")) {
+      if (s->empty()) error(n["job"], what + " job: must not be empty");
+      pg.job = *s;
+    }
+  }
+  if (const YAML::Node g = n["grouping"]) {
+    if (!g.IsMap()) {
+      error(g, what + " grouping: expected a map of label name -> value");
+    } else {
+      for (auto it = g.begin(); it != g.end(); ++it) {
+        const std::string label = it->first.Scalar();
+        if (!valid_label_name(label) || label == "job") {
+          error(it->first, what + " grouping: invalid label name '" + label +
+                               "'; expected [a-zA-Z_][a-zA-Z0-9_]*, not 'job'");
+        }
+        if (auto v = string_value(it->second, what + " grouping " + label)) {
+          pg.grouping.emplace_back(label, *v);
+        }
+      }
+    }
+  }
+  if (n["method"]) {
+    if (auto s = string_value(n["method"], what + " method")) {
+      if (*s == "put") {
+        pg.method = sinks::PushgatewayConfig::Method::kPut;
+      } else if (*s == "post") {
+        pg.method = sinks::PushgatewayConfig::Method::kPost;
+      } else {
+        error(n["method"], what + " method: expected put or post, got \"" + *s + "\"");
+      }
+    }
+  }
+  if (n["interval"]) {
+    if (auto d = duration_value(n["interval"], what + " interval")) pg.interval = *d;
+  }
+  if (n["timeout"]) {
+    if (auto d = duration_value(n["timeout"], what + " timeout")) pg.timeout = *d;
+  }
+  if (n["username"]) {
+    if (auto s = string_value(n["username"], what + " username")) pg.username = *s;
+  }
+  if (n["password"]) {
+    if (auto s = string_value(n["password"], what + " password")) pg.password = *s;
+  }
+}
+
+void Loader::load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
+  check_keys(n, option_table("sink: statsd"), what);
+  sinks::StatsdConfig& sd = sink.statsd;
+  if (n["address"]) {
+    if (auto s = string_value(n["address"], what + " address")) {
+      bool ok = false;
+      if (s->rfind("unix://", 0) == 0) {
+        ok = s->size() > 7 && (*s)[7] == '/';
+      } else {
+        const size_t colon = s->rfind(':');
+        ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size();
+        if (ok) {
+          const std::string port = s->substr(colon + 1);
+          ok = port.find_first_not_of("0123456789") == std::string::npos && port.size() <= 5 &&
+               std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+        }
+      }
+      if (!ok) {
+        error(n["address"],
+              what + " address: expected host:port or unix:///path, got \"" + *s + "\"");
+      }
+      sd.address = *s;
+    }
+  }
+  if (n["dialect"]) {
+    if (auto s = string_value(n["dialect"], what + " dialect")) {
+      if (*s == "statsd") {
+        sd.dialect = sinks::StatsdConfig::Dialect::kStatsd;
+      } else if (*s == "dogstatsd") {
+        sd.dialect = sinks::StatsdConfig::Dialect::kDogstatsd;
+      } else {
+        error(n["dialect"], what + " dialect: expected statsd or dogstatsd, got \"" + *s + "\"");
+      }
+    }
+  }
+  if (n["prefix"]) {
+    if (auto s = string_value(n["prefix"], what + " prefix")) sd.prefix = *s;
+  }
+  if (n["mtu"]) {
+    if (auto v = integer_value(n["mtu"], what + " mtu", 64, 65507)) sd.mtu = *v;
+  }
+  if (n["interval"]) {
+    if (auto d = duration_value(n["interval"], what + " interval")) sd.interval = *d;
+  }
 }
 
 core::Result<Config> Loader::load(std::string_view text) {

@@ -15,6 +15,8 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "parsers/parser.h"
+#include "sinks/pushgateway.h"
+#include "sinks/statsd.h"
 
 namespace logtally::config {
 
@@ -62,12 +64,19 @@ struct PipelineConfig {
 };
 
 struct SinkConfig {
-  enum class Type : uint8_t { kPrometheusExporter };
+  enum class Type : uint8_t { kPrometheusExporter, kPushgateway, kStatsd };
   std::string name;
   Type type = Type::kPrometheusExporter;
   std::string listen;
   std::string path;
   Location location;
+  // prometheus_exporter hardening (empty: off).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string basic_auth_username;
+  std::string basic_auth_password_hash;
+  sinks::PushgatewayConfig pushgateway;  ///< type pushgateway
+  sinks::StatsdConfig statsd;            ///< type statsd
 };
 
 struct Config {

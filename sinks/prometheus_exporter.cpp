@@ -1,11 +1,22 @@
 #include "sinks/prometheus_exporter.h"
 
+#include <CivetServer.h>
+#include <civetweb.h>
+#include <openssl/ssl.h>
+
+#include <cstring>
 #include <exception>
+#include <map>
+#include <mutex>
 
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 
 #include "sinks/exposition.h"
+#include "sinks/http_auth.h"
+#include "sinks/openmetrics.h"
+
+extern "C" int logtally_civetweb_openssl3_shim(void);  // sinks/tls_compat/civetweb_openssl3.c
 
 namespace logtally::sinks {
 
@@ -22,6 +33,52 @@ class StoreCollectable final : public prometheus::Collectable {
   const core::MetricStore& store_;
 };
 
+// civetweb hands its callbacks the CivetServer that prometheus-cpp owns privately, not a
+// pointer of ours. Each exporter therefore registers itself under its listening port, which
+// civetweb does report per request (mg_request_info::server_port). The config rejects two
+// exporters on one port.
+std::mutex g_registry_mu;
+std::map<int, PrometheusExporter*>& registry() {
+  static std::map<int, PrometheusExporter*> r;
+  return r;
+}
+
+int begin_request(mg_connection* conn) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  if (info == nullptr) return 0;
+  PrometheusExporter* exporter = nullptr;
+  {
+    std::lock_guard lock(g_registry_mu);
+    auto it = registry().find(info->server_port);
+    if (it != registry().end()) exporter = it->second;
+  }
+  return exporter == nullptr ? 0 : exporter->handle_early(conn);
+}
+
+// civetweb creates its SSL_CTX inside the CivetServer constructor, on the thread that builds
+// the Exposer; init_ssl runs there, before the constructor returns. A thread-local names the
+// exporter being started.
+thread_local PrometheusExporter* t_starting = nullptr;
+
+int init_ssl(void* ssl_ctx, void* /*user_data*/) {
+  return t_starting == nullptr ? 0 : t_starting->init_tls(ssl_ctx);
+}
+
+void send_response(mg_connection* conn, int status, std::string_view reason,
+                   std::string_view content_type, std::string_view body,
+                   std::string_view extra_header = {}) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %.*s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
+            "Connection: close\r\n%.*s\r\n",
+            status, static_cast<int>(reason.size()), reason.data(),
+            static_cast<int>(content_type.size()), content_type.data(), body.size(),
+            static_cast<int>(extra_header.size()), extra_header.data());
+  const mg_request_info* info = mg_get_request_info(conn);
+  const bool head = info != nullptr && info->request_method != nullptr &&
+                    std::strcmp(info->request_method, "HEAD") == 0;
+  if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
+}
+
 }  // namespace
 
 PrometheusExporter::PrometheusExporter(std::string name, PrometheusExporterConfig config,
@@ -33,25 +90,129 @@ PrometheusExporter::PrometheusExporter(std::string name, PrometheusExporterConfi
 
 PrometheusExporter::~PrometheusExporter() { stop(); }
 
+bool PrometheusExporter::authorized(const char* header) const {
+  if (config_.basic_auth_username.empty()) return true;
+  if (header == nullptr) return false;
+  std::optional<BasicCredentials> creds = parse_basic_authorization(header);
+  // Hash even for a wrong user name, so the answer takes as long either way.
+  const bool password_ok =
+      creds && password_matches(creds->password, config_.basic_auth_password_hash);
+  return password_ok && creds->user == config_.basic_auth_username;
+}
+
+int PrometheusExporter::handle_early(mg_connection* conn) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  const std::string_view uri = info->local_uri != nullptr ? info->local_uri : "";
+  if (uri == "/-/healthy") {
+    send_response(conn, 200, "OK", "text/plain; charset=utf-8", "logtally is healthy.\n");
+    return 200;
+  }
+  if (uri == "/-/ready") {
+    if (ready_.load()) {
+      send_response(conn, 200, "OK", "text/plain; charset=utf-8", "logtally is ready.\n");
+      return 200;
+    }
+    send_response(conn, 503, "Service Unavailable", "text/plain; charset=utf-8",
+                  "logtally is not ready: sources are starting.\n");
+    return 503;
+  }
+  if (uri != config_.path) return 0;
+  const char* accept = mg_get_header(conn, "Accept");
+  if (accept == nullptr || negotiate_format(accept) != ExpositionFormat::kOpenMetrics100) {
+    return 0;  // text 0.0.4: prometheus-cpp's handler (with its RegisterAuth check) answers.
+  }
+  if (!authorized(mg_get_header(conn, "Authorization"))) {
+    send_response(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+                  "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
+    return 401;
+  }
+  const std::string body = to_openmetrics(to_families(store_, store_.snapshot()));
+  send_response(conn, 200, "OK", kOpenMetricsContentType, body);
+  return 200;
+}
+
+int PrometheusExporter::init_tls(void* ssl_ctx) {
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  const std::string& key =
+      config_.tls_key_file.empty() ? config_.tls_cert_file : config_.tls_key_file;
+  if (SSL_CTX_use_certificate_chain_file(ctx, config_.tls_cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    return -1;  // civetweb then fails to start, and start() reports it.
+  }
+  return 1;  // Loaded: civetweb does not load the files itself.
+}
+
 core::Status PrometheusExporter::start() {
+  const size_t colon = config_.listen.rfind(':');
+  port_ = std::atoi(config_.listen.c_str() + colon + 1);
+  const bool tls = !config_.tls_cert_file.empty();
+  if (tls && logtally_civetweb_openssl3_shim() != 1) {
+    return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": TLS shim not loaded");
+  }
+  {
+    std::lock_guard lock(g_registry_mu);
+    if (!registry().emplace(port_, this).second) {
+      return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": another exporter in " +
+                                                        "this process already uses port " +
+                                                        std::to_string(port_));
+    }
+  }
+  std::vector<std::string> options = {"listening_ports", config_.listen + (tls ? "s" : ""),
+                                      "num_threads", std::to_string(config_.threads)};
+  if (tls) {
+    options.insert(options.end(), {"ssl_certificate", config_.tls_cert_file,
+                                   // TLS 1.2 and newer only (civetweb's protocol level 4).
+                                   "ssl_protocol_version", "4"});
+  }
+  CivetCallbacks callbacks;
+  callbacks.begin_request = &begin_request;
+  if (tls) callbacks.init_ssl = &init_ssl;
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(config_.listen, 2);
+    t_starting = this;
+    exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
+    t_starting = nullptr;
     exposer_->RegisterCollectable(collectable_, config_.path);
+    if (!config_.basic_auth_username.empty()) {
+      exposer_->RegisterAuth(
+          [this](const std::string& user, const std::string& password) {
+            const bool ok = password_matches(password, config_.basic_auth_password_hash);
+            return ok && user == config_.basic_auth_username;
+          },
+          "logtally", config_.path);
+    }
   } catch (const std::exception& e) {
+    t_starting = nullptr;
     exposer_.reset();
+    {
+      std::lock_guard lock(g_registry_mu);
+      registry().erase(port_);
+    }
     // civetweb's own words ("null context when constructing CivetServer") do not say why;
     // the usual reasons are a port in use, a privileged port, or an address not on this host.
-    return core::make_error(core::ErrorCode::kIo,
-                            "sink " + name_ + ": cannot listen on " + config_.listen +
-                                " (port in use, privileged, or address not local?): " + e.what());
+    std::string why = "port in use, privileged, or address not local?";
+    if (tls) why = "port in use, or unreadable/mismatched TLS certificate and key?";
+    return core::make_error(
+        core::ErrorCode::kIo,
+        "sink " + name_ + ": cannot listen on " + config_.listen + " (" + why + "): " + e.what());
   }
   return core::Ok{};
 }
 
-void PrometheusExporter::stop() { exposer_.reset(); }
+void PrometheusExporter::stop() {
+  if (!exposer_) return;
+  exposer_.reset();  // Joins civetweb's threads: no request is in flight after this.
+  std::lock_guard lock(g_registry_mu);
+  auto it = registry().find(port_);
+  if (it != registry().end() && it->second == this) registry().erase(it);
+}
 
 std::string PrometheusExporter::describe() const {
-  return "prometheus_exporter on http://" + config_.listen + config_.path;
+  std::string out = "prometheus_exporter on ";
+  out += config_.tls_cert_file.empty() ? "http://" : "https://";
+  out += config_.listen + config_.path;
+  if (!config_.basic_auth_username.empty()) out += " (basic auth)";
+  return out;
 }
 
 }  // namespace logtally::sinks

@@ -6,7 +6,11 @@
 // - A sink reads state only through MetricStore::snapshot(), on its own threads; it never blocks
 //   workers beyond the per-shard lock that snapshot() takes in turn.
 // - stop() is called once at shutdown, after the last batch was processed, so a pushing sink
-//   can send the final state.
+//   can send the final state. stop() returns within the sink's own bounded timeout even when its
+//   target is down or unreachable.
+// - mark_ready() is called once, after the sources started (the exporter's /-/ready).
+// - pushes_with_once(): a pushing sink is started in `--once` runs too, and its stop() pushes
+//   the final result; serving sinks are not started then.
 #pragma once
 
 #include <string>
@@ -22,6 +26,8 @@ class Sink {
   [[nodiscard]] virtual core::Status start() = 0;
   virtual void stop() = 0;
   virtual std::string describe() const = 0;
+  virtual void mark_ready() {}
+  virtual bool pushes_with_once() const { return false; }
 };
 
 }  // namespace logtally::sinks
