@@ -8,8 +8,13 @@ packages=(
   build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
   # libraries
   libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
+  # sinks: civetweb headers (exporter callbacks), OpenSSL (exporter TLS; civetweb loads
+  # libssl/libcrypto at run time), libxcrypt (basic-auth hashes), libcurl (Pushgateway, dlopen)
+  libcivetweb-dev libssl-dev libcrypt-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl procps time
+  # test certificates and password hashes (tests/e2e/exporter_tls_auth.sh)
+  openssl
   # real servers and clients the end-to-end tests start
   prometheus prometheus-pushgateway kcat
 )
