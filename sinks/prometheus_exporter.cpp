@@ -4,10 +4,14 @@
 #include <civetweb.h>
 #include <openssl/ssl.h>
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
@@ -15,8 +19,6 @@
 #include "sinks/exposition.h"
 #include "sinks/http_auth.h"
 #include "sinks/openmetrics.h"
-
-extern "C" int logtally_civetweb_openssl3_shim(void);  // sinks/tls_compat/civetweb_openssl3.c
 
 namespace logtally::sinks {
 
@@ -62,6 +64,37 @@ thread_local PrometheusExporter* t_starting = nullptr;
 
 int init_ssl(void* ssl_ctx, void* /*user_data*/) {
   return t_starting == nullptr ? 0 : t_starting->init_tls(ssl_ctx);
+}
+
+// Loads sinks/tls_compat/civetweb_openssl3.c's library (SONAME libssl.so) before civetweb
+// dlopen()s "libssl.so", so that civetweb gets it, with the function Debian 12's civetweb needs
+// and OpenSSL 3 lacks. Without it every TLS connection would crash the process: refuse TLS.
+bool load_tls_shim(std::string& tried) {
+  static std::once_flag once;
+  static bool loaded = false;
+  static std::string paths;
+  std::call_once(once, [] {
+    std::vector<std::string> candidates;
+    char exe[4096];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+      std::string dir(exe, static_cast<size_t>(n));
+      dir.erase(dir.rfind('/'));
+      candidates.push_back(dir + "/tls-compat/libssl.so");
+      candidates.push_back(dir + "/../lib/logtally/libssl.so");
+    }
+    candidates.emplace_back(LOGTALLY_TLS_SHIM_BUILD_PATH);
+    for (const std::string& c : candidates) {
+      paths += (paths.empty() ? "" : ", ") + c;
+      void* lib = dlopen(c.c_str(), RTLD_NOW);
+      if (lib != nullptr && dlsym(lib, "logtally_civetweb_openssl3_shim") != nullptr) {
+        loaded = true;
+        return;
+      }
+    }
+  });
+  tried = paths;
+  return loaded;
 }
 
 void send_response(mg_connection* conn, int status, std::string_view reason,
@@ -147,8 +180,12 @@ core::Status PrometheusExporter::start() {
   const size_t colon = config_.listen.rfind(':');
   port_ = std::atoi(config_.listen.c_str() + colon + 1);
   const bool tls = !config_.tls_cert_file.empty();
-  if (tls && logtally_civetweb_openssl3_shim() != 1) {
-    return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": TLS shim not loaded");
+  std::string tried;
+  if (tls && !load_tls_shim(tried)) {
+    return core::make_error(core::ErrorCode::kIo,
+                            "sink " + name_ +
+                                ": TLS needs logtally's civetweb/OpenSSL 3 shim (libssl.so, see " +
+                                "docs/sinks.md), not found in: " + tried);
   }
   {
     std::lock_guard lock(g_registry_mu);

@@ -6,9 +6,10 @@
  * dlsym() returns NULL for it, and civetweb calls that NULL after each TLS handshake.
  *
  * This file is built as a shared library whose SONAME is "libssl.so" and which depends on the
- * real libssl.so.3. logtally links it, so it is loaded at start; civetweb's dlopen("libssl.so")
- * then finds this already-loaded object by its SONAME, and its dlsym() calls search this library
- * and, below it, the real libssl and libcrypto. The one missing name resolves here.
+ * real libssl.so.3. The exporter dlopen()s it when TLS is configured, before civetweb starts;
+ * civetweb's dlopen("libssl.so") then finds this already-loaded object by its SONAME, and its
+ * dlsym() calls search this library and, below it, the real libssl and libcrypto. The one
+ * missing name resolves here.
  *
  * SSL_get1_peer_certificate() is the same function under its new name: both return the
  * certificate with its reference count raised (the caller frees it, as civetweb does). */
@@ -19,6 +20,6 @@
 X509* SSL_get_peer_certificate(const SSL* s);
 X509* SSL_get_peer_certificate(const SSL* s) { return SSL_get1_peer_certificate(s); }
 
-/* Referenced by the exporter, so the linker keeps this library as a dependency. */
+/* Looked up by the exporter after dlopen(), to know it loaded this library and not another. */
 int logtally_civetweb_openssl3_shim(void);
 int logtally_civetweb_openssl3_shim(void) { return 1; }
