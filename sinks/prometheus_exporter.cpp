@@ -66,12 +66,22 @@ int init_ssl(void* ssl_ctx, void* /*user_data*/) {
   return t_starting == nullptr ? 0 : t_starting->init_tls(ssl_ctx);
 }
 
+// The OpenSSL functions init_tls() needs, looked up through the shim (which depends on the real
+// libssl): logtally itself does not link OpenSSL, which would add ~1.8 MiB of resident memory to
+// every process, TLS or not.
+struct TlsApi {
+  decltype(&SSL_CTX_use_certificate_chain_file) use_chain = nullptr;
+  decltype(&SSL_CTX_use_PrivateKey_file) use_key = nullptr;
+  decltype(&SSL_CTX_check_private_key) check_key = nullptr;
+};
+
 // Loads sinks/tls_compat/civetweb_openssl3.c's library (SONAME libssl.so) before civetweb
 // dlopen()s "libssl.so", so that civetweb gets it, with the function Debian 12's civetweb needs
 // and OpenSSL 3 lacks. Without it every TLS connection would crash the process: refuse TLS.
-bool load_tls_shim(std::string& tried) {
+const TlsApi* load_tls_shim(std::string& tried) {
   static std::once_flag once;
-  static bool loaded = false;
+  static TlsApi api;
+  static const TlsApi* loaded = nullptr;
   static std::string paths;
   std::call_once(once, [] {
     std::vector<std::string> candidates;
@@ -87,8 +97,15 @@ bool load_tls_shim(std::string& tried) {
     for (const std::string& c : candidates) {
       paths += (paths.empty() ? "" : ", ") + c;
       void* lib = dlopen(c.c_str(), RTLD_NOW);
-      if (lib != nullptr && dlsym(lib, "logtally_civetweb_openssl3_shim") != nullptr) {
-        loaded = true;
+      if (lib == nullptr || dlsym(lib, "logtally_civetweb_openssl3_shim") == nullptr) continue;
+      api.use_chain = reinterpret_cast<decltype(api.use_chain)>(
+          dlsym(lib, "SSL_CTX_use_certificate_chain_file"));
+      api.use_key =
+          reinterpret_cast<decltype(api.use_key)>(dlsym(lib, "SSL_CTX_use_PrivateKey_file"));
+      api.check_key =
+          reinterpret_cast<decltype(api.check_key)>(dlsym(lib, "SSL_CTX_check_private_key"));
+      if (api.use_chain != nullptr && api.use_key != nullptr && api.check_key != nullptr) {
+        loaded = &api;
         return;
       }
     }
@@ -168,9 +185,9 @@ int PrometheusExporter::init_tls(void* ssl_ctx) {
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
   const std::string& key =
       config_.tls_key_file.empty() ? config_.tls_cert_file : config_.tls_key_file;
-  if (SSL_CTX_use_certificate_chain_file(ctx, config_.tls_cert_file.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
+  const auto* api = static_cast<const TlsApi*>(tls_);
+  if (api == nullptr || api->use_chain(ctx, config_.tls_cert_file.c_str()) != 1 ||
+      api->use_key(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 || api->check_key(ctx) != 1) {
     return -1;  // civetweb then fails to start, and start() reports it.
   }
   return 1;  // Loaded: civetweb does not load the files itself.
@@ -181,7 +198,7 @@ core::Status PrometheusExporter::start() {
   port_ = std::atoi(config_.listen.c_str() + colon + 1);
   const bool tls = !config_.tls_cert_file.empty();
   std::string tried;
-  if (tls && !load_tls_shim(tried)) {
+  if (tls && (tls_ = load_tls_shim(tried)) == nullptr) {
     return core::make_error(core::ErrorCode::kIo,
                             "sink " + name_ +
                                 ": TLS needs logtally's civetweb/OpenSSL 3 shim (libssl.so, see " +

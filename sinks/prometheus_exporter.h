@@ -69,6 +69,7 @@ class PrometheusExporter final : public Sink {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::atomic<bool> ready_{false};
   int port_ = 0;
+  const void* tls_ = nullptr;  ///< OpenSSL functions from the TLS shim (a TlsApi), once loaded.
 };
 
 }  // namespace logtally::sinks
