@@ -46,7 +46,8 @@ Commands:
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
   --once             Read every input to its end, print the final metrics (Prometheus text
-                     format, self-metrics included) to stdout, and exit. Sinks are not started.
+                     format, self-metrics included) to stdout, and exit. Pushing sinks
+                     (pushgateway, statsd) send the final result; the exporter is not started.
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   --reset-state      If the checkpoint (config `checkpoint: dir`) is corrupt or was written for
                      other metrics, move it aside and start fresh instead of refusing to start.
@@ -127,31 +128,21 @@ int run(const Options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // A batch run (--once) serves nothing, but pushing sinks run too: their stop() sends the
+  // final result.
   std::vector<std::unique_ptr<sinks::Sink>> sinks;
-  if (!opts.once) {
-    sinks = config::make_sinks(*cfg, store);
-    for (auto& sink : sinks) {
-      core::Status st = sink->start();
-      if (!st) {
-        std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
-        return 1;
-      }
-      core::log(core::LogLevel::kInfo, "serving " + sink->describe());
+  for (auto& sink : config::make_sinks(*cfg, store)) {
+    if (opts.once && !sink->pushes()) continue;
+    core::Status st = sink->start();
+    if (!st) {
+      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+      return 1;
     }
-    if (sinks.empty()) {
-      core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
-    }
-  } else {
-    // --once: pushing sinks run too, so their final push (at stop) sends the final state.
-    for (auto& sink : config::make_sinks(*cfg, store)) {
-      if (!sink->pushes()) continue;
-      core::Status st = sink->start();
-      if (!st) {
-        std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
-        return 1;
-      }
-      sinks.push_back(std::move(sink));
-    }
+    if (!opts.once) core::log(core::LogLevel::kInfo, "serving " + sink->describe());
+    sinks.push_back(std::move(sink));
+  }
+  if (!opts.once && sinks.empty()) {
+    core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
   }
 
   core::WorkerPool pool(channel, processor, workers);
@@ -162,6 +153,7 @@ int run(const Options& opts) {
     source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
   }
   if (checkpointer && !opts.once) checkpointer->start();
+  for (auto& sink : sinks) sink->mark_ready();  // The exporter's /-/ready answers 200 from now.
 
   if (!opts.once) {
     int sig = 0;

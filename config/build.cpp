@@ -9,7 +9,9 @@
 #include "ingest/file_source.h"
 #include "ingest/stdin_source.h"
 #include "sinks/prometheus_exporter.h"
+#include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"
+#include "sinks/statsd.h"
 
 namespace logtally::config {
 
@@ -152,9 +154,22 @@ std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
   std::vector<std::unique_ptr<sinks::Sink>> out;
   for (const SinkConfig& s : config.sinks) {
     switch (s.type) {
-      case SinkConfig::Type::kPrometheusExporter:
-        out.push_back(std::make_unique<sinks::PrometheusExporter>(
-            s.name, sinks::PrometheusExporterConfig{s.listen, s.path}, store));
+      case SinkConfig::Type::kPrometheusExporter: {
+        sinks::PrometheusExporterConfig ec;
+        ec.listen = s.listen;
+        ec.path = s.path;
+        ec.tls_cert_file = s.tls_cert_file;
+        ec.tls_key_file = s.tls_key_file;
+        ec.basic_auth_username = s.basic_auth_username;
+        ec.basic_auth_password_hash = s.basic_auth_password_hash;
+        out.push_back(std::make_unique<sinks::PrometheusExporter>(s.name, std::move(ec), store));
+        break;
+      }
+      case SinkConfig::Type::kPushgateway:
+        out.push_back(std::make_unique<sinks::Pushgateway>(s.name, s.pushgateway, store));
+        break;
+      case SinkConfig::Type::kStatsd:
+        out.push_back(std::make_unique<sinks::StatsdSink>(s.name, s.statsd, store));
         break;
       case SinkConfig::Type::kRemoteWrite:
         out.push_back(std::make_unique<sinks::RemoteWriteSink>(s.name, s.remote_write, store));
@@ -243,15 +258,32 @@ std::string describe(const Config& config, const Compiled& compiled) {
   if (config.sinks.empty()) out << " (none)";
   out << "\n";
   for (const SinkConfig& s : config.sinks) {
-    if (s.type == SinkConfig::Type::kRemoteWrite) {
-      const sinks::RemoteWriteConfig& rw = s.remote_write;
-      out << "  " << s.name << ": prometheus_remote_write " << rw.url << " every "
-          << rw.interval.count() << "ms";
-      if (rw.native_histograms) out << ", native histograms (schema " << rw.native_schema << ")";
-      out << "\n";
-      continue;
+    switch (s.type) {
+      case SinkConfig::Type::kPrometheusExporter:
+        out << "  " << s.name << ": prometheus_exporter "
+            << (s.tls_cert_file.empty() ? "http://" : "https://") << s.listen << s.path
+            << (s.basic_auth_username.empty() ? "" : " (basic auth)") << "\n";
+        break;
+      case SinkConfig::Type::kRemoteWrite: {
+        const sinks::RemoteWriteConfig& rw = s.remote_write;
+        out << "  " << s.name << ": prometheus_remote_write " << rw.url << " every "
+            << rw.interval.count() << "ms";
+        if (rw.native_histograms) out << ", native histograms (schema " << rw.native_schema << ")";
+        out << "\n";
+        break;
+      }
+      case SinkConfig::Type::kPushgateway:
+        out << "  " << s.name << ": pushgateway " << sinks::pushgateway_url(s.pushgateway)
+            << (s.pushgateway.method == sinks::PushgatewayConfig::Method::kPut ? " PUT" : " POST")
+            << " every " << s.pushgateway.interval.count() << "ms\n";
+        break;
+      case SinkConfig::Type::kStatsd:
+        out << "  " << s.name << ": statsd " << s.statsd.address << " ("
+            << (s.statsd.dialect == sinks::StatsdConfig::Dialect::kDogstatsd ? "dogstatsd"
+                                                                             : "statsd")
+            << ", mtu " << s.statsd.mtu << ") every " << s.statsd.interval.count() << "ms\n";
+        break;
     }
-    out << "  " << s.name << ": prometheus_exporter http://" << s.listen << s.path << "\n";
   }
   return out.str();
 }

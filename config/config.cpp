@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -19,6 +20,7 @@
 
 #include "config/options.h"
 #include "parsers/regex_parser.h"
+#include "sinks/http_auth.h"
 #include "transforms/filter.h"
 
 namespace logtally::config {
@@ -118,7 +120,12 @@ class Loader {
   void load_file_source_keys(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_checkpoint(const YAML::Node& n, Config& cfg);
   std::optional<int> duration_millis(const YAML::Node& n, const std::string& what);
+  // Sinks (docs/sinks.md, docs/sinks-remote-write.md).
   void load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg);
+  void load_exporter_hardening(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  void load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  void load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink);
+  // A positive duration ("500ms", "15s", "1.5m", "2h"); reports the error and returns nullopt.
   std::optional<std::chrono::milliseconds> duration_value(const YAML::Node& n,
                                                           const std::string& what);
   std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& n,
@@ -796,15 +803,28 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     load_remote_write(name, n, cfg);
     return;
   }
-  if (*type != "prometheus_exporter") {
-    error(n["type"], what + ": unknown sink type '" + *type +
-                         "'; expected prometheus_exporter or prometheus_remote_write");
-    return;
-  }
-  check_keys(n, option_table("sink: prometheus_exporter"), what);
   SinkConfig sink;
   sink.name = name;
   sink.location = where(n);
+  if (*type == "pushgateway") {
+    sink.type = SinkConfig::Type::kPushgateway;
+    load_pushgateway(n, what, sink);
+    cfg.sinks.push_back(std::move(sink));
+    return;
+  }
+  if (*type == "statsd") {
+    sink.type = SinkConfig::Type::kStatsd;
+    load_statsd(n, what, sink);
+    cfg.sinks.push_back(std::move(sink));
+    return;
+  }
+  if (*type != "prometheus_exporter") {
+    error(n["type"], what + ": unknown sink type '" + *type +
+                         "'; expected prometheus_exporter, prometheus_remote_write, pushgateway or statsd");
+    return;
+  }
+  check_keys(n, option_table("sink: prometheus_exporter"), what);
+  load_exporter_hardening(n, what, sink);
   sink.listen = "0.0.0.0:9898";
   sink.path = "/metrics";
   if (n["listen"]) {
@@ -827,6 +847,13 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     }
   }
   for (const SinkConfig& other : cfg.sinks) {
+    if (other.type != SinkConfig::Type::kPrometheusExporter) continue;
+    // Exporters find themselves by port in civetweb's callbacks: one port, one exporter.
+    const std::string other_port = other.listen.substr(other.listen.rfind(':') + 1);
+    const std::string port = sink.listen.substr(sink.listen.rfind(':') + 1);
+    if (other.listen != sink.listen && other_port == port) {
+      error(n, what + ": port " + port + " is already used by sink '" + other.name + "'");
+    }
     if (other.listen == sink.listen) {
       error(n, what + ": listen address " + sink.listen + " is already used by sink '" +
                    other.name + "'");
@@ -903,7 +930,12 @@ std::optional<std::chrono::milliseconds> Loader::duration_value(const YAML::Node
   std::optional<std::string> s = string_value(n, what);
   if (!s) return std::nullopt;
   std::optional<std::chrono::milliseconds> d = parse_duration(*s);
-  if (!d) error(n, what + ": expected a duration like 500ms, 15s, 1m or 2h, got \"" + *s + "\"");
+  if (!d) {
+    error(n, what + ": expected a duration like 500ms, 15s, 1m or 2h, got \"" + *s + "\"");
+  } else if (d->count() <= 0) {
+    error(n, what + ": must be more than 0");
+    return std::nullopt;
+  }
   return d;
 }
 
@@ -1050,6 +1082,139 @@ void Loader::load_remote_write(const std::string& name, const YAML::Node& n, Con
     }
   }
   cfg.sinks.push_back(std::move(sink));
+}
+
+void Loader::load_exporter_hardening(const YAML::Node& n, const std::string& what,
+                                     SinkConfig& sink) {
+  auto str = [&](const char* key, std::string& out) {
+    if (n[key]) {
+      if (auto s = string_value(n[key], what + " " + key)) out = *s;
+    }
+  };
+  str("tls_cert_file", sink.tls_cert_file);
+  str("tls_key_file", sink.tls_key_file);
+  str("basic_auth_username", sink.basic_auth_username);
+  str("basic_auth_password_hash", sink.basic_auth_password_hash);
+  if (!sink.tls_key_file.empty() && sink.tls_cert_file.empty()) {
+    error(n["tls_key_file"], what + ": tls_key_file needs tls_cert_file");
+  }
+  const bool user = !sink.basic_auth_username.empty();
+  const bool hash = !sink.basic_auth_password_hash.empty();
+  if (user != hash) {
+    error(n, what + ": basic auth needs both basic_auth_username and basic_auth_password_hash");
+  }
+  if (hash && !sinks::valid_password_hash(sink.basic_auth_password_hash)) {
+    error(n["basic_auth_password_hash"],
+          what +
+              " basic_auth_password_hash: expected a crypt(3) hash such as the output of "
+              "`openssl passwd -6` ($6$...) or bcrypt ($2b$...), not a plain password");
+  }
+}
+
+void Loader::load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
+  check_keys(n, option_table("sink: pushgateway"), what);
+  sinks::PushgatewayConfig& pg = sink.pushgateway;
+  if (n["url"]) {
+    if (auto s = string_value(n["url"], what + " url")) {
+      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+        error(n["url"],
+              what + " url: expected http://host:port or https://host:port, got \"" + *s + "\"");
+      }
+      while (!s->empty() && s->back() == '/') s->pop_back();
+      pg.url = *s;
+    }
+  }
+  if (n["job"]) {
+    if (auto s = string_value(n["job"], what + " job")) {
+      if (s->empty()) error(n["job"], what + " job: must not be empty");
+      pg.job = *s;
+    }
+  }
+  if (const YAML::Node g = n["grouping"]) {
+    if (!g.IsMap()) {
+      error(g, what + " grouping: expected a map of label name -> value");
+    } else {
+      for (auto it = g.begin(); it != g.end(); ++it) {
+        const std::string label = it->first.Scalar();
+        if (!valid_label_name(label) || label == "job") {
+          error(it->first, what + " grouping: invalid label name '" + label +
+                               "'; expected [a-zA-Z_][a-zA-Z0-9_]*, not 'job'");
+        }
+        if (auto v = string_value(it->second, what + " grouping " + label)) {
+          pg.grouping.emplace_back(label, *v);
+        }
+      }
+    }
+  }
+  if (n["method"]) {
+    if (auto s = string_value(n["method"], what + " method")) {
+      if (*s == "put") {
+        pg.method = sinks::PushgatewayConfig::Method::kPut;
+      } else if (*s == "post") {
+        pg.method = sinks::PushgatewayConfig::Method::kPost;
+      } else {
+        error(n["method"], what + " method: expected put or post, got \"" + *s + "\"");
+      }
+    }
+  }
+  if (n["interval"]) {
+    if (auto d = duration_value(n["interval"], what + " interval")) pg.interval = *d;
+  }
+  if (n["timeout"]) {
+    if (auto d = duration_value(n["timeout"], what + " timeout")) pg.timeout = *d;
+  }
+  if (n["username"]) {
+    if (auto s = string_value(n["username"], what + " username")) pg.username = *s;
+  }
+  if (n["password"]) {
+    if (auto s = string_value(n["password"], what + " password")) pg.password = *s;
+  }
+}
+
+void Loader::load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
+  check_keys(n, option_table("sink: statsd"), what);
+  sinks::StatsdConfig& sd = sink.statsd;
+  if (n["address"]) {
+    if (auto s = string_value(n["address"], what + " address")) {
+      bool ok = false;
+      if (s->rfind("unix://", 0) == 0) {
+        ok = s->size() > 7 && (*s)[7] == '/';
+      } else {
+        const size_t colon = s->rfind(':');
+        ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size();
+        if (ok) {
+          const std::string port = s->substr(colon + 1);
+          ok = port.find_first_not_of("0123456789") == std::string::npos && port.size() <= 5 &&
+               std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+        }
+      }
+      if (!ok) {
+        error(n["address"],
+              what + " address: expected host:port or unix:///path, got \"" + *s + "\"");
+      }
+      sd.address = *s;
+    }
+  }
+  if (n["dialect"]) {
+    if (auto s = string_value(n["dialect"], what + " dialect")) {
+      if (*s == "statsd") {
+        sd.dialect = sinks::StatsdConfig::Dialect::kStatsd;
+      } else if (*s == "dogstatsd") {
+        sd.dialect = sinks::StatsdConfig::Dialect::kDogstatsd;
+      } else {
+        error(n["dialect"], what + " dialect: expected statsd or dogstatsd, got \"" + *s + "\"");
+      }
+    }
+  }
+  if (n["prefix"]) {
+    if (auto s = string_value(n["prefix"], what + " prefix")) sd.prefix = *s;
+  }
+  if (n["mtu"]) {
+    if (auto v = integer_value(n["mtu"], what + " mtu", 64, 65507)) sd.mtu = *v;
+  }
+  if (n["interval"]) {
+    if (auto d = duration_value(n["interval"], what + " interval")) sd.interval = *d;
+  }
 }
 
 core::Result<Config> Loader::load(std::string_view text) {

@@ -16,7 +16,9 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "parsers/parser.h"
+#include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"
+#include "sinks/statsd.h"
 #include "transforms/value_units.h"
 
 namespace logtally::config {
@@ -94,13 +96,20 @@ struct PipelineConfig {
 };
 
 struct SinkConfig {
-  enum class Type : uint8_t { kPrometheusExporter, kRemoteWrite };
+  enum class Type : uint8_t { kPrometheusExporter, kRemoteWrite, kPushgateway, kStatsd };
   std::string name;
   Type type = Type::kPrometheusExporter;
   std::string listen;
   std::string path;
   Location location;
+  // prometheus_exporter hardening (empty: off).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string basic_auth_username;
+  std::string basic_auth_password_hash;
   sinks::RemoteWriteConfig remote_write;  ///< type prometheus_remote_write.
+  sinks::PushgatewayConfig pushgateway;   ///< type pushgateway
+  sinks::StatsdConfig statsd;             ///< type statsd
 };
 
 struct CheckpointSettings {

@@ -204,7 +204,58 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`prometheus_exporter`.", true},
            {"listen", "host:port", "0.0.0.0:9898", "Address to listen on."},
-           {"path", "string", "/metrics", "HTTP path of the metrics."},
+           {"path", "string", "/metrics",
+            "HTTP path of the metrics: Prometheus text 0.0.4, or OpenMetrics 1.0.0 when the "
+            "scraper's `Accept` header prefers `application/openmetrics-text`. `/-/healthy` and "
+            "`/-/ready` (503 until the sources started) are served on the same port, without "
+            "auth."},
+           {"tls_cert_file", "path", "(none: plain HTTP)",
+            "PEM certificate (chain) to serve HTTPS with (TLS 1.2 or newer). Needs libssl at run "
+            "time."},
+           {"tls_key_file", "path", "(the key is in `tls_cert_file`)",
+            "PEM private key of the certificate."},
+           {"basic_auth_username", "string", "(none: no auth)",
+            "User name required on the metrics path (HTTP basic auth); needs "
+            "`basic_auth_password_hash`."},
+           {"basic_auth_password_hash", "crypt(3) hash", "",
+            "Hash of the password, e.g. from `openssl passwd -6` (`$6$...`) or bcrypt "
+            "(`$2b$...`); never the password itself."},
+       }},
+      {"sink: pushgateway",
+       "Pushes the metrics (text format, self-metrics included) to a Prometheus Pushgateway "
+       "every `interval` and once more at exit, `--once` runs included.",
+       {
+           {"type", "string", "", "`pushgateway`.", true},
+           {"url", "URL", "http://127.0.0.1:9091", "The gateway: `http(s)://host:port`."},
+           {"job", "string", "", "The `job` grouping label.", true},
+           {"grouping", "map of label name -> string", "(none)",
+            "More grouping labels (e.g. `instance`), in the push URL after the job."},
+           {"method", "`put` or `post`", "put",
+            "`put` replaces every metric of the group; `post` only those of the same names."},
+           {"interval", "duration", "15s", "Time between pushes (`500ms`, `15s`, `1m`)."},
+           {"timeout", "duration", "5s",
+            "Bound on each push (connect and transfer); shutdown waits at most this long for the "
+            "final push."},
+           {"username", "string", "(none)", "Basic auth user name towards the gateway."},
+           {"password", "string", "(none)",
+            "Basic auth password (use `${VAR}` to keep it out "
+            "of the file)."},
+       }},
+      {"sink: statsd",
+       "Sends the user metrics to a StatsD or DogStatsD server over UDP or a unix datagram "
+       "socket every `interval` and once more at exit: counters as deltas since the last flush "
+       "(`|c`), gauges as values (`|g`), histograms as bucket counters (`NAME_bucket` per `le`, "
+       "`NAME_count`, `NAME_sum`, as deltas). See docs/sinks.md.",
+       {
+           {"type", "string", "", "`statsd`.", true},
+           {"address", "host:port or unix:///path", "127.0.0.1:8125", "Where to send datagrams."},
+           {"dialect", "`statsd` or `dogstatsd`", "statsd",
+            "`dogstatsd` sends labels as tags (`|#k:v`); `statsd` appends them to the name as "
+            "`.k.v`."},
+           {"prefix", "string", "\"\"", "Prepended to every metric name (e.g. `myapp.`)."},
+           {"mtu", "integer 64..65507", "1432",
+            "Largest datagram payload; lines are packed into datagrams up to this size."},
+           {"interval", "duration", "10s", "Time between flushes."},
        }},
       {"sink: prometheus_remote_write",
        "Pushes every series' current value with Prometheus remote write 1.0 (protobuf, "

@@ -8,10 +8,15 @@ packages=(
   build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
   # libraries
   libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
-  # remote_write: protoc + protobuf runtime, snappy, libcurl
+  # remote_write: protoc + protobuf runtime, snappy, libcurl (dlopen)
   protobuf-compiler libprotobuf-dev libsnappy-dev libcurl4-openssl-dev
+  # sinks: civetweb headers (exporter callbacks), OpenSSL (exporter TLS; civetweb loads
+  # libssl/libcrypto at run time), libxcrypt (basic-auth hashes)
+  libcivetweb-dev libssl-dev libcrypt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl procps time
+  # test certificates and password hashes (tests/e2e/exporter_tls_auth.sh)
+  openssl
   # real servers and clients the end-to-end tests start
   prometheus prometheus-pushgateway kcat
   # checkpoint file checksums (crc32)

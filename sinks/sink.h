@@ -6,7 +6,11 @@
 // - A sink reads state only through MetricStore::snapshot(), on its own threads; it never blocks
 //   workers beyond the per-shard lock that snapshot() takes in turn.
 // - stop() is called once at shutdown, after the last batch was processed, so a pushing sink
-//   can send the final state.
+//   can send the final state. stop() returns within the sink's own bounded timeout even when its
+//   target is down or unreachable.
+// - mark_ready() is called once, after the sources started (the exporter's /-/ready).
+// - pushes(): a pushing sink is started in `--once` runs too, and its stop() pushes
+//   the final result; serving sinks are not started then.
 #pragma once
 
 #include <string>
@@ -26,6 +30,8 @@ class Sink {
   /// which starts them and stops them after the input ends, so their final push sends the
   /// final state. Serving sinks (the exporter) do not run with `--once`.
   virtual bool pushes() const { return false; }
+  /// Called once the config is loaded and the sources started (the exporter's /-/ready).
+  virtual void mark_ready() {}
 };
 
 }  // namespace logtally::sinks

@@ -1,0 +1,75 @@
+// Pushgateway: pushes the merged metrics (text format 0.0.4, self-metrics included) to a
+// Prometheus Pushgateway under /metrics/job/<job>{/<label>/<value>}, every `interval` and
+// once more at stop(), so a `--once` batch run leaves its final result there.
+//
+// Contract:
+// - Pushes run on the sink's own thread (the push loop); each reads MetricStore::snapshot()
+//   only. A slow or down gateway delays nothing but the next push.
+// - Every HTTP request is bounded by `timeout` (connect and transfer), so stop() returns within
+//   about one timeout even when the gateway is unreachable.
+// - Exceptions never leave the sink; failures are logged and counted in
+//   logtally_sink_sends_total{sink,result="error"}.
+//
+// Why libcurl and not prometheus-cpp's Gateway: Gateway 1.0.1 (Debian 12) sets no curl timeout,
+// so an unreachable gateway would hang the final push, and shutdown, for curl's defaults (five
+// minutes to connect, forever to transfer). The URL layout, grouping-key encoding and PUT/POST
+// meaning are Gateway's (and the Pushgateway's); the body is prometheus-cpp's TextSerializer.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sinks/sink.h"
+
+namespace logtally::sinks {
+
+struct PushgatewayConfig {
+  enum class Method : uint8_t {
+    kPut,   ///< Replaces every metric of the group (Gateway::Push).
+    kPost,  ///< Replaces only metrics of the same names (Gateway::PushAdd).
+  };
+  std::string url = "http://127.0.0.1:9091";  ///< Scheme, host, port (and optional base path).
+  std::string job;
+  std::vector<std::pair<std::string, std::string>> grouping;  ///< Extra grouping labels.
+  Method method = Method::kPut;
+  std::chrono::milliseconds interval{15000};
+  std::chrono::milliseconds timeout{5000};
+  std::string username;  ///< Basic auth to the gateway when set.
+  std::string password;
+};
+
+/// The push URL: url + "/metrics/job/<job>" + "/<name>/<value>" per grouping label. A value
+/// that is empty or holds '/' is sent in the Pushgateway's base64url form (`<name>@base64/...`);
+/// others are percent-encoded.
+std::string pushgateway_url(const PushgatewayConfig& config);
+
+class PushLoop;
+struct CurlApi;
+
+class Pushgateway final : public Sink {
+ public:
+  Pushgateway(std::string name, PushgatewayConfig config, const core::MetricStore& store);
+  ~Pushgateway() override;
+  [[nodiscard]] core::Status start() override;
+  void stop() override;
+  std::string describe() const override;
+  bool pushes() const override { return true; }
+
+  /// One push of the current state; true on a 2xx answer. Called by the push loop.
+  bool push();
+
+ private:
+  std::string name_;
+  PushgatewayConfig config_;
+  const core::MetricStore& store_;
+  std::string url_;
+  const CurlApi* curl_ = nullptr;  ///< libcurl, loaded at start().
+  core::SelfMetrics::Value* sent_ok_ = nullptr;
+  core::SelfMetrics::Value* sent_error_ = nullptr;
+  std::unique_ptr<PushLoop> loop_;
+};
+
+}  // namespace logtally::sinks
