@@ -1,7 +1,6 @@
 #include "sinks/pushgateway.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <exception>
 #include <mutex>
@@ -9,26 +8,12 @@
 #include <prometheus/text_serializer.h>
 
 #include "core/log.h"
+#include "sinks/curl_api.h"
 #include "sinks/exposition.h"
 #include "sinks/http_auth.h"
 #include "sinks/push_loop.h"
 
 namespace logtally::sinks {
-
-// libcurl is loaded with dlopen() when the first pushgateway sink starts, not linked: with its
-// dependency tree (Kerberos, LDAP, SSH, HTTP/2, ...) it adds ~6 MiB of resident memory to every
-// process, and the sidecar that uses no push sink should not pay for it.
-struct CurlApi {
-  decltype(&curl_global_init) global_init = nullptr;
-  decltype(&curl_easy_init) easy_init = nullptr;
-  decltype(&curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&curl_easy_perform) easy_perform = nullptr;
-  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&curl_easy_strerror) easy_strerror = nullptr;
-  decltype(&curl_slist_append) slist_append = nullptr;
-  decltype(&curl_slist_free_all) slist_free_all = nullptr;
-};
 
 namespace {
 
@@ -65,49 +50,6 @@ std::string grouping_segment(std::string_view name, std::string_view value) {
   return out;
 }
 
-template <typename F>
-bool load(void* lib, const char* name, F& out) {
-  out = reinterpret_cast<F>(dlsym(lib, name));
-  return out != nullptr;
-}
-
-// The loaded and initialised libcurl, or nullptr (with `error` set) when it is not installed.
-const CurlApi* curl_api(std::string& error) {
-  static std::once_flag once;
-  static CurlApi api;
-  static const CurlApi* result = nullptr;
-  static std::string load_error;
-  std::call_once(once, [] {
-    void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      load_error = std::string("cannot load libcurl.so.4 (Debian package libcurl4): ") + dlerror();
-      return;
-    }
-    const bool ok = load(lib, "curl_global_init", api.global_init) &&
-                    load(lib, "curl_easy_init", api.easy_init) &&
-                    load(lib, "curl_easy_setopt", api.easy_setopt) &&
-                    load(lib, "curl_easy_perform", api.easy_perform) &&
-                    load(lib, "curl_easy_getinfo", api.easy_getinfo) &&
-                    load(lib, "curl_easy_cleanup", api.easy_cleanup) &&
-                    load(lib, "curl_easy_strerror", api.easy_strerror) &&
-                    load(lib, "curl_slist_append", api.slist_append) &&
-                    load(lib, "curl_slist_free_all", api.slist_free_all);
-    if (!ok) {
-      load_error = "libcurl.so.4 lacks a function logtally needs";
-      return;
-    }
-    // Once per process, on the thread that starts the sink (before any push thread exists):
-    // curl_global_init is not thread-safe in older libcurl.
-    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      load_error = "curl_global_init failed";
-      return;
-    }
-    result = &api;
-  });
-  error = load_error;
-  return result;
-}
-
 size_t discard_body(char* /*ptr*/, size_t size, size_t nmemb, void* /*userdata*/) {
   return size * nmemb;
 }
@@ -130,7 +72,7 @@ Pushgateway::~Pushgateway() { stop(); }
 
 core::Status Pushgateway::start() {
   std::string error;
-  curl_ = curl_api(error);
+  curl_ = curl_api(&error);
   if (curl_ == nullptr)
     return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": " + error);
   core::SelfMetrics& self = store_.self_metrics();
