@@ -44,7 +44,8 @@ Commands:
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
   --once             Read every input to its end, print the final metrics (Prometheus text
-                     format, self-metrics included) to stdout, and exit. Sinks are not started.
+                     format, self-metrics included) to stdout, and exit. Serving sinks are not
+                     started; pushing sinks (remote_write) push the final state before exit.
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   -h, --help         This text.
   --version          Print the version.
