@@ -46,8 +46,9 @@ Commands:
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
   --once             Read every input to its end, print the final metrics (Prometheus text
-                     format, self-metrics included) to stdout, and exit. Pushing sinks
-                     (pushgateway, statsd) send the final result; the exporter is not started.
+                     format, self-metrics included) to stdout, and exit. Serving sinks (the
+                     exporter) are not started; pushing sinks (remote_write, pushgateway,
+                     statsd) push the final state before exit.
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   --reset-state      If the checkpoint (config `checkpoint: dir`) is corrupt or was written for
                      other metrics, move it aside and start fresh instead of refusing to start.

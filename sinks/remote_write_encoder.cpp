@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
-#include <google/protobuf/arena.h>
 #include <snappy.h>
 
 #include "remote_write.pb.h"
@@ -15,13 +15,47 @@ namespace {
 
 using LabelView = std::pair<std::string_view, std::string_view>;
 
-// Builds the TimeSeries of one request. Holds the per-series label scratch so a request of many
-// series reuses one vector.
+size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Field tags (field number << 3 | wire type) of the messages in remote_write.proto.
+constexpr char kTagTimeseries = 0x0A;       // WriteRequest.timeseries = 1, length-delimited
+constexpr char kTagLabels = 0x0A;           // TimeSeries.labels = 1, length-delimited
+constexpr char kTagSamples = 0x12;          // TimeSeries.samples = 2, length-delimited
+constexpr char kTagHistograms = 0x22;       // TimeSeries.histograms = 4, length-delimited
+constexpr char kTagName = 0x0A;             // Label.name = 1, length-delimited
+constexpr char kTagValue = 0x12;            // Label.value = 2, length-delimited
+constexpr char kTagSampleValue = 0x09;      // Sample.value = 1, 64-bit
+constexpr char kTagSampleTimestamp = 0x10;  // Sample.timestamp = 2, varint
+
+// Writes the WriteRequest of one request straight into a string.
+//
+// Why not the protoc-generated classes for everything: building one TimeSeries message, one
+// Label message per label and one Sample per series, then serializing them, cost about as much
+// as the snapshot itself (measured with bench/remote_write_bench). The messages here are flat,
+// so their bytes are written directly: each series' size is computed from its labels first, then
+// its bytes are appended. The native Histogram, which has nested spans and packed deltas, is
+// still built with the generated class and serialized into a reused scratch string. The tests
+// decode every request with the generated classes (tests/sinks/remote_write_encoder_test.cpp).
 class Builder {
  public:
-  Builder(prompb::WriteRequest& req, const RemoteWriteEncodeOptions& opt, int64_t ts,
+  Builder(std::string& out, const RemoteWriteEncodeOptions& opt, int64_t ts,
           RemoteWriteEncodeStats& stats)
-      : req_(req), opt_(opt), ts_(ts), stats_(stats) {}
+      : out_(out), opt_(opt), ts_(ts), stats_(stats) {}
 
   // Starts a series named `name`; add labels with label(), then call sample() or histogram().
   void begin(std::string_view name) {
@@ -33,33 +67,47 @@ class Builder {
   }
 
   void sample(double v) {
-    prompb::TimeSeries* ts = finish_labels();
-    prompb::Sample* s = ts->add_samples();
-    s->set_value(v);
-    s->set_timestamp(ts_);
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    // As protobuf's own serializer does for proto3, a field at its default (+0.0) is left out.
+    const size_t sample_size = (bits ? 1 + 8 : 0) + 1 + varint_size(static_cast<uint64_t>(ts_));
+    write_series(kTagSamples, sample_size);
+    if (bits) {
+      out_.push_back(kTagSampleValue);
+      char bytes[8];
+      std::memcpy(bytes, &v, 8);  // Little-endian IEEE 754, as protobuf's 64-bit wire type.
+      out_.append(bytes, 8);
+    }
+    out_.push_back(kTagSampleTimestamp);
+    put_varint(out_, static_cast<uint64_t>(ts_));
     ++stats_.samples;
   }
 
   void histogram(const core::NativeSample& in, uint64_t count, double sum) {
     core::NativeSample ns = in;
     ns.downscale_to(opt_.native_schema);
-    prompb::TimeSeries* ts = finish_labels();
-    prompb::Histogram* h = ts->add_histograms();
-    h->set_count_int(count);
-    h->set_sum(sum);
-    h->set_schema(ns.schema);
-    h->set_zero_threshold(ns.zero_threshold);
-    h->set_zero_count_int(ns.zero_count);
-    add_buckets(ns.offset[0], ns.counts[0], *h->mutable_positive_spans(),
-                *h->mutable_positive_deltas());
-    add_buckets(ns.offset[1], ns.counts[1], *h->mutable_negative_spans(),
-                *h->mutable_negative_deltas());
-    h->set_timestamp(ts_);
+    prompb::Histogram h;
+    h.set_count_int(count);
+    h.set_sum(sum);
+    h.set_schema(ns.schema);
+    h.set_zero_threshold(ns.zero_threshold);
+    h.set_zero_count_int(ns.zero_count);
+    add_buckets(ns.offset[0], ns.counts[0], *h.mutable_positive_spans(),
+                *h.mutable_positive_deltas());
+    add_buckets(ns.offset[1], ns.counts[1], *h.mutable_negative_spans(),
+                *h.mutable_negative_deltas());
+    h.set_timestamp(ts_);
+    scratch_.clear();
+    h.AppendToString(&scratch_);
+    write_series(kTagHistograms, scratch_.size());
+    out_.append(scratch_);
     ++stats_.histograms;
   }
 
  private:
-  prompb::TimeSeries* finish_labels() {
+  // Sorts the labels (external ones added), then writes the TimeSeries tag, its length, and its
+  // labels; the caller appends the one payload field (tag `payload_tag`, `payload_size` bytes).
+  void write_series(char payload_tag, size_t payload_size) {
     // External labels fill in only names the series does not have.
     const size_t own = labels_.size();
     for (const auto& [name, value] : opt_.external_labels) {
@@ -69,15 +117,31 @@ class Builder {
     }
     std::sort(labels_.begin(), labels_.end(),
               [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
-    prompb::TimeSeries* ts = req_.add_timeseries();
-    ts->mutable_labels()->Reserve(static_cast<int>(labels_.size()));
+    size_t body = 1 + varint_size(payload_size) + payload_size;
     for (const auto& [name, value] : labels_) {
-      prompb::Label* l = ts->add_labels();
-      l->set_name(name.data(), name.size());
-      l->set_value(value.data(), value.size());
+      const size_t l = label_size(name, value);
+      body += 1 + varint_size(l) + l;
     }
+    out_.push_back(kTagTimeseries);
+    put_varint(out_, body);
+    for (const auto& [name, value] : labels_) {
+      out_.push_back(kTagLabels);
+      put_varint(out_, label_size(name, value));
+      out_.push_back(kTagName);
+      put_varint(out_, name.size());
+      out_.append(name);
+      out_.push_back(kTagValue);
+      put_varint(out_, value.size());
+      out_.append(value);
+    }
+    out_.push_back(payload_tag);
+    put_varint(out_, payload_size);
     ++stats_.series;
-    return ts;
+  }
+
+  static size_t label_size(std::string_view name, std::string_view value) {
+    return 1 + varint_size(name.size()) + name.size() + 1 + varint_size(value.size()) +
+           value.size();
   }
 
   // Spans and deltas of dense counts starting at bucket index `offset`. Runs of up to two empty
@@ -123,7 +187,8 @@ class Builder {
     }
   }
 
-  prompb::WriteRequest& req_;
+  std::string& out_;
+  std::string scratch_;
   const RemoteWriteEncodeOptions& opt_;
   int64_t ts_;
   RemoteWriteEncodeStats& stats_;
@@ -143,13 +208,6 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
                                  const RemoteWriteEncodeOptions& options, int64_t timestamp_ms,
                                  RemoteWriteEncodeStats* stats_out) {
   RemoteWriteEncodeStats stats;
-  // An arena: the ~(1 + labels) small messages per series are bump-allocated and freed at once
-  // instead of one malloc/free each.
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = 1 << 16;
-  arena_options.max_block_size = 8 << 20;
-  google::protobuf::Arena arena(arena_options);
-  prompb::WriteRequest& req = *google::protobuf::Arena::CreateMessage<prompb::WriteRequest>(&arena);
   size_t total = 0;
   for (const core::MetricSample& m : snapshot.metrics) {
     const size_t per = m.spec->type == core::MetricType::kHistogram
@@ -157,8 +215,9 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
                            : 1;
     total += per * m.series.size();
   }
-  req.mutable_timeseries()->Reserve(static_cast<int>(total + 64));
-  Builder b(req, options, timestamp_ms, stats);
+  std::string out;
+  out.reserve(total * 96 + 4096);  // A guess (~100 bytes a series); the string grows if short.
+  Builder b(out, options, timestamp_ms, stats);
 
   std::string name;
   char le_buf[32];
@@ -238,7 +297,7 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
   }
 
   if (stats_out != nullptr) *stats_out = stats;
-  return req.SerializeAsString();
+  return out;
 }
 
 std::string snappy_compress(std::string_view raw) {

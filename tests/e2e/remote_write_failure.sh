@@ -72,6 +72,7 @@ rss_before=$(rss_kb "$LT_PID")
 note "pushed 10000 hits in $SERIES series; requests ok so far: $ok_before; RSS ${rss_before} KiB"
 
 stop_prometheus
+t_down=$(date +%s.%N)
 note "prometheus stopped"
 gen_lines 5000  # the first 5000 ids... all series: u00000-u04999 now at 3
 sleep 6
@@ -82,12 +83,15 @@ rss_during=$(rss_kb "$LT_PID")
 note "during the outage: failed attempts $failed, retries $retries, RSS ${rss_during} KiB"
 [ "${failed:-0}" -ge 3 ] 2>/dev/null || fail "expected at least 3 failed attempts in 6 s, got '$failed'"
 [ "${retries:-0}" -ge 3 ] 2>/dev/null || fail "expected at least 3 retries in 6 s, got '$retries'"
-# A queue of the ~30 sends missed (one every 200 ms), each ~250 KB of protobuf for 5000
-# series, would hold several MiB; logtally keeps one request at a time.
-[ $((rss_during - rss_before)) -lt 4096 ] ||
+# A queue of the ~30 sends missed (one every 200 ms), each ~660 KB of protobuf for 5000
+# series (~55 KB compressed), would hold ~20 MiB (~1.6 MiB compressed); logtally keeps one
+# request at a time. The bound leaves room for allocator noise on a loaded machine; the
+# timestamp check after the restart is the sharper test of "no queue".
+[ $((rss_during - rss_before)) -lt 8192 ] ||
   fail "RSS grew by $((rss_during - rss_before)) KiB during the outage (${rss_before} -> ${rss_during})"
 grep -q "remote write to .* failed" "$WORK/logtally.err" || fail "the failures were not logged"
 
+t_up=$(date +%s.%N)
 start_prometheus_receiver "$PROM_PORT"
 note "prometheus restarted on the same port"
 wait_for 30 "the current state after the outage" query_is 'sum(hits_total)' 15000
@@ -97,10 +101,16 @@ assert_query 'hits_total{id="u04999"}' 3
 assert_query 'logtally_records_total{source="app"}' 15000
 ok_after=$(self logtally_remote_write_requests_total)
 [ "$ok_after" -gt "$ok_before" ] || fail "no successful request counted after the outage"
-# No replay of the ~30 sends missed during the outage: the current state arrives in the first
-# request or two that get through (polling here adds at most a few more).
-[ $((ok_after - ok_before)) -le 6 ] ||
-  fail "$((ok_after - ok_before)) requests accepted by the time the current state arrived: a replayed queue?"
+# No replay of the ~30 sends missed during the outage: a queue would deliver them late with
+# their original timestamps, so Prometheus would hold samples stamped inside the outage.
+outage_s=$(awk -v a="$t_down" -v b="$t_up" 'BEGIN { printf "%d", b - a - 1 }')
+inside=$(curl -sf --max-time 5 -G --data-urlencode "query=count_over_time(hits_total{id=\"u00042\"}[${outage_s}s])" \
+  --data-urlencode "time=$t_up" "$PROM_URL/api/v1/query")
+grep -q '"result":\[\]' <<<"$inside" || fail "samples stamped inside the ${outage_s}s outage: $inside"
+# The same query just before the outage does see samples (so the check above can fail).
+before=$(curl -sf --max-time 5 -G --data-urlencode "query=count_over_time(hits_total{id=\"u00042\"}[5s])" \
+  --data-urlencode "time=$t_down" "$PROM_URL/api/v1/query")
+grep -q '"value":\[' <<<"$before" || fail "no samples before the outage either: $before"
 last=$(self logtally_remote_write_last_success_timestamp_seconds)
 awk -v t="$last" -v now="$(date +%s)" 'BEGIN { exit !(now - t < 10) }' ||
   fail "last success timestamp $last is not recent"
@@ -230,7 +240,7 @@ note "400: responder saw $sent requests in ${elapsed}s; logtally counted $failed
 assert_eq "retries after 400 answers" 0 "$retries"
 awk -v n="$sent" -v t="$elapsed" 'BEGIN { exit !(n >= 2 && n <= int(t) + 1) }' ||
   fail "expected one request per 1s interval plus the final one in ${elapsed}s, got $sent"
-[ "$failed400" -ge 2 ] && [ "$failed400" -le "$sent" ] || fail "400 failures counted: $failed400 of $sent"
+[ "$failed400" -ge 1 ] && [ "$failed400" -le "$sent" ] || fail "400 failures counted: $failed400 of $sent"
 grep -q "not retried" "$WORK/logtally.err" || fail "the 400 was not logged as not retried"
 grep -q "refused by test responder" "$WORK/logtally.err" || fail "the answer body was not logged"
 stop_responder

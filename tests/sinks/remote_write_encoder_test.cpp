@@ -168,6 +168,19 @@ TEST_F(EncoderTest, NativeHistogramSpansAndDeltas) {
   EXPECT_EQ(cd, (std::vector<int64_t>{2, -1, 0, -1, 0, 1}));
 }
 
+// The request is written without the generated classes (see the encoder): its bytes must be
+// exactly what protobuf's own serializer makes of the same messages.
+TEST_F(EncoderTest, BytesEqualTheGeneratedSerializer) {
+  RemoteWriteEncodeOptions opt;
+  opt.external_labels = {{"instance", "i1"}};
+  opt.native_histograms = true;
+  const std::string raw = encode_write_request(store_, store_.snapshot(), opt, 1700000000123);
+  prompb::WriteRequest req;
+  ASSERT_TRUE(req.ParseFromString(raw));
+  EXPECT_GT(req.timeseries_size(), 10);
+  EXPECT_EQ(req.SerializeAsString(), raw);
+}
+
 TEST(SnappyTest, RoundTrips) {
   std::string raw;
   for (int i = 0; i < 10000; ++i) raw += "series_" + std::to_string(i % 97);
