@@ -338,6 +338,7 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
   reader.set_fields(f.fields);
   reader.set_on_queued(&FileSource::on_queued, &f);
   reader.set_position(f.offset);
+  reader.set_counted_until(f.seen_end);
   size_t total = 0;
   while (total < kTurnBytes) {
     const ssize_t n = reader.read_from(f.fd);

@@ -56,8 +56,10 @@ ssize_t LineReader::read_from(int fd, int tee_fd) {
   }
 
   b.size += static_cast<size_t>(n);
-  b.bytes_read += static_cast<uint64_t>(n);
-  end_pos_ += static_cast<uint64_t>(n);
+  const uint64_t new_end = end_pos_ + static_cast<uint64_t>(n);
+  const uint64_t counted_from = std::max(end_pos_, counted_until_);
+  if (new_end > counted_from) b.bytes_read += new_end - counted_from;
+  end_pos_ = new_end;
   scan();
   if (!b.spans.empty() || b.too_long > 0) dispatch();
   return n;

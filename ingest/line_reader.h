@@ -55,6 +55,9 @@ class LineReader {
     end_pos_ = offset;
     line_end_pos_ = offset;
   }
+  /// Bytes at input offsets below `offset` were counted before (a source reading an unfinished
+  /// line again): they are not added to the batches' bytes_read again.
+  void set_counted_until(uint64_t offset) noexcept { counted_until_ = offset; }
   /// Offset just after the last byte read.
   uint64_t end_position() const noexcept { return end_pos_; }
   /// Offset just after the last complete line seen (dispatched or about to be).
@@ -86,6 +89,7 @@ class LineReader {
   core::SourceFieldsPtr fields_;
   uint64_t end_pos_ = 0;       ///< Stream offset after the last byte read.
   uint64_t line_end_pos_ = 0;  ///< Stream offset after the last '\n' scanned.
+  uint64_t counted_until_ = 0;
   core::BatchChannel::OnQueued on_queued_ = nullptr;
   void* on_queued_context_ = nullptr;
 };
