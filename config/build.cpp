@@ -113,7 +113,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
     if (s.type == SourceConfig::Type::kStdin) {
       out << "stdin";
     } else {
-      out << "file " << s.path;
+      out << "file";
+      if (!s.path.empty()) out << " " << s.path;
       for (const std::string& g : s.include) out << " include " << g;
       for (const std::string& g : s.exclude) out << " exclude " << g;
       if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
