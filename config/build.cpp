@@ -166,6 +166,10 @@ std::string describe(const Config& config, const Compiled& compiled) {
       out << "\n";
     }
   }
+  if (!config.checkpoint.dir.empty()) {
+    out << "checkpoint: " << config.checkpoint.dir << " every " << config.checkpoint.interval_millis
+        << " ms\n";
+  }
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";
   out << "\n";
