@@ -101,6 +101,7 @@ int run(const Options& opts) {
   std::unique_ptr<checkpoint::Checkpointer> checkpointer;
   if (!cfg->checkpoint.dir.empty()) {
     std::vector<ingest::Source*> raw;
+    raw.reserve(sources.size());
     for (auto& s : sources) raw.push_back(s.get());
     checkpointer = std::make_unique<checkpoint::Checkpointer>(
         checkpoint::CheckpointConfig{cfg->checkpoint.dir,

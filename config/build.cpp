@@ -189,7 +189,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
     if (s.type == SourceConfig::Type::kStdin) {
       out << "stdin";
     } else {
-      out << "file " << s.path;
+      out << "file";
+      if (!s.path.empty()) out << " " << s.path;
       for (const std::string& g : s.include) out << " include " << g;
       for (const std::string& g : s.exclude) out << " exclude " << g;
       if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
@@ -253,6 +254,10 @@ std::string describe(const Config& config, const Compiled& compiled) {
       }
       out << "\n";
     }
+  }
+  if (!config.checkpoint.dir.empty()) {
+    out << "checkpoint: " << config.checkpoint.dir << " every " << config.checkpoint.interval_millis
+        << " ms\n";
   }
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";

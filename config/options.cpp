@@ -73,8 +73,9 @@ const std::vector<OptionTable>& option_tables() {
             "`_source.g`, usable as a label field. `_source.path` and `_source.name` (the base "
             "name) are always there."},
            {"start_at", "`beginning` or `end`", "beginning",
-            "Where to start reading a file that exists at start and has no saved position. "
-            "Files appearing later are read from their beginning."},
+            "Where to start reading the files that exist at a first start (no checkpoint). "
+            "Files appearing later, and after a checkpoint was restored every file it does not "
+            "know, are read from their beginning; known files resume at their position."},
            {"poll_interval", "duration", "250ms",
             "How often files are checked for growth and the globs are expanded again."},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},

@@ -17,11 +17,21 @@ StoreState MetricStore::export_state() const {
   // out.metrics[mi] (keys compared against the copies already made), sized from the shards'
   // series counts up front, so the merge allocates nothing but the copied keys. This runs
   // inside the checkpoint barrier; with 1M series a std::unordered_map made it ~5x longer.
+  // Every shard stays locked for the whole export (in index order; no other code holds two
+  // shard locks), so the sizes counted first still hold when the keys are copied.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(shards_.size());
+  for (const auto& shard_ptr : shards_) locks.emplace_back(shard_ptr->mu_);
   std::vector<size_t> totals(specs_.size(), 0);
+  size_t key_bytes = 0;
   for (const auto& shard_ptr : shards_) {
-    std::lock_guard<std::mutex> lock(shard_ptr->mu_);
-    for (size_t mi = 0; mi < specs_.size(); ++mi) totals[mi] += shard_ptr->metrics_[mi].keys.size();
+    for (size_t mi = 0; mi < specs_.size(); ++mi) {
+      const auto& keys = shard_ptr->metrics_[mi].keys;
+      totals[mi] += keys.size();
+      for (const std::string& k : keys) key_bytes += k.size();
+    }
   }
+  out.key_arena.reserve(key_bytes);
   std::vector<std::vector<uint32_t>> tables(specs_.size());
   std::vector<std::vector<uint64_t>> stamps(specs_.size());
   const bool merge = shards_.size() > 1;
@@ -35,7 +45,6 @@ StoreState MetricStore::export_state() const {
   }
   for (const auto& shard_ptr : shards_) {
     MetricShard& shard = *shard_ptr;
-    std::lock_guard<std::mutex> lock(shard.mu_);
     for (size_t i = 0; i < out.source_records.size(); ++i) {
       out.source_records[i] += shard.source_records_[i];
       out.source_bytes[i] += shard.source_bytes_[i];
@@ -51,8 +60,8 @@ StoreState MetricStore::export_state() const {
         const double v = m.values[s];
         uint32_t* slot = nullptr;
         if (merge) {
-          // A shard may hold more series than counted above only if a worker ran meanwhile,
-          // which the barrier rules out; grow defensively rather than loop forever.
+          // Cannot trigger (sizes were counted under the same locks); kept so a future change
+          // cannot turn a full table into an endless probe.
           if (2 * (series.size() + 1) > table.size()) {
             std::vector<uint32_t> bigger(table.size() * 2, 0);
             for (size_t k = 0; k < series.size(); ++k) {
@@ -70,7 +79,9 @@ StoreState MetricStore::export_state() const {
         }
         if (slot == nullptr || *slot == 0) {
           StoreState::Series out_series;
-          out_series.key = m.keys[s];
+          const size_t at_byte = out.key_arena.size();
+          out.key_arena.append(m.keys[s]);
+          out_series.key = std::string_view(out.key_arena.data() + at_byte, m.keys[s].size());
           out_series.value = v;
           if (spec.type == MetricType::kHistogram) {
             out_series.buckets.assign(m.buckets.begin() + s * nb, m.buckets.begin() + (s + 1) * nb);

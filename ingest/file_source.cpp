@@ -220,7 +220,10 @@ FileSource::File* FileSource::open_file(const std::string& path, bool at_start) 
     saved_.erase(it);
     break;
   }
-  if (!resumed && at_start && config_.start_at_end) offset = size;
+  // start_at: end only on a first start. After a restore, a file the checkpoint does not know
+  // appeared while logtally was down (or was not matched before): it is read from its start,
+  // or its first lines would be lost.
+  if (!resumed && at_start && config_.start_at_end && !restored_) offset = size;
   File f;
   f.owner = this;
   f.path = path;
@@ -517,6 +520,7 @@ core::Status FileSource::restore_state(std::string_view state) {
   }
   std::lock_guard<std::mutex> lock(state_mu_);
   saved_ = std::move(saved);
+  restored_ = true;
   return core::Ok{};
 }
 

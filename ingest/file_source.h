@@ -45,7 +45,7 @@ struct FileSourceConfig {
   std::vector<std::string> include;  ///< Glob patterns.
   std::vector<std::string> exclude;  ///< Glob patterns (fnmatch on the whole path).
   std::string path_pattern;          ///< RE2 with named groups -> `_source.<group>`.
-  bool start_at_end = false;  ///< `start_at: end` for files present at start with no position.
+  bool start_at_end = false;  ///< `start_at: end`: files present at a first start (no checkpoint).
   size_t max_record_bytes = 1 << 20;
   int poll_millis = 250;  ///< How often files are checked for growth and globs re-expanded.
 };
@@ -129,6 +129,7 @@ class FileSource final : public Source {
   std::vector<Saved> saved_;     ///< Restored positions not yet matched to an open file.
   mutable std::mutex state_mu_;  ///< Guards files_ membership and every File::committed.
   int inotify_fd_ = -1;
+  bool restored_ = false;  ///< restore_state() ran: start_at no longer applies.
   core::SelfMetrics::Value* watched_ = nullptr;
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;

@@ -56,7 +56,6 @@ ssize_t LineReader::read_from(int fd, int tee_fd) {
   }
 
   b.size += static_cast<size_t>(n);
-  b.bytes_read += static_cast<uint64_t>(n);
   end_pos_ += static_cast<uint64_t>(n);
   scan();
   if (!b.spans.empty() || b.too_long > 0) dispatch();
@@ -113,6 +112,8 @@ void LineReader::dispatch() {
   }
   full->size = tail_at;
   full->position = line_end_pos_;
+  full->bytes_read = line_end_pos_ - dispatched_pos_;
+  dispatched_pos_ = line_end_pos_;
   channel_.push(std::move(full), on_queued_, on_queued_context_);
 }
 
@@ -133,7 +134,7 @@ void LineReader::finish() {
   }
   line_start_ = b.size;
   line_end_pos_ = end_pos_;
-  if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0) {
+  if (!b.spans.empty() || b.too_long > 0 || line_end_pos_ > dispatched_pos_) {
     dispatch();
   }
 }

@@ -5,6 +5,10 @@
 // - A line longer than max_record_bytes is never buffered whole: once its unfinished part
 //   exceeds the limit, its bytes are discarded as they arrive and, when it ends, it is counted
 //   in the batch's `too_long` (the workers count it as dropped, reason too_long).
+// - A batch's bytes_read is the input it consumed up to its position: its complete lines (too
+//   long ones included), not an unfinished tail. So the byte count always matches the records
+//   and the saved position, and a tail read again (a file source's next turn, a restart from a
+//   checkpoint) is never counted twice.
 // - A batch is handed to the channel after each read that completed at least one line, so a
 //   slow pipe (a sidecar's app) is counted promptly and a fast file goes in ~1 MiB batches. The
 //   unfinished tail moves to the next batch (one memcpy of at most max_record_bytes).
@@ -54,6 +58,7 @@ class LineReader {
   void set_position(uint64_t offset) noexcept {
     end_pos_ = offset;
     line_end_pos_ = offset;
+    dispatched_pos_ = offset;
   }
   /// Offset just after the last byte read.
   uint64_t end_position() const noexcept { return end_pos_; }
@@ -84,8 +89,9 @@ class LineReader {
   bool skipping_ = false;  ///< Inside a too-long line: discard until its '\n'.
   bool tee_broken_ = false;
   core::SourceFieldsPtr fields_;
-  uint64_t end_pos_ = 0;       ///< Stream offset after the last byte read.
-  uint64_t line_end_pos_ = 0;  ///< Stream offset after the last '\n' scanned.
+  uint64_t end_pos_ = 0;         ///< Stream offset after the last byte read.
+  uint64_t line_end_pos_ = 0;    ///< Stream offset after the last '\n' scanned.
+  uint64_t dispatched_pos_ = 0;  ///< line_end_pos_ at the last dispatch.
   core::BatchChannel::OnQueued on_queued_ = nullptr;
   void* on_queued_context_ = nullptr;
 };

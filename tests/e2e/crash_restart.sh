@@ -94,4 +94,8 @@ done
 # Sum of n over 0..written-1, exactly (doubles hold it exactly at this size).
 assert_expo "$WORK/final.prom" "bytes_sum" "$((written * (written - 1) / 2))"
 assert_expo "$WORK/final.prom" 'logtally_records_dropped_total{pipeline="p",reason="invalid_json"}' 0
+# logtally's own counters continue across restarts too, and re-read partial lines are not
+# counted twice: records = lines, bytes = every byte of every file.
+assert_expo "$WORK/final.prom" 'logtally_records_total{source="app"}' "$written"
+assert_expo "$WORK/final.prom" 'logtally_bytes_total{source="app"}' "$(cat "$logs"/* | wc -c)"
 note "ok: every counter equals the lines written ($written) after $KILLS SIGKILLs"

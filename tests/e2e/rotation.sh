@@ -91,6 +91,8 @@ for l in info warn error; do
 done
 assert_expo "$WORK/live.prom" n_sum "$((written * (written - 1) / 2))"
 assert_expo "$WORK/live.prom" 'logtally_records_dropped_total{pipeline="p",reason="invalid_json"}' 0
+assert_expo "$WORK/live.prom" 'logtally_records_total{source="app"}' "$written"
+assert_expo "$WORK/live.prom" 'logtally_bytes_total{source="app"}' "$(cat "$logs"/* | wc -c)"
 rot_rename=$(expo_value "$WORK/live.prom" 'logtally_file_rotations_total{source="app",kind="rename"}')
 rot_trunc=$(expo_value "$WORK/live.prom" 'logtally_file_rotations_total{source="app",kind="truncate"}')
 assert_eq "renames seen" "$renames" "$rot_rename"

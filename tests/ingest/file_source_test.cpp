@@ -268,6 +268,15 @@ TEST_F(FileSourceTest, SavedPositionResumesThereAndAReusedInodeIsNotTrusted) {
   EXPECT_FALSE(bad.restored_.ok());
 }
 
+TEST_F(FileSourceTest, AfterARestoreStartAtEndNoLongerSkipsUnknownFiles) {
+  // A file created while logtally was down is new since the checkpoint: read from its start.
+  append("while-down\n");
+  FileSourceHarness h(config(/*at_end=*/true), false, "logtally-file-state 1\n");
+  ASSERT_TRUE(h.restored_.ok());
+  ASSERT_TRUE(h.start().ok());
+  EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"while-down"}));
+}
+
 TEST_F(FileSourceTest, PathPatternGroupsBecomeSourceFields) {
   const fs::path p = dir_ / "web-1_default_app-0123abcd.log";
   write_file(p, "r1\n");
