@@ -193,6 +193,9 @@ std::string encode_checkpoint(const CheckpointData& data) {
       for (const uint64_t b : s.buckets) w.u64(b);
     }
   }
+  // Updates routed to each metric's overflow series (logtally_series_overflow_total).
+  for (size_t m = 0; m < data.store.metrics.size(); ++m)
+    w.u64(m < data.store.overflow.size() ? data.store.overflow[m] : 0);
   // Self-metric counters, by source and pipeline name (reason by name too: reasons may be added).
   w.u64(data.source_names.size());
   for (size_t i = 0; i < data.source_names.size(); ++i) {
@@ -209,6 +212,7 @@ std::string encode_checkpoint(const CheckpointData& data) {
       const size_t at = p * core::kDropReasonCount + r;
       w.u64(at < data.store.dropped.size() ? data.store.dropped[at] : 0);
     }
+    w.u64(p < data.store.filtered.size() ? data.store.filtered[p] : 0);
   }
   w.u64(data.source_states.size());
   for (const auto& [name, state] : data.source_states) {
@@ -276,6 +280,8 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
       for (uint64_t b = 0; b < nb; ++b) series[s].buckets[b] = in.u64();
     }
   }
+  d.store.overflow.resize(metrics);
+  for (uint64_t m = 0; m < metrics && in.ok(); ++m) d.store.overflow[m] = in.u64();
   const uint64_t sources = in.count(4 + 16);
   for (uint64_t i = 0; i < sources && in.ok(); ++i) {
     d.source_names.push_back(in.str());
@@ -284,6 +290,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   }
   const uint64_t pipelines = in.count(4 + 8);
   d.store.dropped.assign(pipelines * core::kDropReasonCount, 0);
+  d.store.filtered.assign(pipelines, 0);
   for (uint64_t p = 0; p < pipelines && in.ok(); ++p) {
     d.pipeline_names.push_back(in.str());
     const uint64_t reasons = in.count(4 + 8);
@@ -296,6 +303,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
         }
       }
     }
+    d.store.filtered[p] = in.u64();
   }
   const uint64_t states = in.count(8);
   for (uint64_t i = 0; i < states && in.ok(); ++i) {

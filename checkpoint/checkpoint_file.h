@@ -22,7 +22,7 @@
 namespace logtally::checkpoint {
 
 /// Bumped whenever the layout changes; a file of another version is refused.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr const char* kFileName = "checkpoint.bin";
 
 /// A hash of everything the saved series depend on: each metric's name, type, gauge mode,

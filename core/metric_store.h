@@ -271,7 +271,9 @@ struct StoreState {
   std::string key_arena;
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
-  std::vector<uint64_t> dropped;  ///< [pipeline * kDropReasonCount + reason]
+  std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
+  std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
+  std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
 };
 
 class MetricStore {

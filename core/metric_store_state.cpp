@@ -12,6 +12,8 @@ StoreState MetricStore::export_state() const {
   out.source_records.assign(source_names_.size(), 0);
   out.source_bytes.assign(source_names_.size(), 0);
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
+  out.filtered.assign(pipeline_names_.size(), 0);
+  out.overflow.assign(specs_.size(), 0);
 
   // Merging shards: per metric, an open-addressing table from key hash to index + 1 in
   // out.metrics[mi] (keys compared against the copies already made), sized from the shards'
@@ -50,8 +52,10 @@ StoreState MetricStore::export_state() const {
       out.source_bytes[i] += shard.source_bytes_[i];
     }
     for (size_t i = 0; i < out.dropped.size(); ++i) out.dropped[i] += shard.dropped_[i];
+    for (size_t i = 0; i < out.filtered.size(); ++i) out.filtered[i] += shard.filtered_[i];
     for (size_t mi = 0; mi < specs_.size(); ++mi) {
       const MetricShard::MetricData& m = shard.metrics_[mi];
+      out.overflow[mi] += m.overflow_records;
       const MetricSpec& spec = specs_[mi];
       const size_t nb = spec.buckets.size() + 1;
       auto& series = out.metrics[mi];
@@ -137,12 +141,26 @@ void MetricStore::import_state(const StoreState& state) {
   for (size_t i = 0; i < state.dropped.size() && i < shard.dropped_.size(); ++i) {
     shard.dropped_[i] += state.dropped[i];
   }
+  for (size_t i = 0; i < state.filtered.size() && i < shard.filtered_.size(); ++i) {
+    shard.filtered_[i] += state.filtered[i];
+  }
   for (size_t mi = 0; mi < state.metrics.size() && mi < specs_.size(); ++mi) {
     const MetricSpec& spec = specs_[mi];
     const size_t nb = spec.buckets.size() + 1;
     MetricShard::MetricData& m = shard.metrics_[mi];
+    if (mi < state.overflow.size()) m.overflow_records += state.overflow[mi];
+    // The overflow series comes back as the overflow series, not as a label set that happens to
+    // read __overflow__ (which would take one of the metric's max_series places).
+    LabelKey overflow_key;
+    for (size_t i = 0; i < spec.label_names.size(); ++i) overflow_key.add(kOverflowLabel);
     for (const StoreState::Series& in : state.metrics[mi]) {
-      const uint32_t s = shard.series(static_cast<uint32_t>(mi), in.key);
+      uint32_t s = 0;
+      if (m.admission != nullptr && in.key == overflow_key.view()) {
+        s = shard.overflow(m);
+        --m.overflow_records;  // overflow() counts an update; this is a restore, not one.
+      } else {
+        s = shard.series(static_cast<uint32_t>(mi), in.key);
+      }
       switch (spec.type) {
         case MetricType::kCounter:
           m.values[s] += in.value;

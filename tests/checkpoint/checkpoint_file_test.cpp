@@ -146,5 +146,52 @@ TEST(CheckpointerTest, CorruptFileIsRefusedUnlessResetState) {
   fs::remove_all(dir);
 }
 
+// The cardinality limit's state survives a restart: the overflow series stays the overflow
+// series (it does not take one of the max_series places), and logtally_series_overflow_total and
+// logtally_records_filtered_total continue from their saved values.
+TEST(CheckpointFileTest, OverflowAndFilteredCountsContinue) {
+  core::MetricSpec limited{"reqs_total",          "",       core::MetricType::kCounter,
+                           core::GaugeMode::kSet, {"user"}, {}};
+  limited.max_series = 2;
+  core::MetricStore store({limited}, {"logs"}, {"p"}, 2);
+  for (size_t w = 0; w < 2; ++w) {
+    core::MetricShard& s = store.shard(w);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    // Shard 0 admits a and b; every other user of either shard goes to overflow.
+    for (const char* u : {"a", "b", "c", "d"}) s.counter_add(0, s.series(0, key({u})), 1);
+    s.count_filtered(0, 5);
+  }
+  CheckpointData d;
+  d.fingerprint = config_fingerprint(store.specs());
+  d.store = store.export_state();
+  d.source_names = {"logs"};
+  d.pipeline_names = {"p"};
+  ReadResult r = decode_checkpoint(encode_checkpoint(d), d.fingerprint);
+  ASSERT_EQ(r.error, CheckpointError::kNone) << r.message;
+  EXPECT_EQ(r.data.store.overflow, (std::vector<uint64_t>{4}));
+  EXPECT_EQ(r.data.store.filtered, (std::vector<uint64_t>{10}));
+
+  core::MetricStore again({limited}, {"logs"}, {"p"}, 1);
+  again.import_state(r.data.store);
+  {
+    core::MetricShard& s = again.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 1);  // admitted before: its own series
+    s.counter_add(0, s.series(0, key({"e"})), 1);  // new: the limit is still full
+    s.count_filtered(0, 1);
+  }
+  const core::Snapshot snap = again.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 3u);
+  EXPECT_EQ(snap.metrics[0].series[0].labels,
+            (std::vector<std::string>{std::string(core::kOverflowLabel)}));
+  EXPECT_EQ(snap.metrics[0].series[0].value, 5);
+  EXPECT_EQ(snap.metrics[0].series[1].labels, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(snap.metrics[0].series[1].value, 3);
+  EXPECT_EQ(snap.metrics[0].series[2].labels, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(snap.metrics[0].series[2].value, 2);
+  EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{5}));
+  EXPECT_EQ(snap.filtered, (std::vector<uint64_t>{11}));
+}
+
 }  // namespace
 }  // namespace logtally::checkpoint
