@@ -13,9 +13,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "core/log.h"
 
@@ -285,22 +287,36 @@ core::Status FileSource::prepare() {
     std::lock_guard<std::mutex> lock(state_mu_);
     unmatched = saved_;
   }
-  for (const Saved& s : unmatched) {
-    DIR* d = ::opendir(dir_name(s.path).c_str());
+  // One directory listing per directory, whatever the number of saved files in it.
+  std::map<std::string, std::vector<const Saved*>> by_dir;
+  for (const Saved& s : unmatched) by_dir[dir_name(s.path)].push_back(&s);
+  for (const auto& [dir, wanted] : by_dir) {
+    std::unordered_map<ino_t, const Saved*> by_ino;
+    for (const Saved* s : wanted) by_ino.emplace(s->ino, s);
+    DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) continue;
     while (dirent* e = ::readdir(d)) {
-      if (e->d_ino != s.ino) continue;
+      const auto it = by_ino.find(e->d_ino);
+      if (it == by_ino.end()) continue;
+      const Saved& s = *it->second;
       bool open_already = false;
       for (const File& f : files_) open_already |= f.dev == s.dev && f.ino == s.ino;
-      if (open_already) break;  // Found by the scan (and judged by its fingerprint there).
-      const std::string candidate = dir_name(s.path) + "/" + e->d_name;
+      if (open_already) continue;  // Found by the scan (and judged by its fingerprint there).
+      // Only the saved file itself (same device and first bytes), never an unrelated file
+      // that reused the inode: that one is not under an include pattern.
+      const std::string candidate = dir + "/" + e->d_name;
+      const int fd = ::open(candidate.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      struct stat st {};
+      const bool same = ::fstat(fd, &st) == 0 && st.st_dev == s.dev &&
+                        fingerprint_matches(fd, s.fp_len, s.fp_hash);
+      ::close(fd);
+      if (!same) continue;
       if (File* f = open_file(candidate, true)) {
         // It is not under an include pattern any more: read it to the end, then leave it.
         f->leaving = true;
         f->idle_polls = 2;
-        if (renames_) renames_->add(1);
       }
-      break;
     }
     ::closedir(d);
   }

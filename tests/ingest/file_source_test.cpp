@@ -277,6 +277,34 @@ TEST_F(FileSourceTest, AfterARestoreStartAtEndNoLongerSkipsUnknownFiles) {
   EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"while-down"}));
 }
 
+TEST_F(FileSourceTest, ASavedFileRenamedAwayWhileDownIsFoundByInodeAndReadToItsEnd) {
+  append("old1\n");
+  std::string state;
+  {
+    FileSourceHarness h(config());
+    ASSERT_TRUE(h.start().ok());
+    EXPECT_EQ(h.wait_for(1).size(), 1u);
+    EXPECT_TRUE(
+        eventually([&] { return h.source().checkpoint_state().find(" 5 ") != std::string::npos; }));
+    state = h.source().checkpoint_state();
+  }
+  // While logtally is down: the file gets more lines (the last unterminated), is rotated away
+  // to a name the source does not follow, and a new file takes its place.
+  append("old2\nold3");
+  fs::rename(path_, dir_ / "app.log.1");
+  append("new1\n");
+  // An unrelated file in the same directory is not read.
+  write_file(dir_ / "unrelated.txt", "zzz\n");
+  FileSourceHarness h(config(), /*once=*/true, state);
+  ASSERT_TRUE(h.restored_.ok());
+  ASSERT_TRUE(h.start().ok());
+  h.join_source();
+  h.stop();  // Every record is collected: none may be extra.
+  auto got = h.wait_for(3);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"new1", "old2", "old3"}));
+}
+
 TEST_F(FileSourceTest, PathPatternGroupsBecomeSourceFields) {
   const fs::path p = dir_ / "web-1_default_app-0123abcd.log";
   write_file(p, "r1\n");
