@@ -55,6 +55,15 @@ void BatchChannel::recycle(BatchPtr batch) {
   if (drained) drained_cv_.notify_all();
 }
 
+void BatchChannel::give_back(BatchPtr batch) {
+  batch->reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(batch));
+  }
+  free_cv_.notify_one();
+}
+
 void BatchChannel::pause() {
   std::lock_guard<std::mutex> lock(mu_);
   ++paused_;

@@ -50,8 +50,11 @@ class BatchChannel {
   bool push(BatchPtr batch, OnQueued on_queued, void* context);
   /// The next batch to process; null once closed and drained.
   BatchPtr pop();
-  /// Returns a processed batch to the pool.
+  /// Returns a processed batch (one from pop()) to the pool; ends its "in a worker's hands".
   void recycle(BatchPtr batch);
+  /// Returns a batch from acquire() that will not be pushed (a source that had nothing to
+  /// send). Unlike recycle(), it does not touch the count drain() waits on.
+  void give_back(BatchPtr batch);
 
   /// No more pushes will come: workers drain what is queued, then pop() returns null.
   void close();

@@ -13,9 +13,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "core/log.h"
 
@@ -23,7 +25,7 @@ namespace logtally::ingest {
 
 namespace {
 
-constexpr std::string_view kStateHeader = "logtally-file-state 1\n";
+constexpr std::string_view kStateHeader = "logtally-file-state 2\n";
 
 // FNV-1a 64: stable across versions and machines, because fingerprints are persisted.
 uint64_t fnv1a(const char* p, size_t n) {
@@ -227,6 +229,12 @@ FileSource::File* FileSource::open_file(const std::string& path, bool at_start) 
   File f;
   f.owner = this;
   f.path = path;
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    f.real_path = real;
+    std::free(real);
+  } else {
+    f.real_path = path;
+  }
   f.fd = fd;
   f.dev = st.st_dev;
   f.ino = st.st_ino;
@@ -285,22 +293,42 @@ core::Status FileSource::prepare() {
     std::lock_guard<std::mutex> lock(state_mu_);
     unmatched = saved_;
   }
+  // One directory listing per directory, whatever the number of saved files in it.
+  std::map<std::string, std::vector<const Saved*>> by_dir;
   for (const Saved& s : unmatched) {
-    DIR* d = ::opendir(dir_name(s.path).c_str());
+    by_dir[dir_name(s.path)].push_back(&s);
+    // A symlink's target rotates in its own directory (/var/log/pods/... for the kubelet).
+    if (!s.real_path.empty() && dir_name(s.real_path) != dir_name(s.path)) {
+      by_dir[dir_name(s.real_path)].push_back(&s);
+    }
+  }
+  for (const auto& [dir, wanted] : by_dir) {
+    std::unordered_map<ino_t, const Saved*> by_ino;
+    for (const Saved* s : wanted) by_ino.emplace(s->ino, s);
+    DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) continue;
     while (dirent* e = ::readdir(d)) {
-      if (e->d_ino != s.ino) continue;
+      const auto it = by_ino.find(e->d_ino);
+      if (it == by_ino.end()) continue;
+      const Saved& s = *it->second;
       bool open_already = false;
       for (const File& f : files_) open_already |= f.dev == s.dev && f.ino == s.ino;
-      if (open_already) break;  // Found by the scan (and judged by its fingerprint there).
-      const std::string candidate = dir_name(s.path) + "/" + e->d_name;
+      if (open_already) continue;  // Found by the scan (and judged by its fingerprint there).
+      // Only the saved file itself (same device and first bytes), never an unrelated file
+      // that reused the inode: that one is not under an include pattern.
+      const std::string candidate = dir + "/" + e->d_name;
+      const int fd = ::open(candidate.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      struct stat st {};
+      const bool same = ::fstat(fd, &st) == 0 && st.st_dev == s.dev &&
+                        fingerprint_matches(fd, s.fp_len, s.fp_hash);
+      ::close(fd);
+      if (!same) continue;
       if (File* f = open_file(candidate, true)) {
         // It is not under an include pattern any more: read it to the end, then leave it.
         f->leaving = true;
         f->idle_polls = 2;
-        if (renames_) renames_->add(1);
       }
-      break;
     }
     ::closedir(d);
   }
@@ -429,7 +457,8 @@ void FileSource::release(std::list<File>::iterator it) {
   std::lock_guard<std::mutex> lock(state_mu_);
   // Its final position stays known (and checkpointed): if an include pattern matches it again
   // (`app.log*` after a rename), or after --once, it resumes at its end, not from 0.
-  saved_.push_back(Saved{it->dev, it->ino, it->fp_len, it->fp_hash, it->offset, it->path});
+  saved_.push_back(
+      Saved{it->dev, it->ino, it->fp_len, it->fp_hash, it->offset, it->path, it->real_path});
   if (saved_.size() > kMaxFinished) saved_.erase(saved_.begin());
   files_.erase(it);
   if (watched_) watched_->set(static_cast<double>(files_.size()));
@@ -485,13 +514,18 @@ std::string FileSource::checkpoint_state() {
   out << kStateHeader;
   std::lock_guard<std::mutex> lock(state_mu_);
   auto line = [&](dev_t dev, ino_t ino, uint64_t fp_len, uint64_t fp_hash, uint64_t offset,
-                  const std::string& path) {
+                  const std::string& path, const std::string& real_path) {
     out << static_cast<uint64_t>(dev) << ' ' << static_cast<uint64_t>(ino) << ' ' << fp_len << ' '
-        << fp_hash << ' ' << offset << ' ' << path.size() << ' ' << path << '\n';
+        << fp_hash << ' ' << offset << ' ' << path.size() << ' ' << path << ' ' << real_path.size()
+        << ' ' << real_path << '\n';
   };
-  for (const File& f : files_) line(f.dev, f.ino, f.fp_len, f.fp_hash, f.committed, f.path);
+  for (const File& f : files_) {
+    line(f.dev, f.ino, f.fp_len, f.fp_hash, f.committed, f.path, f.real_path);
+  }
   // Positions restored but not matched yet (a file that is missing for now) are kept.
-  for (const Saved& s : saved_) line(s.dev, s.ino, s.fp_len, s.fp_hash, s.offset, s.path);
+  for (const Saved& s : saved_) {
+    line(s.dev, s.ino, s.fp_len, s.fp_hash, s.offset, s.path, s.real_path);
+  }
   return out.str();
 }
 
@@ -513,7 +547,13 @@ core::Status FileSource::restore_state(std::string_view state) {
     if (in.get() != ' ' || len > rest.size()) return bad("bad path");
     s.path.resize(len);
     in.read(s.path.data(), static_cast<std::streamsize>(len));
-    if (!in || in.get() != '\n') return bad("bad path");
+    size_t real_len = 0;
+    if (!in || in.get() != ' ' || !(in >> real_len) || in.get() != ' ' || real_len > rest.size()) {
+      return bad("bad real path");
+    }
+    s.real_path.resize(real_len);
+    in.read(s.real_path.data(), static_cast<std::streamsize>(real_len));
+    if (!in || in.get() != '\n') return bad("bad line end");
     s.dev = static_cast<dev_t>(dev);
     s.ino = static_cast<ino_t>(ino);
     saved.push_back(std::move(s));

@@ -81,10 +81,12 @@ class FileSource final : public Source {
     uint64_t fp_hash = 0;
     uint64_t offset = 0;
     std::string path;
+    std::string real_path;  ///< `path` with symlinks resolved (kubelet's links point elsewhere).
   };
   struct File {
     FileSource* owner = nullptr;
     std::string path;
+    std::string real_path;  ///< Where `path` pointed when opened (symlinks resolved).
     int fd = -1;
     dev_t dev = 0;
     ino_t ino = 0;

@@ -142,6 +142,19 @@ TEST(BatchChannelBarrierTest, PausedAndDrainedStateMatchesHandledBatches) {
   EXPECT_GT(barriers, 0);
 }
 
+TEST(BatchChannelBarrierTest, GiveBackDoesNotDisturbTheDrainCount) {
+  BatchChannel channel(3, 64);
+  ASSERT_TRUE(channel.push(channel.acquire()));
+  BatchPtr in_worker = channel.pop();    // A worker is handling this one.
+  channel.give_back(channel.acquire());  // A source returns an unused batch.
+  EXPECT_EQ(channel.in_flight(), 1u);    // Still the worker's batch.
+  channel.recycle(std::move(in_worker));
+  EXPECT_EQ(channel.in_flight(), 0u);
+  channel.pause();
+  channel.drain();  // Returns at once: nothing in flight.
+  channel.resume();
+}
+
 TEST(BatchChannelBarrierTest, StopReleasesAPausedPush) {
   BatchChannel channel(2, 64);
   channel.pause();

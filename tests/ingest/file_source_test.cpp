@@ -271,10 +271,70 @@ TEST_F(FileSourceTest, SavedPositionResumesThereAndAReusedInodeIsNotTrusted) {
 TEST_F(FileSourceTest, AfterARestoreStartAtEndNoLongerSkipsUnknownFiles) {
   // A file created while logtally was down is new since the checkpoint: read from its start.
   append("while-down\n");
-  FileSourceHarness h(config(/*at_end=*/true), false, "logtally-file-state 1\n");
+  FileSourceHarness h(config(/*at_end=*/true), false, "logtally-file-state 2\n");
   ASSERT_TRUE(h.restored_.ok());
   ASSERT_TRUE(h.start().ok());
   EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"while-down"}));
+}
+
+TEST_F(FileSourceTest, ASavedFileRenamedAwayWhileDownIsFoundByInodeAndReadToItsEnd) {
+  append("old1\n");
+  std::string state;
+  {
+    FileSourceHarness h(config());
+    ASSERT_TRUE(h.start().ok());
+    EXPECT_EQ(h.wait_for(1).size(), 1u);
+    EXPECT_TRUE(
+        eventually([&] { return h.source().checkpoint_state().find(" 5 ") != std::string::npos; }));
+    state = h.source().checkpoint_state();
+  }
+  // While logtally is down: the file gets more lines (the last unterminated), is rotated away
+  // to a name the source does not follow, and a new file takes its place.
+  append("old2\nold3");
+  fs::rename(path_, dir_ / "app.log.1");
+  append("new1\n");
+  // An unrelated file in the same directory is not read.
+  write_file(dir_ / "unrelated.txt", "zzz\n");
+  FileSourceHarness h(config(), /*once=*/true, state);
+  ASSERT_TRUE(h.restored_.ok());
+  ASSERT_TRUE(h.start().ok());
+  h.join_source();
+  h.stop();  // Every record is collected: none may be extra.
+  auto got = h.wait_for(3);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"new1", "old2", "old3"}));
+}
+
+TEST_F(FileSourceTest, ASymlinkedFileRotatedInItsTargetDirectoryIsFoundAfterARestart) {
+  // The kubelet's layout: /var/log/containers/x.log -> /var/log/pods/.../0.log, and rotation
+  // renames the target inside the pods directory.
+  fs::create_directories(dir_ / "pods");
+  fs::create_directories(dir_ / "containers");
+  write_file(dir_ / "pods" / "0.log", "p1\n");
+  fs::create_symlink(dir_ / "pods" / "0.log", dir_ / "containers" / "x.log");
+  FileSourceConfig c = config();
+  c.path.clear();
+  c.include = {(dir_ / "containers" / "*.log").string()};
+  std::string state;
+  {
+    FileSourceHarness h(c);
+    ASSERT_TRUE(h.start().ok());
+    EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"p1"}));
+    EXPECT_TRUE(
+        eventually([&] { return h.source().checkpoint_state().find(" 3 ") != std::string::npos; }));
+    state = h.source().checkpoint_state();
+  }
+  write_file(dir_ / "pods" / "0.log", "p2\n");
+  fs::rename(dir_ / "pods" / "0.log", dir_ / "pods" / "0.log.20261124-120000");
+  write_file(dir_ / "pods" / "0.log", "q1\n");
+  FileSourceHarness h(c, /*once=*/true, state);
+  ASSERT_TRUE(h.restored_.ok());
+  ASSERT_TRUE(h.start().ok());
+  h.join_source();
+  h.stop();
+  auto got = h.wait_for(2);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"p2", "q1"}));
 }
 
 TEST_F(FileSourceTest, PathPatternGroupsBecomeSourceFields) {
