@@ -62,6 +62,8 @@ Compiled compile(const Config& config) {
             transforms::compile_filter(mc.when, p.plan).value());
       }
       if (mc.value) rule.value_slot = static_cast<int32_t>(p.plan.add(*mc.value, core::kUseNumber));
+      if (mc.subtract)
+        rule.subtract_slot = static_cast<int32_t>(p.plan.add(*mc.subtract, core::kUseNumber));
       for (const LabelConfig& lc : mc.labels) {
         spec.label_names.push_back(lc.name);
         transforms::LabelRule label;
@@ -222,7 +224,12 @@ std::string describe(const Config& config, const Compiled& compiled) {
       if (r.value_slot < 0) {
         out << "1 per record";
       } else {
-        out << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string();
+        if (r.subtract_slot >= 0) {
+          out << "(" << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string() << " - "
+              << p.plan.path(static_cast<uint32_t>(r.subtract_slot)).to_string() << ")";
+        } else {
+          out << p.plan.path(static_cast<uint32_t>(r.value_slot)).to_string();
+        }
         if (r.unit != transforms::ValueUnit::kNone)
           out << " as " << transforms::value_unit_name(r.unit) << " in seconds";
         if (r.scale != 1) out << " * " << r.scale;

@@ -645,6 +645,13 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
     error(n,
           what + ": a " + std::string(core::metric_type_name(m.type)) + " needs a 'value' field");
   }
+  if (n["subtract"]) {
+    if (!n["value"]) {
+      error(n["subtract"], what + ": 'subtract' needs a 'value' field to subtract from");
+    } else {
+      m.subtract = path_value(n["subtract"], what + " subtract");
+    }
+  }
   if (n["scale"]) {
     if (auto v = number_value(n["scale"], what + " scale")) {
       if (*v == 0) error(n["scale"], what + " scale: must not be 0");
@@ -919,6 +926,7 @@ void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p
   };
   for (const MetricConfig& m : p.metrics) {
     if (m.value) check(m, *m.value, "value");
+    if (m.subtract) check(m, *m.subtract, "subtract");
     for (const LabelConfig& l : m.labels) {
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }

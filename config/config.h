@@ -70,6 +70,7 @@ struct MetricConfig {
   core::GaugeMode mode = core::GaugeMode::kSet;
   std::vector<LabelConfig> labels;
   std::optional<core::FieldPath> value;
+  std::optional<core::FieldPath> subtract;  ///< `subtract:`: value - this field (needs value).
   double scale = 1;
   transforms::ValueUnit unit = transforms::ValueUnit::kNone;  ///< Applies before scale.
   std::vector<double> buckets;

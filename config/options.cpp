@@ -137,6 +137,12 @@ const std::vector<OptionTable>& option_tables() {
            {"value", "field path", "(counters: 1 per record)",
             "Field holding the number to add, set or observe: a JSON number or a string holding "
             "one. Required for gauges and histograms."},
+           {"subtract", "field path", "(none)",
+            "Field whose number is taken from the value: the metric adds, sets or observes "
+            "`value - subtract`, both read the same way (and with the same `unit`), before "
+            "`scale`. A record without it, or where it is not a number, is dropped for this "
+            "metric (`missing_value`, `not_a_number`); a negative difference on a counter is "
+            "dropped `negative_value`. Needs `value`."},
            {"scale", "number", "1", "Multiplies the value, e.g. 0.001 to turn ms into seconds."},
            {"unit", "`duration` or `timestamp`", "(none)",
             "Reads the value as a duration (`\"12ms\"`, `\"1.5s\"`, `\"1h30m\"`, a number is "

@@ -123,6 +123,14 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
     const RuleStatus st =
         read_value(record.slot(static_cast<uint32_t>(rule.value_slot)), rule.unit, value);
     if (st != RuleStatus::kOk) return st;
+    if (rule.subtract_slot >= 0) {
+      // Read the same way as the value (same unit), then the difference is scaled.
+      double minus = 0;
+      const RuleStatus sub =
+          read_value(record.slot(static_cast<uint32_t>(rule.subtract_slot)), rule.unit, minus);
+      if (sub != RuleStatus::kOk) return sub;
+      value -= minus;
+    }
     value *= rule.scale;
     if (!std::isfinite(value)) return RuleStatus::kNotANumber;
     if (rule.type == core::MetricType::kCounter && value < 0) return RuleStatus::kNegativeValue;

@@ -55,6 +55,7 @@ struct MetricRule {
   core::MetricType type = core::MetricType::kCounter;
   std::vector<LabelRule> labels;       ///< In the order of the spec's label_names.
   int32_t value_slot = -1;             ///< -1: counters add 1 per record.
+  int32_t subtract_slot = -1;          ///< -1: none; else value = value - this field.
   double scale = 1;                    ///< Multiplies the value (e.g. 0.001 for ms -> s).
   ValueUnit unit = ValueUnit::kNone;   ///< Duration/timestamp text -> seconds, before scale.
   std::shared_ptr<const Filter> when;  ///< The metric's own condition; null = every record.
@@ -62,8 +63,8 @@ struct MetricRule {
 
 enum class RuleStatus : uint8_t {
   kOk,             ///< The metric was updated.
-  kMissingValue,   ///< The value field is absent.
-  kNotANumber,     ///< The value is not a finite number (or numeric string).
+  kMissingValue,   ///< The value field (or the `subtract` field) is absent.
+  kNotANumber,     ///< The value (or `subtract`) is not a finite number (or numeric string).
   kNegativeValue,  ///< A counter value below zero.
 };
 

@@ -196,5 +196,59 @@ pipelines:
   EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 2) << m;
 }
 
+TEST(ParserConfigTest, MetricSubtract) {
+  const char* good = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser:
+      type: regex
+      patterns: ['(?P<total>\d+) (?P<body>\d+) (?P<took>\S+) (?P<wait>\S+)']
+    metrics:
+      - { name: header_bytes, type: counter, value: total, subtract: body }
+      - { name: work_seconds, type: histogram, value: took, subtract: wait, unit: duration, scale: 2 }
+)";
+  auto cfg = load_config_text(good, "sub.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_TRUE(cfg->pipelines[0].metrics[0].subtract.has_value());
+  EXPECT_EQ(cfg->pipelines[0].metrics[0].subtract->to_string(), "body");
+  const Compiled c = compile(*cfg);
+  const auto& rules = c.pipelines[0].rules;
+  ASSERT_EQ(rules.size(), 2u);
+  ASSERT_GE(rules[0].subtract_slot, 0);
+  EXPECT_NE(rules[0].subtract_slot, rules[0].value_slot);
+  EXPECT_EQ(c.pipelines[0].plan.path(static_cast<uint32_t>(rules[0].subtract_slot)).to_string(),
+            "body");
+  EXPECT_EQ(c.pipelines[0].plan.path(static_cast<uint32_t>(rules[1].subtract_slot)).to_string(),
+            "wait");
+  const std::string d = describe(*cfg, c);
+  EXPECT_THAT(d, HasSubstr("header_bytes counter value (total - body) labels {"));
+  EXPECT_THAT(d, HasSubstr("value (took - wait) as duration in seconds * 2"));
+
+  const char* bad = R"(sources:
+  app: { type: stdin }
+pipelines:
+  p:
+    inputs: app
+    parser:
+      type: regex
+      patterns: ['(?P<total>\d+) (?P<body>\d+)']
+    metrics:
+      - { name: a, type: counter, subtract: body }
+      - { name: b, type: counter, value: total, subtract: bdy }
+      - { name: c, type: counter, value: total, subtract: [body] }
+)";
+  auto err = load_config_text(bad, "sub.yaml");
+  ASSERT_FALSE(err.ok());
+  const std::string& m = err.error().message;
+  EXPECT_THAT(m, HasSubstr("sub.yaml:10:45: metric 'a': 'subtract' needs a 'value' field to "
+                           "subtract from"));
+  EXPECT_THAT(m, HasSubstr("sub.yaml:11:9: metric 'b' subtract: no pattern of pipeline 'p' has "
+                           "a group named 'bdy'; groups are: body, total"));
+  EXPECT_THAT(m, HasSubstr("sub.yaml:12:59: metric 'c' subtract: expected a string"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 3) << m;
+}
+
 }  // namespace
 }  // namespace logtally::config

@@ -126,5 +126,70 @@ TEST_F(ApplyRuleTest, CountersRejectNegativeValues) {
   EXPECT_EQ(store.snapshot().metrics[0].series.at(0).value, 3);
 }
 
+TEST_F(ApplyRuleTest, SubtractTakesTheSecondFieldFromTheValueBeforeScale) {
+  core::MetricStore store = make_store(core::MetricType::kCounter, {"status"});
+  MetricRule rule;
+  rule.value_slot = 0;
+  rule.subtract_slot = 1;
+  rule.scale = 0.5;
+  rule.labels.resize(1);
+  rule.labels[0].slots = {2};
+  record_.slot(2) = text(Kind::kString, "200");
+
+  // Neither the subtract field's absence nor a non-number creates a series.
+  record_.slot(0) = text(Kind::kString, "1000");
+  EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kMissingValue);
+  record_.slot(1) = text(Kind::kString, "12ab");
+  EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kNotANumber);
+  record_.slot(1) = text(Kind::kBool, "true");
+  EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kNotANumber);
+  // The value is checked first: its own reason wins over the subtract field's.
+  record_.slot(0) = FieldValue{};
+  EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kMissingValue);
+  EXPECT_TRUE(store.snapshot().metrics[0].series.empty());
+
+  // (1000 - 400) * 0.5 = 300, then a JSON number: (" 90 " - 30) * 0.5 = 30.
+  record_.slot(0) = text(Kind::kString, "1000");
+  record_.slot(1) = text(Kind::kString, "400");
+  EXPECT_EQ(apply_rule(rule, record_, 2, store.shard(0), key_), RuleStatus::kOk);
+  record_.slot(0) = text(Kind::kString, " 90 ");
+  FieldValue thirty = text(Kind::kNumber, "30");
+  thirty.has_number = true;
+  thirty.number = 30;
+  record_.slot(1) = thirty;
+  EXPECT_EQ(apply_rule(rule, record_, 3, store.shard(0), key_), RuleStatus::kOk);
+  // A difference of 0 is fine; a negative one is not, for a counter.
+  record_.slot(0) = text(Kind::kString, "30");
+  EXPECT_EQ(apply_rule(rule, record_, 4, store.shard(0), key_), RuleStatus::kOk);
+  record_.slot(0) = text(Kind::kString, "29");
+  EXPECT_EQ(apply_rule(rule, record_, 5, store.shard(0), key_), RuleStatus::kNegativeValue);
+
+  const core::Snapshot snap = store.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 1u);
+  EXPECT_EQ(snap.metrics[0].series[0].labels, (std::vector<std::string>{"200"}));
+  EXPECT_EQ(snap.metrics[0].series[0].value, 330);
+}
+
+TEST_F(ApplyRuleTest, SubtractOnAGaugeMayGoNegativeAndUsesTheValueUnit) {
+  core::MetricStore store = make_store(core::MetricType::kGauge, {});
+  MetricRule rule;
+  rule.type = core::MetricType::kGauge;
+  rule.value_slot = 0;
+  rule.subtract_slot = 1;
+  rule.unit = ValueUnit::kDuration;
+  record_.slot(0) = text(Kind::kString, "1.5s");
+  record_.slot(1) = text(Kind::kString, "2s");
+  EXPECT_EQ(apply_rule(rule, record_, 1, store.shard(0), key_), RuleStatus::kOk);
+  EXPECT_EQ(store.snapshot().metrics[0].series.at(0).value, -0.5);
+  // Both fields go through the unit: "250ms" from "1s" is 0.75 s; "soon" is not a duration.
+  record_.slot(0) = text(Kind::kString, "1s");
+  record_.slot(1) = text(Kind::kString, "250ms");
+  EXPECT_EQ(apply_rule(rule, record_, 2, store.shard(0), key_), RuleStatus::kOk);
+  EXPECT_EQ(store.snapshot().metrics[0].series.at(0).value, 0.75);
+  record_.slot(1) = text(Kind::kString, "soon");
+  EXPECT_EQ(apply_rule(rule, record_, 3, store.shard(0), key_), RuleStatus::kNotANumber);
+  EXPECT_EQ(store.snapshot().metrics[0].series.at(0).value, 0.75);
+}
+
 }  // namespace
 }  // namespace logtally::transforms

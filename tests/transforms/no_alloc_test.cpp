@@ -50,6 +50,7 @@ pipelines:
       - { name: bytes_total, type: counter, value: bytes }
       - { name: duration_seconds, type: histogram, value: duration_ms, scale: 0.001, labels: { route: route } }
       - { name: depth, type: gauge, value: depth, mode: max }
+      - { name: header_bytes_total, type: counter, value: bytes, subtract: body }
 )";
 
 TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
@@ -62,10 +63,10 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   // Every kind of record, bad ones included: escapes (get_string path), numbers as text and
   // as values, nested fields, numeric strings, invalid JSON, invalid UTF-8, a non-object.
   const std::vector<std::string> lines = {
-      R"({"method":"GET","status":200,"route":"/a","duration_ms":12.5,"bytes":10,"level":"INFO","kubernetes":{"labels":{"app":"shop"}}})",
-      R"({"method":"POST","status":"201","route":"/b\"q","duration_ms":"3","bytes":"7","severity":"Warn","depth":4})",
+      R"({"method":"GET","status":200,"route":"/a","duration_ms":12.5,"bytes":10,"body":4,"level":"INFO","kubernetes":{"labels":{"app":"shop"}}})",
+      R"({"method":"POST","status":"201","route":"/b\"q","duration_ms":"3","bytes":"7","body":"2","severity":"Warn","depth":4})",
       R"({"method":"GET","status":500,"route":"/a","duration_ms":1e3,"bytes":-1,"depth":9})",
-      "{\"method\":\"PUT\",\"route\":\"/c\xFF\",\"bytes\":1}",
+      "{\"method\":\"PUT\",\"route\":\"/c\xFF\",\"bytes\":1,\"body\":\"x\"}",
       R"(not json)",
       R"([1,2,3])",
       "",
@@ -96,6 +97,8 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   const core::Snapshot s = store.snapshot();
   EXPECT_EQ(s.source_records[0], 101u * lines.size());
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
+  // bytes - body: 10 - 4 and "7" - "2"; no body (-1, and no bytes) and "x" add nothing.
+  EXPECT_EQ(s.metrics[4].series.at(0).value, 101 * (6 + 5));
 }
 
 // Filters, when: conditions, label rewrites (lowercase + replace + map) and the overflow path of
