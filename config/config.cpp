@@ -826,8 +826,9 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     return;
   }
   if (*type != "prometheus_exporter") {
-    error(n["type"], what + ": unknown sink type '" + *type +
-                         "'; expected prometheus_exporter, prometheus_remote_write, pushgateway or statsd");
+    error(n["type"],
+          what + ": unknown sink type '" + *type +
+              "'; expected prometheus_exporter, prometheus_remote_write, pushgateway or statsd");
     return;
   }
   check_keys(n, option_table("sink: prometheus_exporter"), what);

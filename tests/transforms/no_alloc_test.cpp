@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <numeric>
 #include <new>
+#include <numeric>
 
 #include <gtest/gtest.h>
 
