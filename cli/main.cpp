@@ -84,10 +84,18 @@ int run(const Options& opts) {
   for (const config::SourceConfig& s : cfg->sources)
     max_record = std::max(max_record, s.max_record_bytes);
   // Two batches per worker in flight or queued, plus one being filled per source.
-  core::BatchChannel channel(2 * workers + cfg->sources.size() + 1,
+  // A source with a container envelope or a Kafka source holds a second batch (see
+  // ingest/line_reader.h, ingest/batch_writer.h).
+  size_t second_batches = 0;
+  for (const config::SourceConfig& s : cfg->sources) {
+    if (s.format != ingest::EnvelopeFormat::kNone || s.type == config::SourceConfig::Type::kKafka)
+      ++second_batches;
+  }
+  core::BatchChannel channel(2 * workers + cfg->sources.size() + second_batches + 1,
                              ingest::batch_capacity_for(max_record));
 
-  auto sources = config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee});
+  auto sources =
+      config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee}, &store.self_metrics());
   for (auto& s : sources) {
     core::Status st = s->prepare();
     if (!st) {

@@ -25,8 +25,10 @@ struct Compiled {
 /// Metric specs and pipelines with their field plans. Cannot fail on a loaded Config.
 Compiled compile(const Config& config);
 
+/// `self_metrics` (may be null) receives the sources' own metrics (Kafka lag, rebalances).
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
-                                                          ingest::SourceMode mode);
+                                                          ingest::SourceMode mode,
+                                                          core::SelfMetrics* self_metrics = nullptr);
 std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
                                                      const core::MetricStore& store);
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "core/result.h"
+#include "ingest/envelope_format.h"
 #include "parsers/parser.h"
 
 namespace logtally::config {
@@ -24,12 +26,18 @@ struct Location {
 };
 
 struct SourceConfig {
-  enum class Type : uint8_t { kStdin, kFile };
+  enum class Type : uint8_t { kStdin, kFile, kKafka };
   std::string name;
   Type type = Type::kStdin;
   std::string path;
   bool start_at_end = false;
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
+  ingest::EnvelopeFormat format = ingest::EnvelopeFormat::kNone;  ///< `format:` cri/docker/none.
+  // Kafka (type: kafka) only.
+  std::string brokers;
+  std::vector<std::string> topics;  ///< Names, or `^regex` patterns.
+  std::string group;
+  std::vector<std::pair<std::string, std::string>> librdkafka;  ///< Passed through as-is.
   Location location;
 };
 

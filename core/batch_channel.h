@@ -13,6 +13,7 @@
 // - One mutex per channel, taken once per batch operation, never per record.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -31,6 +32,8 @@ class BatchChannel {
 
   /// An empty batch (blocks while all batches are in use); null after stop().
   BatchPtr acquire();
+  /// Like acquire(), but gives up (returns null) after `timeout`.
+  BatchPtr try_acquire_for(std::chrono::milliseconds timeout);
   /// Queues a filled batch for the workers; false (batch recycled) after stop().
   bool push(BatchPtr batch);
   /// The next batch to process; null once closed and drained.

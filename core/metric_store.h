@@ -60,6 +60,7 @@ enum class DropReason : uint8_t {
   kNegativeValue,  ///< A counter's value is below zero.
   kTooLong,        ///< The line exceeded max_record_bytes; it was skipped without buffering.
   kEmpty,          ///< The line was empty.
+  kBadEnvelope,    ///< The line is not in its source's container envelope format (cri/docker).
   kCount,          ///< Number of reasons (not a reason).
 };
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);

@@ -53,7 +53,7 @@ core::Status FileSource::prepare() {
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes);
+  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
   while (!stop.load(std::memory_order_relaxed)) {
     if (fd_ < 0) {

@@ -20,6 +20,7 @@ struct FileSourceConfig {
   std::string path;
   bool start_at_end = false;  ///< `start_at: end`: skip what the file holds at start.
   size_t max_record_bytes = 1 << 20;
+  EnvelopeFormat format = EnvelopeFormat::kNone;  ///< Container envelope around each line.
   int poll_millis = 250;  ///< How often a followed file is checked for growth.
 };
 

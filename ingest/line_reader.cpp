@@ -12,6 +12,53 @@ namespace logtally::ingest {
 
 using core::Batch;
 
+LineReader::LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
+                       EnvelopeFormat format)
+    : LineReader(channel, source, max_record_bytes) {
+  if (format != EnvelopeFormat::kNone) {
+    decoder_ = std::make_unique<EnvelopeDecoder>(format, max_record_bytes);
+    writer_ = std::make_unique<BatchWriter>(channel, source);
+  }
+}
+
+void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
+  core::Batch* out = writer_->batch();
+  if (out == nullptr) return;  // Stopping.
+  out->bytes_read += raw.bytes_read;
+  out->too_long += raw.too_long;
+  Decoded d;
+  const size_t n = raw.record_count();
+  for (size_t i = 0; i < n; ++i) {
+    switch (decoder_->decode(raw.record(i), d)) {
+      case DecodeStatus::kRecord:
+        if (!writer_->append(d.message)) return;
+        break;
+      case DecodeStatus::kPartial:
+        break;
+      case DecodeStatus::kBadEnvelope:
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->bad_envelope;
+        break;
+      case DecodeStatus::kTooLong:
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->too_long;
+        break;
+    }
+  }
+  if (end_of_input) {
+    DecodeStatus status;
+    while (decoder_->flush(d, status)) {
+      if (status == DecodeStatus::kRecord) {
+        if (!writer_->append(d.message)) return;
+      } else {
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->too_long;
+      }
+    }
+  }
+  writer_->flush();
+}
+
 bool LineReader::ensure_batch() {
   if (batch_) return true;
   batch_ = channel_.acquire();
@@ -101,6 +148,10 @@ void LineReader::dispatch() {
   core::BatchPtr full = std::move(batch_);
   const size_t tail_at = line_start_;
   const size_t tail = full->size - tail_at;
+  if (decoder_) {
+    // Decode first and hand the result over, so that at most two batches are held at once.
+    decode_into_writer(*full, finishing_);
+  }
   if (tail > 0) {
     if (!ensure_batch()) return;  // Stopping: the unfinished line is abandoned.
     std::memcpy(batch_->data(), full->data() + tail_at, tail);
@@ -108,10 +159,15 @@ void LineReader::dispatch() {
     scan_from_ = tail;  // Already searched: it holds no '\n'.
   }
   full->size = tail_at;
+  if (decoder_) {
+    channel_.recycle(std::move(full));
+    return;
+  }
   channel_.push(std::move(full));
 }
 
 void LineReader::finish() {
+  if (!batch_ && decoder_) ensure_batch();  // Joins still pending must be handed out.
   if (!batch_) return;
   Batch& b = *batch_;
   if (skipping_) {
@@ -127,8 +183,10 @@ void LineReader::finish() {
     }
   }
   line_start_ = b.size;
-  if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0) {
+  if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0 || decoder_) {
+    finishing_ = true;
     dispatch();
+    finishing_ = false;
   }
 }
 

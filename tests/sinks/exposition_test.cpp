@@ -66,6 +66,7 @@ TEST(ExpositionTest, ExactTextWithEscapingHistogramsAndSelfMetrics) {
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"negative_value\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"too_long\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"empty\"} 0\n"
+      "logtally_records_dropped_total{pipeline=\"p\",reason=\"bad_envelope\"} 0\n"
       "# HELP logtally_series Series held, per metric.\n"
       "# TYPE logtally_series gauge\n"
       "logtally_series{metric=\"reqs_total\"} 2\n"

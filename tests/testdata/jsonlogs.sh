@@ -87,13 +87,13 @@ expect_sample() {
   [ "$got" == "$value" ] || fail "$c: $series: expected '$value', got '${got:-<absent>}'"
 }
 
-# expect_drops CONFIG PIPELINE [REASON=N ...]: all seven logtally_records_dropped_total samples of
+# expect_drops CONFIG PIPELINE [REASON=N ...]: all eight logtally_records_dropped_total samples of
 # PIPELINE; reasons not given must be 0.
 expect_drops() {
   local c=$1 p=$2 r arg
   shift 2
   local -A want=([invalid_json]=0 [not_object]=0 [missing_value]=0 [not_a_number]=0
-    [negative_value]=0 [too_long]=0 [empty]=0)
+    [negative_value]=0 [too_long]=0 [empty]=0 [bad_envelope]=0)
   for arg in "$@"; do
     r=${arg%%=*}
     [ -n "${want[$r]+x}" ] || die "expect_drops: unknown reason '$r' (test bug)"
