@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/source_fields.h"
+
 namespace logtally::core {
 
 /// Readable bytes guaranteed after the end of the data in a Batch buffer.
@@ -57,15 +59,36 @@ class Batch {
     bytes_read = 0;
     too_long = 0;
     bad_envelope = 0;
+    fields.reset();
+    record_fields.clear();
   }
 
-  size_t size = 0;            ///< Bytes of data in the buffer (records and a possible tail).
-  std::vector<Span> spans;    ///< Complete records, in input order.
-  uint32_t source = 0;        ///< Index of the source that produced the batch.
-  uint64_t sequence = 0;      ///< Global dispatch order; orders gauge `set` across workers.
-  uint64_t bytes_read = 0;    ///< Bytes the source consumed for this batch (incl. dropped lines).
-  uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
+  /// Record-level source field `column` of record `i` (see core/source_fields.h); empty view
+  /// with `present` false when the batch has no such value.
+  std::string_view record_field(size_t i, size_t column, bool& present) const noexcept {
+    const size_t columns = fields ? fields->record_columns.size() : 0;
+    const size_t at = i * columns + column;
+    if (column >= columns || at >= record_fields.size() ||
+        record_fields[at].length == kAbsentSpan) {
+      present = false;
+      return {};
+    }
+    present = true;
+    return {buffer_.get() + record_fields[at].offset, record_fields[at].length};
+  }
+
+  size_t size = 0;          ///< Bytes of data in the buffer (records and a possible tail).
+  std::vector<Span> spans;  ///< Complete records, in input order.
+  uint32_t source = 0;      ///< Index of the source that produced the batch.
+  uint64_t sequence = 0;    ///< Global dispatch order; orders gauge `set` across workers.
+  uint64_t bytes_read = 0;  ///< Bytes the source consumed for this batch (incl. dropped lines).
+  uint64_t too_long = 0;    ///< Lines skipped because they exceeded max_record_bytes.
   uint64_t bad_envelope = 0;  ///< Lines not in the source's container envelope format.
+  /// Source fields of this batch (null: none). Shared, immutable; see core/source_fields.h.
+  SourceFieldsPtr fields;
+  /// Record-level source field spans, record_count() * fields->record_columns.size(), row-major;
+  /// empty when the source has no record-level fields.
+  std::vector<Span> record_fields;
 
  private:
   std::unique_ptr<char[]> buffer_;

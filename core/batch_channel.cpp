@@ -33,8 +33,9 @@ BatchPtr BatchChannel::try_acquire_for(std::chrono::milliseconds timeout) {
   return std::make_unique<Batch>(batch_capacity_);
 }
 
-bool BatchChannel::push(BatchPtr batch) {
+bool BatchChannel::push(BatchPtr batch, OnQueued on_queued, void* context) {
   std::unique_lock<std::mutex> lock(mu_);
+  pause_cv_.wait(lock, [&] { return paused_ == 0 || stopped_ || closed_; });
   if (stopped_ || closed_) {
     batch->reset();
     free_.push_back(std::move(batch));
@@ -42,6 +43,7 @@ bool BatchChannel::push(BatchPtr batch) {
   }
   batch->sequence = next_sequence_++;
   queued_.push_back(std::move(batch));
+  if (on_queued != nullptr) on_queued(context, *queued_.back());
   lock.unlock();
   queued_cv_.notify_one();
   return true;
@@ -53,16 +55,44 @@ BatchPtr BatchChannel::pop() {
   if (queued_.empty()) return nullptr;
   BatchPtr b = std::move(queued_.front());
   queued_.pop_front();
+  ++handling_;
   return b;
 }
 
 void BatchChannel::recycle(BatchPtr batch) {
   batch->reset();
+  bool drained = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(std::move(batch));
+    if (handling_ > 0) --handling_;
+    drained = handling_ == 0 && queued_.empty();
   }
   free_cv_.notify_one();
+  if (drained) drained_cv_.notify_all();
+}
+
+void BatchChannel::pause() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++paused_;
+}
+
+void BatchChannel::drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_cv_.wait(lock, [&] { return handling_ == 0 && queued_.empty(); });
+}
+
+void BatchChannel::resume() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (paused_ > 0) --paused_;
+  }
+  pause_cv_.notify_all();
+}
+
+size_t BatchChannel::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handling_ + queued_.size();
 }
 
 void BatchChannel::close() {
@@ -71,6 +101,7 @@ void BatchChannel::close() {
     closed_ = true;
   }
   queued_cv_.notify_all();
+  pause_cv_.notify_all();
 }
 
 void BatchChannel::stop() {
@@ -79,6 +110,7 @@ void BatchChannel::stop() {
     stopped_ = true;
   }
   free_cv_.notify_all();
+  pause_cv_.notify_all();
 }
 
 }  // namespace logtally::core

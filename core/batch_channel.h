@@ -11,6 +11,12 @@
 // - At most `max_batches` batches exist at once; they are created lazily and reused, so an idle
 //   process holds few buffers and a busy one allocates none per batch.
 // - One mutex per channel, taken once per batch operation, never per record.
+// - Barrier (checkpoints): pause() makes every later push() wait before queueing; drain() then
+//   waits until no batch is queued or being handled by a worker. While paused and drained, the
+//   metric store holds exactly the effect of every batch queued so far, and each source's
+//   checkpoint state (see push's `on_queued`) describes exactly those batches. resume() lets
+//   the waiting pushes through. Sources are never interrupted mid-batch: one blocked in push()
+//   still owns its batch, which is not part of the checkpoint and is queued after resume().
 #pragma once
 
 #include <chrono>
@@ -35,7 +41,16 @@ class BatchChannel {
   /// Like acquire(), but gives up (returns null) after `timeout`.
   BatchPtr try_acquire_for(std::chrono::milliseconds timeout);
   /// Queues a filled batch for the workers; false (batch recycled) after stop().
-  bool push(BatchPtr batch);
+  bool push(BatchPtr batch) { return push(std::move(batch), nullptr, nullptr); }
+
+  /// Called with the channel's lock held, right after a batch was queued: a barrier sees either
+  /// the batch and the hook's effect, or neither. A source records "everything up to here is
+  /// dispatched" in it (a file offset, Kafka offsets), under its own small lock. It must be
+  /// short and must not call the channel.
+  using OnQueued = void (*)(void* context, const Batch& batch);
+  /// push() that calls `on_queued(context, batch)` once the batch is queued (not when it is
+  /// refused after stop()).
+  bool push(BatchPtr batch, OnQueued on_queued, void* context);
   /// The next batch to process; null once closed and drained.
   BatchPtr pop();
   /// Returns a processed batch to the pool.
@@ -46,10 +61,24 @@ class BatchChannel {
   /// Unblocks sources waiting in acquire()/push(); used at shutdown.
   void stop();
 
+  /// Barrier, step 1: later pushes wait (acquire() does not). Nests: each pause() needs a
+  /// resume().
+  void pause();
+  /// Barrier, step 2: waits until no batch is queued or in a worker's hands. Call after pause().
+  void drain();
+  /// Ends a barrier: waiting pushes proceed.
+  void resume();
+  /// Batches queued or being handled right now.
+  size_t in_flight() const;
+
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable free_cv_;
   std::condition_variable queued_cv_;
+  std::condition_variable pause_cv_;    ///< Pushers wait here while paused.
+  std::condition_variable drained_cv_;  ///< drain() waits here.
+  size_t handling_ = 0;                 ///< Popped, not yet recycled.
+  int paused_ = 0;
   std::deque<BatchPtr> queued_;
   std::vector<BatchPtr> free_;
   size_t created_ = 0;

@@ -196,6 +196,21 @@ struct Snapshot {
   std::vector<uint64_t> dropped;  ///< [pipeline * kDropReasonCount + reason]
 };
 
+/// Every series' value, merged over shards, with its encoded label key (LabelKey format): what
+/// a checkpoint saves and restores (checkpoint/checkpoint_file.h). Gauge `set` order stamps are
+/// not kept: after a restore, any new update is later than the restored value.
+struct StoreState {
+  struct Series {
+    std::string key;                ///< Encoded label tuple (LabelKey::view()).
+    double value = 0;               ///< Counter/gauge value; histogram sum.
+    std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
+  };
+  std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
+  std::vector<uint64_t> source_records;
+  std::vector<uint64_t> source_bytes;
+  std::vector<uint64_t> dropped;  ///< [pipeline * kDropReasonCount + reason]
+};
+
 class MetricStore {
  public:
   MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
@@ -209,6 +224,14 @@ class MetricStore {
 
   /// Merges every shard; safe to call from any thread at any time.
   Snapshot snapshot() const;
+
+  /// Merges every shard into a StoreState (no decoding, no sorting). Takes each shard's mutex in
+  /// turn: a consistent state needs the workers stopped (a checkpoint barrier).
+  StoreState export_state() const;
+  /// Adds `state` into shard 0 (counters and histograms continue, gauges take the saved value).
+  /// Metric and source/pipeline indices must match this store's; call before workers start.
+  /// In metric_store_state.cpp.
+  void import_state(const StoreState& state);
 
   /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
   /// after the store's self-metrics. Mutable through a const store: it is a thread-safe

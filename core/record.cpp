@@ -1,5 +1,7 @@
 #include "core/record.h"
 
+#include "core/source_fields.h"
+
 namespace logtally::core {
 
 std::string FieldPath::to_string() const {
@@ -53,6 +55,23 @@ Result<FieldPath> parse_field_path(std::string_view text) {
 }
 
 uint32_t FieldPlan::add(const FieldPath& path, uint8_t uses) {
+  if (path.segments.size() >= 2 && path.segments[0] == kSourceFieldPrefix) {
+    std::string name;
+    for (size_t i = 1; i < path.segments.size(); ++i) {
+      if (i > 1) name += '.';
+      name += path.segments[i];
+    }
+    for (SourceField& f : source_fields_) {
+      if (f.name == name) {
+        f.uses |= uses;
+        return f.slot;
+      }
+    }
+    const auto slot = static_cast<uint32_t>(paths_.size());
+    paths_.push_back(path);
+    source_fields_.push_back(SourceField{std::move(name), slot, uses});
+    return slot;
+  }
   uint32_t node = 0;
   for (const std::string& seg : path.segments) {
     uint32_t next = 0;

@@ -61,18 +61,29 @@ class FieldPlan {
     std::vector<uint32_t> children;
   };
 
+  /// A planned source field (`_source.<name>`, see core/source_fields.h). It has a slot like
+  /// any field but is not in the parse trie: parsers never fill it, the pipeline does.
+  struct SourceField {
+    std::string name;  ///< Without the prefix: "path", "pod", "stream".
+    uint32_t slot = 0;
+    uint8_t uses = 0;
+  };
+
   FieldPlan() : nodes_(1) {}
 
-  /// Adds a path (or merges its uses into an existing one) and returns its slot.
+  /// Adds a path (or merges its uses into an existing one) and returns its slot. A path of two
+  /// or more segments whose first is `_source` becomes a source field instead of a trie path.
   uint32_t add(const FieldPath& path, uint8_t uses);
 
   size_t slot_count() const noexcept { return paths_.size(); }
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   const Node& root() const noexcept { return nodes_[0]; }
   const FieldPath& path(uint32_t slot) const { return paths_[slot]; }
+  const std::vector<SourceField>& source_fields() const noexcept { return source_fields_; }
 
  private:
   std::vector<Node> nodes_;
+  std::vector<SourceField> source_fields_;
   std::vector<FieldPath> paths_;
 };
 

@@ -31,7 +31,7 @@ class BatchWriter {
   core::Batch* batch() {
     if (!batch_) {
       batch_ = channel_.acquire();
-      if (batch_) batch_->source = source_;
+      if (batch_) init(*batch_);
     }
     return batch_.get();
   }
@@ -40,8 +40,19 @@ class BatchWriter {
   bool try_acquire_for(std::chrono::milliseconds timeout) {
     if (batch_) return true;
     batch_ = channel_.try_acquire_for(timeout);
-    if (batch_) batch_->source = source_;
+    if (batch_) init(*batch_);
     return static_cast<bool>(batch_);
+  }
+
+  /// Source fields of the batches from now on (core/source_fields.h). A batch holding records
+  /// under other fields is handed over first. False if the channel was stopped.
+  bool set_fields(core::SourceFieldsPtr fields);
+  const core::SourceFieldsPtr& fields() const noexcept { return fields_; }
+
+  /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
+  void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
+    on_queued_ = hook;
+    on_queued_context_ = context;
   }
 
   /// Room left in the current batch (0 when there is none in hand).
@@ -49,7 +60,10 @@ class BatchWriter {
 
   /// Appends one record (it must be at most the channel's batch capacity). Hands the current
   /// batch over first if the record does not fit. False if the channel was stopped.
-  bool append(std::string_view record);
+  bool append(std::string_view record) { return append(record, nullptr, 0); }
+  /// With record-level source fields: `columns[i]` is the value of fields()->record_columns[i]
+  /// (a view with a null data() pointer: absent). `n` must equal that column count.
+  bool append(std::string_view record, const std::string_view* columns, size_t n);
 
   /// Hands the current batch over if it holds anything (records, counted drops or bytes).
   /// Returns false if the channel was stopped.
@@ -58,9 +72,17 @@ class BatchWriter {
   bool has_batch() const noexcept { return static_cast<bool>(batch_); }
 
  private:
+  void init(core::Batch& b) {
+    b.source = source_;
+    b.fields = fields_;
+  }
+
   core::BatchChannel& channel_;
   uint32_t source_;
   core::BatchPtr batch_;
+  core::SourceFieldsPtr fields_;
+  core::BatchChannel::OnQueued on_queued_ = nullptr;
+  void* on_queued_context_ = nullptr;
 };
 
 }  // namespace logtally::ingest

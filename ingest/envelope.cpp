@@ -14,7 +14,7 @@ static_assert(core::kPadding >= simdjson::SIMDJSON_PADDING,
 
 namespace {
 
-constexpr std::string_view kStreamNames[] = {"stdout", "stderr", ""};
+constexpr std::string_view kStreamNames[] = {"stdout", "stderr", std::string_view()};
 
 bool digits(std::string_view s, size_t at, size_t n) noexcept {
   if (at + n > s.size()) return false;
@@ -62,6 +62,14 @@ bool is_rfc3339(std::string_view s) noexcept {
   if (s[i] == 'Z' || s[i] == 'z') return i + 1 == s.size();
   if (s[i] != '+' && s[i] != '-') return false;
   return s.size() == i + 6 && digits(s, i + 1, 2) && s[i + 3] == ':' && digits(s, i + 4, 2);
+}
+
+core::SourceFieldsPtr envelope_fields(const core::SourceFieldsPtr& base) {
+  auto f = std::make_shared<core::SourceFields>();
+  if (base) *f = *base;
+  f->record_columns.push_back(std::string(kEnvelopeStreamField));
+  f->record_columns.push_back(std::string(kEnvelopeTimeField));
+  return f;
 }
 
 EnvelopeDecoder::EnvelopeDecoder(EnvelopeFormat format, size_t max_record_bytes)
@@ -171,6 +179,7 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     if (j.text.capacity() < max_record_ && max_record_ <= (64u << 20)) {
       j.text.reserve(max_record_);  // Once per stream: no allocation per join afterwards.
     }
+    j.has_time = time.data() != nullptr;
     j.time_len = std::min(time.size(), sizeof(j.time));
     std::memcpy(j.time, time.data(), j.time_len);
   }
@@ -188,7 +197,8 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     j.too_long = false;
     return DecodeStatus::kTooLong;
   }
-  out = Decoded{j.text, kStreamNames[s], std::string_view(j.time, j.time_len)};
+  out = Decoded{j.text, kStreamNames[s], j.has_time ? std::string_view(j.time, j.time_len)
+                                                   : std::string_view()};
   return DecodeStatus::kRecord;
 }
 
@@ -202,7 +212,8 @@ bool EnvelopeDecoder::flush(Decoded& out, DecodeStatus& status) noexcept {
       status = DecodeStatus::kTooLong;
       return true;
     }
-    out = Decoded{j.text, kStreamNames[s], std::string_view(j.time, j.time_len)};
+    out = Decoded{j.text, kStreamNames[s],
+                  j.has_time ? std::string_view(j.time, j.time_len) : std::string_view()};
     status = DecodeStatus::kRecord;
     return true;
   }

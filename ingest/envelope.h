@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/source_fields.h"
 #include "ingest/envelope_format.h"
 
 namespace logtally::ingest {
@@ -40,9 +41,17 @@ enum class DecodeStatus : uint8_t {
 /// One decoded message and the envelope's fields.
 struct Decoded {
   std::string_view message;
-  std::string_view stream;  ///< "stdout", "stderr", or "" (docker records without `stream`).
-  std::string_view time;    ///< As written; of the first piece for a joined message.
+  std::string_view stream;  ///< "stdout" or "stderr"; null data() when absent (docker).
+  std::string_view time;    ///< As written, of the first piece; null data() when absent.
 };
+
+/// Record-level source field names an envelope provides: `_source.stream`, `_source.time`.
+inline constexpr std::string_view kEnvelopeStreamField = "stream";
+inline constexpr std::string_view kEnvelopeTimeField = "time";
+
+/// Source fields for batches of decoded records: `base`'s (may be null) plus the envelope's
+/// columns, stream and time, as the last two record columns.
+core::SourceFieldsPtr envelope_fields(const core::SourceFieldsPtr& base);
 
 /// True if `s` is an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)`.
 bool is_rfc3339(std::string_view s) noexcept;
@@ -71,6 +80,7 @@ class EnvelopeDecoder {
     std::string text;
     char time[40] = {};
     size_t time_len = 0;
+    bool has_time = false;
     bool active = false;    ///< At least one piece is held (or was discarded while too long).
     bool too_long = false;  ///< Pieces are being discarded.
   };

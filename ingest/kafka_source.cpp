@@ -4,7 +4,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
+#include <sstream>
 #include <regex>
 #include <vector>
 
@@ -33,11 +37,11 @@ constexpr int kConsumeTimeoutMs = 100;
 struct PartitionState {
   std::string topic;
   int32_t partition = 0;
-  int64_t in_batch = -1;   ///< Offset after the last message written into the current batch.
   int64_t pushed = -1;     ///< Offset after the last message handed to the workers.
   int64_t committed = -1;  ///< Last offset a commit was asked for (reset if it failed).
   bool eof = false;        ///< Reached the end, nothing consumed after it.
   std::unique_ptr<EnvelopeDecoder> decoder;  ///< Joins follow the order within a partition.
+  core::SourceFieldsPtr fields;  ///< topic, partition (+ the envelope's stream, time columns).
   core::SelfMetrics::Value* lag = nullptr;
 };
 
@@ -89,6 +93,18 @@ struct KafkaSource::Impl {
   PartitionState* last_state = nullptr;
 
   BatchWriter* writer = nullptr;  ///< Set while run() is active.
+  // The partition whose messages fill the writer's current batch, and the offset after the
+  // last of them: what on_queued() records when that batch is queued. A batch never mixes
+  // partitions (its source fields name one).
+  PartitionState* batch_state = nullptr;
+  int64_t batch_end = -1;
+
+  // Checkpoints (ingest/source.h). `mu` guards `parts`' membership and `pushed` against
+  // checkpoint_state() on the checkpoint thread; only this source's thread writes them.
+  mutable std::mutex mu;
+  std::map<PartitionKey, int64_t> saved;  ///< Offsets from restore_state(), for assignment.
+  std::function<core::Status()> checkpoint_now;  ///< Set when checkpoints are configured.
+  std::thread::id run_thread;
   bool paused = false;
   std::vector<char> scratch;  ///< A message value with padding (docker envelopes need it).
   std::vector<rd_kafka_message_t*> held;  ///< Messages that arrived while paused.
@@ -122,6 +138,10 @@ struct KafkaSource::Impl {
   void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
 
   PartitionState* state_of(const rd_kafka_message_t* m);
+  static void on_queued(void* context, const core::Batch& batch);
+  std::string state_text() const;
+  void commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync);
+  int64_t start_offset(const std::string& topic, int32_t partition);
   void handle(rd_kafka_message_t* m);
   bool hand_over();
   void commit(bool sync, const rd_kafka_topic_partition_list_t* only = nullptr);
@@ -234,13 +254,23 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
   assigns_total->add(1);
   std::string names;
   for (int i = 0; i < list->cnt; ++i) {
-    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    rd_kafka_topic_partition_t& tp = list->elems[i];
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      PartitionState& st = parts[{tp.topic, tp.partition}];
+      st.topic = tp.topic;
+      st.partition = tp.partition;
+    }
     PartitionState& st = parts[{tp.topic, tp.partition}];
-    st.topic = tp.topic;
-    st.partition = tp.partition;
     st.eof = false;
     if (cfg.format != EnvelopeFormat::kNone && !st.decoder) {
       st.decoder = std::make_unique<EnvelopeDecoder>(cfg.format, cfg.max_record_bytes);
+    }
+    if (!st.fields) {
+      auto f = std::make_shared<core::SourceFields>();
+      f->values = {{"topic", st.topic}, {"partition", std::to_string(st.partition)}};
+      st.fields = cfg.format == EnvelopeFormat::kNone ? core::SourceFieldsPtr(std::move(f))
+                                                      : envelope_fields(std::move(f));
     }
     if (self_metrics && st.lag == nullptr) {
       st.lag = &self_metrics->gauge(
@@ -249,8 +279,11 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
           "partition is no longer assigned here).",
           {{"source", cfg.name}, {"topic", st.topic}, {"partition", std::to_string(tp.partition)}});
     }
-    // RD_KAFKA_OFFSET_INVALID: start at the group's committed offset.
+    // RD_KAFKA_OFFSET_INVALID starts at the group's committed offset; a checkpoint's saved
+    // offset wins when it is further (see start_offset()).
+    tp.offset = start_offset(st.topic, st.partition);
     names += (names.empty() ? "" : ", ") + st.topic + "[" + std::to_string(tp.partition) + "]";
+    if (tp.offset >= 0) names += "@" + std::to_string(tp.offset);
   }
   last_state = nullptr;
   last_rkt = nullptr;
@@ -270,12 +303,39 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
   core::log(core::LogLevel::kInfo, "source '" + cfg.name + "': assigned " + names);
 }
 
+int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partition) {
+  auto it = saved.find({topic, partition});
+  if (it == saved.end()) return RD_KAFKA_OFFSET_INVALID;
+  // The checkpoint's counters include every message before the saved offset. If the group
+  // committed further (another instance owned the partition since and counted on), those
+  // messages are in that instance's counters: start at the committed offset. If the commit is
+  // behind (a crash between the durable checkpoint and its commit), start at the saved one.
+  int64_t committed = RD_KAFKA_OFFSET_INVALID;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic.c_str(), partition);
+  if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err == 0) {
+    committed = l->elems[0].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return committed >= 0 && committed > it->second ? committed : it->second;
+}
+
 void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
   revokes_total->add(1);
-  // Hand over what was read from these partitions (push never blocks), then commit it before
-  // letting go, so that the next owner starts right after it.
+  // Hand over what was read from these partitions (push never blocks for long), then make it
+  // durable and commit it before letting go, so that the next owner starts right after it.
   hand_over();
-  commit(true, list);
+  if (checkpoint_now) {
+    // The checkpoint's durable callback commits (checkpoint_durable()).
+    const core::Status st = checkpoint_now();
+    if (!st) {
+      core::log(core::LogLevel::kError, "source '" + cfg.name +
+                                            "': checkpoint before revoke failed, offsets not "
+                                            "committed: " + st.error().message);
+    }
+  } else {
+    commit(true, list);
+  }
   if (std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
     if (e) rd_kafka_error_destroy(e);
@@ -288,7 +348,13 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
     auto it = parts.find({tp.topic, tp.partition});
     if (it == parts.end()) continue;
     if (it->second.lag) it->second.lag->set(0);
-    parts.erase(it);
+    if (batch_state == &it->second) batch_state = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      // Committed (or not: then the group's offset is behind and the next owner starts there).
+      saved.erase(it->first);
+      parts.erase(it);
+    }
     names += (names.empty() ? "" : ", ") + std::string(tp.topic) + "[" +
              std::to_string(tp.partition) + "]";
   }
@@ -314,6 +380,7 @@ void KafkaSource::Impl::on_commit(rd_kafka_resp_err_t err,
 }
 
 void KafkaSource::Impl::commit(bool sync, const rd_kafka_topic_partition_list_t* only) {
+  if (checkpoint_now) return;  // With checkpoints, only checkpoint_durable() commits.
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
   for (auto& [key, st] : parts) {
@@ -358,44 +425,89 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   PartitionState* st = state_of(m);
   if (st == nullptr) return;  // From a partition revoked meanwhile: its next owner reads it.
   st->eof = false;
-  st->in_batch = m->offset + 1;
+  if (st != batch_state) {
+    // A batch holds one partition: hand over the other partition's batch first.
+    if (!writer->set_fields(st->fields)) return;
+    batch_state = st;
+  }
   core::Batch* b = writer->batch();
   if (b == nullptr) return;
-  b->bytes_read += m->len;
   const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
   if (value.size() > cfg.max_record_bytes) {
     ++b->too_long;
-    return;
+  } else if (!st->decoder) {
+    writer->append(value);  // May hand over the full batch first (ending at batch_end).
+  } else {
+    // The docker envelope is parsed by simdjson, which reads past the end: copy into padding.
+    std::memcpy(scratch.data(), value.data(), value.size());
+    Decoded d;
+    switch (st->decoder->decode(std::string_view(scratch.data(), value.size()), d)) {
+      case DecodeStatus::kRecord: {
+        const std::string_view cols[4] = {{}, {}, d.stream, d.time};
+        writer->append(d.message, cols + 2, 2);
+        break;
+      }
+      case DecodeStatus::kPartial:
+        break;
+      case DecodeStatus::kBadEnvelope:
+        if ((b = writer->batch()) != nullptr) ++b->bad_envelope;
+        break;
+      case DecodeStatus::kTooLong:
+        if ((b = writer->batch()) != nullptr) ++b->too_long;
+        break;
+    }
   }
-  if (!st->decoder) {
-    writer->append(value);
-    return;
+  if ((b = writer->batch()) != nullptr) b->bytes_read += m->len;
+  batch_end = m->offset + 1;
+}
+
+void KafkaSource::Impl::on_queued(void* context, const core::Batch&) {
+  // Runs on this source's thread inside push(), with the channel's lock held.
+  auto* self = static_cast<Impl*>(context);
+  if (self->batch_state == nullptr || self->batch_end < 0) return;
+  std::lock_guard<std::mutex> lock(self->mu);
+  if (self->batch_end > self->batch_state->pushed) self->batch_state->pushed = self->batch_end;
+}
+
+std::string KafkaSource::Impl::state_text() const {
+  // One line per partition: TOPIC \t PARTITION \t NEXT_OFFSET. Saved offsets of partitions not
+  // assigned now are carried over (start_offset() compares them with the group's commit).
+  std::map<PartitionKey, int64_t> all;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    all = saved;
+    for (const auto& [key, st] : parts) {
+      if (st.pushed >= 0) all[key] = st.pushed;
+    }
   }
-  // The docker envelope is parsed by simdjson, which reads past the end: copy into padding.
-  std::memcpy(scratch.data(), value.data(), value.size());
-  Decoded d;
-  switch (st->decoder->decode(std::string_view(scratch.data(), value.size()), d)) {
-    case DecodeStatus::kRecord:
-      writer->append(d.message);
-      break;
-    case DecodeStatus::kPartial:
-      break;
-    case DecodeStatus::kBadEnvelope:
-      if ((b = writer->batch()) != nullptr) ++b->bad_envelope;
-      break;
-    case DecodeStatus::kTooLong:
-      if ((b = writer->batch()) != nullptr) ++b->too_long;
-      break;
+  std::string out;
+  for (const auto& [key, offset] : all) {
+    out += key.first + "\t" + std::to_string(key.second) + "\t" + std::to_string(offset) + "\n";
   }
+  return out;
+}
+
+void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& offsets,
+                                       bool sync) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [key, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = offset;
+  }
+  if (list->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, sync ? 0 : 1);
+    if (sync && err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      commit_failures_total->add(1);
+      core::log(core::LogLevel::kWarn, "source '" + cfg.name +
+                                           "': offset commit failed: " + rd_kafka_err2str(err));
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 bool KafkaSource::Impl::hand_over() {
   if (writer == nullptr) return false;
-  const bool ok = writer->flush();
-  for (auto& [key, st] : parts) {
-    if (st.in_batch > st.pushed) st.pushed = st.in_batch;
-  }
-  return ok;
+  return writer->flush();  // on_queued() advances `pushed`.
 }
 
 void KafkaSource::Impl::set_paused(bool pause) {
@@ -461,6 +573,64 @@ KafkaSource::~KafkaSource() = default;
 
 core::Status KafkaSource::prepare() { return impl_->create(); }
 
+void KafkaSource::set_checkpoint_trigger(std::function<core::Status()> checkpoint_now) {
+  impl_->checkpoint_now = std::move(checkpoint_now);
+}
+
+std::string KafkaSource::checkpoint_state() { return impl_->state_text(); }
+
+namespace {
+
+// Parses state_text(); false if a line is malformed.
+bool parse_state(std::string_view text, std::map<PartitionKey, int64_t>& out) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return false;
+    const std::string line(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+    const size_t t1 = line.find('\t');
+    const size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string::npos || t1 == 0) return false;
+    char* end = nullptr;
+    const long partition = std::strtol(line.c_str() + t1 + 1, &end, 10);
+    if (end != line.c_str() + t2 || partition < 0) return false;
+    const long long offset = std::strtoll(line.c_str() + t2 + 1, &end, 10);
+    if (end != line.c_str() + line.size() || offset < 0) return false;
+    out[{line.substr(0, t1), static_cast<int32_t>(partition)}] = offset;
+  }
+  return true;
+}
+
+}  // namespace
+
+core::Status KafkaSource::restore_state(std::string_view state) {
+  std::map<PartitionKey, int64_t> saved;
+  if (!parse_state(state, saved)) {
+    return core::make_error(core::ErrorCode::kConfig,
+                            "source '" + impl_->cfg.name + "': saved Kafka offsets are malformed");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->saved = std::move(saved);
+  return core::Ok{};
+}
+
+void KafkaSource::checkpoint_durable(uint64_t id, std::string_view state) {
+  Impl& s = *impl_;
+  std::map<PartitionKey, int64_t> offsets;
+  if (!parse_state(state, offsets)) return;
+  {
+    // Only partitions assigned here: committing another owner's partition could move its
+    // committed offset backwards.
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (auto it = offsets.begin(); it != offsets.end();) {
+      it = s.parts.count(it->first) ? std::next(it) : offsets.erase(it);
+    }
+  }
+  // On this source's thread (a revoke's checkpoint) the commit must land before the partitions
+  // go; elsewhere (the periodic checkpoint thread) it is asynchronous.
+  s.commit_offsets(offsets, std::this_thread::get_id() == s.run_thread);
+}
+
 std::string KafkaSource::describe() const {
   std::string topics;
   for (const std::string& t : impl_->cfg.topics) topics += (topics.empty() ? "" : ", ") + t;
@@ -470,7 +640,9 @@ std::string KafkaSource::describe() const {
 void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   if (s.rk == nullptr) return;  // prepare() failed or was not called.
+  s.run_thread = std::this_thread::get_id();
   BatchWriter writer(channel, s.index);
+  writer.set_on_queued(&Impl::on_queued, &s);
   s.writer = &writer;
 
   rd_kafka_topic_partition_list_t* topics =

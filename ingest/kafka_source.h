@@ -23,6 +23,7 @@
 //   logtally_kafka_paused_total{source}.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -63,6 +64,18 @@ class KafkaSource final : public Source {
   [[nodiscard]] core::Status prepare() override;
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override;
+
+  // Checkpoints (ingest/source.h). The state is one line per partition: topic, partition and
+  // the offset after the last message handed to the workers. With checkpoints, offsets are
+  // committed only in checkpoint_durable(), for partitions assigned here at that moment.
+  bool checkpointable() const override { return true; }
+  std::string checkpoint_state() override;
+  [[nodiscard]] core::Status restore_state(std::string_view state) override;
+  void checkpoint_durable(uint64_t id, std::string_view state) override;
+  /// Turns checkpoints on for this source: `checkpoint_now` runs a whole checkpoint (the
+  /// barrier and the durable file; checkpoint::Checkpointer::checkpoint()). It is called on
+  /// revoke, before the partitions are let go. Set before run().
+  void set_checkpoint_trigger(std::function<core::Status()> checkpoint_now);
 
   struct Impl;
 

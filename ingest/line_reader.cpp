@@ -18,7 +18,18 @@ LineReader::LineReader(core::BatchChannel& channel, uint32_t source, size_t max_
   if (format != EnvelopeFormat::kNone) {
     decoder_ = std::make_unique<EnvelopeDecoder>(format, max_record_bytes);
     writer_ = std::make_unique<BatchWriter>(channel, source);
+    writer_->set_fields(envelope_fields(nullptr));
   }
+}
+
+bool LineReader::append_decoded(const Decoded& d) {
+  const size_t n = writer_->fields()->record_columns.size();
+  // The envelope's columns are the last two (envelope_fields() appends them).
+  std::string_view cols[16];
+  if (n > 16) return writer_->append(d.message);
+  cols[n - 2] = d.stream;
+  cols[n - 1] = d.time;
+  return writer_->append(d.message, cols, n);
 }
 
 void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
@@ -31,7 +42,7 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
   for (size_t i = 0; i < n; ++i) {
     switch (decoder_->decode(raw.record(i), d)) {
       case DecodeStatus::kRecord:
-        if (!writer_->append(d.message)) return;
+        if (!append_decoded(d)) return;
         break;
       case DecodeStatus::kPartial:
         break;
@@ -49,7 +60,7 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
     DecodeStatus status;
     while (decoder_->flush(d, status)) {
       if (status == DecodeStatus::kRecord) {
-        if (!writer_->append(d.message)) return;
+        if (!append_decoded(d)) return;
       } else {
         if ((out = writer_->batch()) == nullptr) return;
         ++out->too_long;
@@ -64,6 +75,7 @@ bool LineReader::ensure_batch() {
   batch_ = channel_.acquire();
   if (!batch_) return false;
   batch_->source = source_;
+  batch_->fields = fields_;
   line_start_ = 0;
   scan_from_ = 0;
   return true;
@@ -163,7 +175,7 @@ void LineReader::dispatch() {
     channel_.recycle(std::move(full));
     return;
   }
-  channel_.push(std::move(full));
+  channel_.push(std::move(full), on_queued_, on_queued_context_);
 }
 
 void LineReader::finish() {
@@ -188,6 +200,12 @@ void LineReader::finish() {
     dispatch();
     finishing_ = false;
   }
+}
+
+void LineReader::set_fields(core::SourceFieldsPtr fields) {
+  fields_ = std::move(fields);
+  if (batch_) batch_->fields = fields_;
+  if (writer_) writer_->set_fields(envelope_fields(fields_));
 }
 
 void LineReader::discard_partial() {

@@ -58,12 +58,24 @@ class LineReader {
   /// Bytes of an unfinished line currently held.
   size_t partial_bytes() const noexcept;
 
+  /// Source fields for the batches handed over from now on (core/source_fields.h). Call when
+  /// no unfinished line of the previous input is held (after finish() or discard_partial()).
+  void set_fields(core::SourceFieldsPtr fields);
+
+  /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
+  void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
+    on_queued_ = hook;
+    on_queued_context_ = context;
+    if (writer_) writer_->set_on_queued(hook, context);
+  }
+
  private:
   bool ensure_batch();
   void scan();
   void dispatch();
   // Envelope path: decodes the complete lines of `raw` into writer_ and hands them over.
   void decode_into_writer(const core::Batch& raw, bool end_of_input);
+  bool append_decoded(const Decoded& d);
 
   core::BatchChannel& channel_;
   uint32_t source_;
@@ -76,6 +88,9 @@ class LineReader {
   std::unique_ptr<EnvelopeDecoder> decoder_;  ///< Null without an envelope.
   std::unique_ptr<BatchWriter> writer_;
   bool finishing_ = false;
+  core::SourceFieldsPtr fields_;
+  core::BatchChannel::OnQueued on_queued_ = nullptr;
+  void* on_queued_context_ = nullptr;
 };
 
 }  // namespace logtally::ingest

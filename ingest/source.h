@@ -7,10 +7,30 @@
 //   batches into the channel, blocking when the channel is full (backpressure). It returns when
 //   the input ends (stdin EOF; a file's end in --once mode) or soon after `stop` becomes true
 //   (within about 200 ms). It never throws.
+//
+// Checkpoints (docs/checkpoints.md; the barrier is in core/batch_channel.h, the writer in
+// checkpoint/checkpointer.h):
+// - A source that can resume somewhere returns true from checkpointable(). Its state is an
+//   opaque byte string it alone understands (file identities and offsets, Kafka partition
+//   offsets); logtally stores it by source name in the checkpoint file.
+// - restore_state() runs on the main thread before prepare() and run(), with the state the
+//   last checkpoint saved for this source. An Error means the state cannot be used (the
+//   checkpoint is then reported as incompatible, see docs/checkpoints.md).
+// - checkpoint_state() runs on the checkpoint thread while the channel is paused and drained,
+//   concurrently with run() (which may be blocked in push() or reading). It returns the
+//   position up to which every record has been handed to the channel and no further: the
+//   source updates that position in push()'s `on_queued` hook, so a record is either in a
+//   queued batch and covered by the state, or in neither. The source guards the state with its
+//   own lock (never held while calling the channel).
+// - checkpoint_durable() runs on the checkpoint thread after the file holding `state` (what
+//   checkpoint_state() returned for checkpoint `id`) was fsynced and renamed into place. Kafka
+//   commits its offsets here; a file source needs nothing. Must not block for long.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/batch_channel.h"
 #include "core/result.h"
@@ -29,6 +49,15 @@ class Source {
   [[nodiscard]] virtual core::Status prepare() { return core::Ok{}; }
   virtual void run(core::BatchChannel& channel, const std::atomic<bool>& stop) = 0;
   virtual std::string describe() const = 0;
+
+  /// True if checkpoint_state()/restore_state() are meaningful (files, Kafka; not stdin).
+  virtual bool checkpointable() const { return false; }
+  /// The state at the barrier (see the contract above).
+  virtual std::string checkpoint_state() { return {}; }
+  /// Resume from a saved state; before prepare().
+  [[nodiscard]] virtual core::Status restore_state(std::string_view state) { return core::Ok{}; }
+  /// The checkpoint `id` holding `state` is durable.
+  virtual void checkpoint_durable(uint64_t id, std::string_view state) {}
 };
 
 }  // namespace logtally::ingest

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl procps time
   # real servers and clients the end-to-end tests start
   prometheus prometheus-pushgateway kcat
+  # checkpoint file checksums (crc32)
+  zlib1g-dev
 )
 
 missing=()

@@ -20,7 +20,8 @@ bool is_blank(std::string_view text) noexcept {
 PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
       parser_(parsers::make_parser(pipeline.parser, pipeline.plan)),
-      record_(pipeline.plan.slot_count()) {}
+      record_(pipeline.plan.slot_count()),
+      source_fields_(pipeline.plan) {}
 
 void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const uint32_t p = pipeline_.index;
@@ -31,6 +32,8 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
 
   // Per-batch local tallies of drops, flushed once at the end.
   uint64_t dropped[core::kDropReasonCount] = {};
+  const bool with_source_fields = !source_fields_.empty();
+  if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
@@ -48,6 +51,8 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
         ++dropped[static_cast<size_t>(DropReason::kNotObject)];
         continue;
     }
+    // After the parser, which cleared the record and never sees `_source.*` slots.
+    if (with_source_fields) source_fields_.fill(batch, i, record_);
     // Input order across workers: batch sequence in the high bits, record index in the low.
     const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
     for (const MetricRule& rule : pipeline_.rules) {

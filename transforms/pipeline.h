@@ -19,6 +19,7 @@
 #include "core/record.h"
 #include "parsers/parser.h"
 #include "transforms/metric_rule.h"
+#include "transforms/source_fields.h"
 
 namespace logtally::transforms {
 
@@ -41,6 +42,7 @@ class PipelineRunner {
   std::unique_ptr<parsers::Parser> parser_;
   core::Record record_;
   core::LabelKey key_;
+  SourceFieldBinder source_fields_;
 };
 
 }  // namespace logtally::transforms

@@ -1,0 +1,189 @@
+#include "checkpoint/checkpointer.h"
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "checkpoint/checkpoint_file.h"
+#include "core/log.h"
+
+namespace logtally::checkpoint {
+
+namespace {
+
+int64_t now_unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Checkpointer::Checkpointer(CheckpointConfig config, core::BatchChannel& channel,
+                           core::MetricStore& store, std::vector<ingest::Source*> sources)
+    : config_(std::move(config)),
+      channel_(channel),
+      store_(store),
+      sources_(std::move(sources)),
+      fingerprint_(config_fingerprint(store.specs())),
+      written_(store.self_metrics().counter("logtally_checkpoints_total",
+                                            "Checkpoints written durably.")),
+      failures_(store.self_metrics().counter("logtally_checkpoint_failures_total",
+                                             "Checkpoints that could not be written.")),
+      duration_(store.self_metrics().gauge(
+          "logtally_checkpoint_duration_seconds",
+          "Duration of the last checkpoint: barrier, encoding, write, fsync, rename.")),
+      pause_(store.self_metrics().gauge(
+          "logtally_checkpoint_pause_seconds",
+          "How long dispatch was paused by the last checkpoint's barrier.")),
+      bytes_(store.self_metrics().gauge("logtally_checkpoint_bytes",
+                                        "Size of the last checkpoint file.")) {}
+
+core::Status Checkpointer::restore(bool reset_state) {
+  ReadResult r = read_checkpoint_file(config_.dir, fingerprint_);
+  if (r.error == CheckpointError::kMissing) {
+    core::log(core::LogLevel::kInfo, "checkpoint: none in " + config_.dir + "; starting fresh");
+    return core::Ok{};
+  }
+  auto refuse = [&](const std::string& why) -> core::Status {
+    if (!reset_state) {
+      return core::make_error(
+          core::ErrorCode::kConfig,
+          "checkpoint: " + why +
+              "\nlogtally refuses to start rather than count lines twice or lose counts. Fix "
+              "the cause, or run with --reset-state to move the file aside and start fresh "
+              "(counters restart at 0, sources at their start_at position).");
+    }
+    const std::string path = config_.dir + "/" + kFileName;
+    const std::string aside = path + ".bad-" + std::to_string(std::time(nullptr));
+    std::error_code ec;
+    std::filesystem::rename(path, aside, ec);
+    core::log(core::LogLevel::kWarn, "checkpoint: " + why + "; --reset-state: moved it to " +
+                                         aside + (ec ? " (failed: " + ec.message() + ")" : "") +
+                                         " and starting fresh");
+    return core::Ok{};
+  };
+  if (r.error != CheckpointError::kNone) return refuse(r.message);
+
+  // Map the saved self-metric counters by name onto this config's sources and pipelines.
+  const CheckpointData& d = r.data;
+  core::StoreState state;
+  state.metrics = d.store.metrics;
+  if (state.metrics.size() != store_.specs().size()) {
+    return refuse("checkpoint holds " + std::to_string(state.metrics.size()) +
+                  " metrics, the config " + std::to_string(store_.specs().size()));
+  }
+  const auto& names = store_.source_names();
+  state.source_records.assign(names.size(), 0);
+  state.source_bytes.assign(names.size(), 0);
+  for (size_t i = 0; i < d.source_names.size(); ++i) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      if (names[j] == d.source_names[i]) {
+        state.source_records[j] = d.store.source_records[i];
+        state.source_bytes[j] = d.store.source_bytes[i];
+      }
+    }
+  }
+  const auto& pnames = store_.pipeline_names();
+  state.dropped.assign(pnames.size() * core::kDropReasonCount, 0);
+  for (size_t i = 0; i < d.pipeline_names.size(); ++i) {
+    for (size_t j = 0; j < pnames.size(); ++j) {
+      if (pnames[j] != d.pipeline_names[i]) continue;
+      for (size_t k = 0; k < core::kDropReasonCount; ++k) {
+        state.dropped[j * core::kDropReasonCount + k] =
+            d.store.dropped[i * core::kDropReasonCount + k];
+      }
+    }
+  }
+  // Sources first: a state a source refuses makes the whole checkpoint unusable, and nothing
+  // may be imported before that is known.
+  std::vector<std::pair<ingest::Source*, const std::string*>> restores;
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    ingest::Source* src = sources_[j];
+    if (src == nullptr || !src->checkpointable()) continue;
+    for (const auto& [name, saved] : d.source_states) {
+      if (j < names.size() && name == names[j]) restores.emplace_back(src, &saved);
+    }
+  }
+  for (auto& [src, saved] : restores) {
+    core::Status st = src->restore_state(*saved);
+    if (!st) return refuse("source " + src->describe() + ": " + st.error().message);
+  }
+  store_.import_state(state);
+  last_id_ = d.id;
+  core::log(core::LogLevel::kInfo, "checkpoint: restored #" + std::to_string(d.id) + " from " +
+                                       config_.dir + " (" + std::to_string(restores.size()) +
+                                       " source positions)");
+  return core::Ok{};
+}
+
+core::Status Checkpointer::checkpoint() {
+  std::lock_guard<std::mutex> serial(checkpoint_mu_);
+  const auto t0 = std::chrono::steady_clock::now();
+  CheckpointData d;
+  d.id = last_id_.load() + 1;
+  d.unix_millis = now_unix_millis();
+  d.fingerprint = fingerprint_;
+  d.source_names = store_.source_names();
+  d.pipeline_names = store_.pipeline_names();
+
+  // The barrier.
+  channel_.pause();
+  channel_.drain();
+  d.store = store_.export_state();
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    ingest::Source* src = sources_[j];
+    if (src == nullptr || !src->checkpointable()) continue;
+    d.source_states.emplace_back(d.source_names.at(j), src->checkpoint_state());
+  }
+  channel_.resume();
+  const auto t1 = std::chrono::steady_clock::now();
+
+  uint64_t bytes = 0;
+  core::Status st = write_checkpoint_file(config_.dir, d, &bytes);
+  const auto t2 = std::chrono::steady_clock::now();
+  last_pause_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+  last_total_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t0).count();
+  pause_.set(std::chrono::duration<double>(t1 - t0).count());
+  duration_.set(std::chrono::duration<double>(t2 - t0).count());
+  if (!st) {
+    failures_.add(1);
+    return st;
+  }
+  last_id_ = d.id;
+  last_bytes_ = bytes;
+  bytes_.set(static_cast<double>(bytes));
+  written_.add(1);
+  size_t k = 0;
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    ingest::Source* src = sources_[j];
+    if (src == nullptr || !src->checkpointable()) continue;
+    src->checkpoint_durable(d.id, d.source_states[k++].second);
+  }
+  return core::Ok{};
+}
+
+void Checkpointer::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(wait_mu_);
+    while (!stopping_) {
+      wait_cv_.wait_for(lock, config_.interval, [&] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      core::Status st = checkpoint();
+      if (!st) core::log(core::LogLevel::kError, st.error().message);
+      lock.lock();
+    }
+  });
+}
+
+void Checkpointer::stop() {
+  {
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    stopping_ = true;
+  }
+  wait_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace logtally::checkpoint
