@@ -197,8 +197,8 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     j.too_long = false;
     return DecodeStatus::kTooLong;
   }
-  out = Decoded{j.text, kStreamNames[s], j.has_time ? std::string_view(j.time, j.time_len)
-                                                   : std::string_view()};
+  out = Decoded{j.text, kStreamNames[s],
+                j.has_time ? std::string_view(j.time, j.time_len) : std::string_view()};
   return DecodeStatus::kRecord;
 }
 

@@ -7,9 +7,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <thread>
-#include <sstream>
 #include <regex>
+#include <sstream>
+#include <thread>
 #include <vector>
 
 #include "core/batch.h"
@@ -102,7 +102,7 @@ struct KafkaSource::Impl {
   // Checkpoints (ingest/source.h). `mu` guards `parts`' membership and `pushed` against
   // checkpoint_state() on the checkpoint thread; only this source's thread writes them.
   mutable std::mutex mu;
-  std::map<PartitionKey, int64_t> saved;  ///< Offsets from restore_state(), for assignment.
+  std::map<PartitionKey, int64_t> saved;         ///< Offsets from restore_state(), for assignment.
   std::function<core::Status()> checkpoint_now;  ///< Set when checkpoints are configured.
   std::thread::id run_thread;
   bool paused = false;
@@ -331,7 +331,8 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
     if (!st) {
       core::log(core::LogLevel::kError, "source '" + cfg.name +
                                             "': checkpoint before revoke failed, offsets not "
-                                            "committed: " + st.error().message);
+                                            "committed: " +
+                                            st.error().message);
     }
   } else {
     commit(true, list);
@@ -487,8 +488,7 @@ std::string KafkaSource::Impl::state_text() const {
   return out;
 }
 
-void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& offsets,
-                                       bool sync) {
+void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync) {
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& [key, offset] : offsets) {
@@ -498,8 +498,8 @@ void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& of
     const rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, sync ? 0 : 1);
     if (sync && err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
       commit_failures_total->add(1);
-      core::log(core::LogLevel::kWarn, "source '" + cfg.name +
-                                           "': offset commit failed: " + rd_kafka_err2str(err));
+      core::log(core::LogLevel::kWarn,
+                "source '" + cfg.name + "': offset commit failed: " + rd_kafka_err2str(err));
     }
   }
   rd_kafka_topic_partition_list_destroy(list);
