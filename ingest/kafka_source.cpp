@@ -304,9 +304,15 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
 }
 
 int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partition) {
-  auto it = saved.find({topic, partition});
-  if (it == saved.end()) return RD_KAFKA_OFFSET_INVALID;
-  // The checkpoint's counters include every message before the saved offset. If the group
+  int64_t own = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = saved.find({topic, partition});
+    if (it == saved.end()) return RD_KAFKA_OFFSET_INVALID;
+    own = it->second;
+  }
+  // Our counters include every message before `own` (a checkpoint's saved offset, or where
+  // this instance stopped when the partition was last revoked from it). If the group
   // committed further (another instance owned the partition since and counted on), those
   // messages are in that instance's counters: start at the committed offset. If the commit is
   // behind (a crash between the durable checkpoint and its commit), start at the saved one.
@@ -317,7 +323,7 @@ int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partit
     committed = l->elems[0].offset;
   }
   rd_kafka_topic_partition_list_destroy(l);
-  return committed >= 0 && committed > it->second ? committed : it->second;
+  return committed >= 0 && committed > own ? committed : own;
 }
 
 void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
@@ -352,8 +358,10 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
     if (batch_state == &it->second) batch_state = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu);
-      // Committed (or not: then the group's offset is behind and the next owner starts there).
-      saved.erase(it->first);
+      // Remember where our counters end for this partition. If the commit above failed (a
+      // group coordinator may refuse commits while it rebalances) and the partition comes back
+      // to this instance, it resumes here rather than at the older committed offset.
+      if (it->second.pushed >= 0) saved[it->first] = it->second.pushed;
       parts.erase(it);
     }
     names += (names.empty() ? "" : ", ") + std::string(tp.topic) + "[" +

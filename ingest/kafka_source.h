@@ -10,10 +10,13 @@
 // - Backpressure: when the workers are behind (no free batch), every assigned partition is
 //   paused and the consumer keeps being served (rebalances, heartbeats) until a batch is free;
 //   then the partitions are resumed. Nothing is buffered beyond what librdkafka had fetched.
-// - Offsets: auto-commit is off. The offset after the last message handed to the workers is
-//   committed asynchronously about once a second, synchronously when partitions are revoked
-//   and when the source stops. A newly assigned partition starts at the group's committed
-//   offset (`auto.offset.reset`, earliest unless overridden, when there is none).
+// - Offsets: auto-commit is off. Without checkpoints, the offset after the last message handed
+//   to the workers is committed asynchronously every 200 ms, synchronously when partitions are
+//   revoked and when the source stops. With checkpoints, only checkpoint_durable() commits.
+//   A newly assigned partition starts at the group's committed offset (`auto.offset.reset`,
+//   earliest unless overridden, when there is none), or further where this instance knows its
+//   counters already cover more (a checkpoint's offset, or its own position when the partition
+//   was last revoked from it and the revoke's commit failed).
 // - --once: run() returns when every partition assigned to this instance has reached its end
 //   (partition EOF with nothing after it), after committing and leaving the group.
 // - It returns within about 200 ms of `stop` becoming true, after committing.
@@ -44,7 +47,7 @@ struct KafkaSourceConfig {
   size_t max_record_bytes = 1 << 20;
   EnvelopeFormat format = EnvelopeFormat::kNone;
   size_t max_messages_per_poll = 10000;  ///< Messages asked of one consume call.
-  int commit_interval_ms = 1000;         ///< Asynchronous commit period.
+  int commit_interval_ms = 200;          ///< Asynchronous commit period (without checkpoints).
 };
 
 /// "" if librdkafka accepts `key` = `value` on a consumer, else what is wrong (for the config
