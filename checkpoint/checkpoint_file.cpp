@@ -79,6 +79,18 @@ class Reader {
     raw(&v, 8);
     return v;
   }
+  // A string appended to `arena` (which the caller reserved so it never grows).
+  std::string_view str_into(std::string& arena) {
+    const uint32_t n = u32();
+    if (!ok_ || n > in_.size() - pos_ || arena.size() + n > arena.capacity()) {
+      ok_ = false;
+      return {};
+    }
+    const size_t at = arena.size();
+    arena.append(in_.substr(pos_, n));
+    pos_ += n;
+    return std::string_view(arena.data() + at, n);
+  }
   std::string str() {
     const uint32_t n = u32();
     if (!ok_ || n > in_.size() - pos_) {
@@ -247,6 +259,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   CheckpointData& d = r.data;
   d.fingerprint = fingerprint;
   Reader in(bytes.substr(kHeaderBytes, body));
+  d.store.key_arena.reserve(body);  // Keys are a part of the body: the arena never grows.
   d.id = in.u64();
   d.unix_millis = static_cast<int64_t>(in.u64());
   const uint64_t metrics = in.count(8);
@@ -256,7 +269,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
     auto& series = d.store.metrics[m];
     series.resize(n);
     for (uint64_t s = 0; s < n && in.ok(); ++s) {
-      series[s].key = in.str();
+      series[s].key = in.str_into(d.store.key_arena);
       series[s].value = in.f64();
       const uint64_t nb = in.count(8);
       series[s].buckets.resize(nb);

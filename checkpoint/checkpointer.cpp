@@ -155,8 +155,7 @@ core::Status Checkpointer::checkpoint() {
   bytes_.set(static_cast<double>(bytes));
   written_.add(1);
   size_t k = 0;
-  for (size_t j = 0; j < sources_.size(); ++j) {
-    ingest::Source* src = sources_[j];
+  for (ingest::Source* src : sources_) {
     if (src == nullptr || !src->checkpointable()) continue;
     src->checkpoint_durable(d.id, d.source_states[k++].second);
   }

@@ -1,6 +1,7 @@
 // logtally's command line: run (default), check, config-reference, version, help.
 //
 // Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "checkpoint/checkpointer.h"
+#include "ingest/kafka_source.h"
 #include "config/build.h"
 #include "config/config.h"
 #include "config/options.h"
@@ -27,7 +30,7 @@ using namespace logtally;
 constexpr const char* kUsage = R"(logtally: turns streams of log lines into metrics.
 
 Usage:
-  logtally [run] [--config FILE] [--once] [--tee]
+  logtally [run] [--config FILE] [--once] [--tee] [--reset-state]
   logtally check [--config FILE]
   logtally config-reference
   logtally --version | --help
@@ -46,6 +49,8 @@ Options:
   --once             Read every input to its end, print the final metrics (Prometheus text
                      format, self-metrics included) to stdout, and exit. Sinks are not started.
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
+  --reset-state      If the checkpoint (config `checkpoint: dir`) is corrupt or was written for
+                     other metrics, move it aside and start fresh instead of refusing to start.
   -h, --help         This text.
   --version          Print the version.
 )";
@@ -55,6 +60,7 @@ struct Options {
   std::string config_path;
   bool once = false;
   bool tee = false;
+  bool reset_state = false;
 };
 
 int usage_error(const std::string& message) {
@@ -96,6 +102,29 @@ int run(const Options& opts) {
 
   auto sources =
       config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee}, &store.self_metrics());
+  // Checkpoints: restore before sources prepare (they resume at their saved positions).
+  std::unique_ptr<checkpoint::Checkpointer> checkpointer;
+  if (!cfg->checkpoint.dir.empty()) {
+    std::vector<ingest::Source*> raw;
+    raw.reserve(sources.size());
+    for (auto& s : sources) raw.push_back(s.get());
+    checkpointer = std::make_unique<checkpoint::Checkpointer>(
+        checkpoint::CheckpointConfig{cfg->checkpoint.dir,
+                                     std::chrono::milliseconds(cfg->checkpoint.interval_millis)},
+        channel, store, std::move(raw));
+    core::Status st = checkpointer->restore(opts.reset_state);
+    if (!st) {
+      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+      return 1;
+    }
+    // A Kafka source checkpoints before letting revoked partitions go, and commits offsets
+    // only once a checkpoint holding them is durable (docs/ingest-kafka.md).
+    for (auto& s : sources) {
+      if (auto* kafka = dynamic_cast<ingest::KafkaSource*>(s.get())) {
+        kafka->set_checkpoint_trigger([cp = checkpointer.get()] { return cp->checkpoint(); });
+      }
+    }
+  }
   for (auto& s : sources) {
     core::Status st = s->prepare();
     if (!st) {
@@ -136,6 +165,7 @@ int run(const Options& opts) {
   for (auto& s : sources) {
     source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
   }
+  if (checkpointer && !opts.once) checkpointer->start();
 
   if (!opts.once) {
     int sig = 0;
@@ -147,6 +177,15 @@ int run(const Options& opts) {
   for (std::thread& t : source_threads) t.join();
   channel.close();
   pool.join();
+  if (checkpointer) {
+    // Everything read is counted and no source runs: the final checkpoint is exact.
+    checkpointer->stop();
+    core::Status st = checkpointer->checkpoint();
+    if (!st) {
+      std::fprintf(stderr, "logtally: final %s\n", st.error().message.c_str());
+      if (opts.once) return 1;
+    }
+  }
 
   if (opts.once) {
     const std::string text = sinks::to_text(store);
@@ -189,6 +228,8 @@ static int main_with_args(int argc, char** argv) {
       opts.once = true;
     } else if (a == "--tee") {
       opts.tee = true;
+    } else if (a == "--reset-state") {
+      opts.reset_state = true;
     } else if (a == "-c" || a == "--config") {
       if (i + 1 >= args.size()) return usage_error(a + " needs a file name");
       opts.config_path = args[++i];

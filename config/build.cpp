@@ -73,6 +73,11 @@ std::unique_ptr<ingest::Source> make_kafka_source(const SourceConfig& s, uint32_
 }  // namespace
 
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
+                                                          ingest::SourceMode mode) {
+  return make_sources(config, mode, nullptr);
+}
+
+std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode,
                                                           core::SelfMetrics* self_metrics) {
   std::vector<std::unique_ptr<ingest::Source>> out;
@@ -86,11 +91,17 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
         break;
       case SourceConfig::Type::kFile: {
         ingest::FileSourceConfig fc;
+        fc.name = s.name;
         fc.path = s.path;
+        fc.include = s.include;
+        fc.exclude = s.exclude;
+        fc.path_pattern = s.path_pattern;
+        fc.poll_millis = s.poll_millis;
         fc.start_at_end = s.start_at_end;
         fc.max_record_bytes = s.max_record_bytes;
         fc.format = s.format;
-        out.push_back(std::make_unique<ingest::FileSource>(index, std::move(fc), mode));
+        out.push_back(
+            std::make_unique<ingest::FileSource>(index, std::move(fc), mode, self_metrics));
         break;
       }
       case SourceConfig::Type::kKafka:
@@ -129,7 +140,12 @@ std::string describe(const Config& config, const Compiled& compiled) {
       for (size_t i = 0; i < s.topics.size(); ++i) out << (i ? ", " : "") << s.topics[i];
       out << "] group " << s.group;
     } else {
-      out << "file " << s.path << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
+      out << "file";
+      if (!s.path.empty()) out << " " << s.path;
+      for (const std::string& g : s.include) out << " include " << g;
+      for (const std::string& g : s.exclude) out << " exclude " << g;
+      if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
+      out << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
     }
     if (s.format != ingest::EnvelopeFormat::kNone) {
       out << ", format " << ingest::envelope_format_name(s.format);
@@ -179,6 +195,10 @@ std::string describe(const Config& config, const Compiled& compiled) {
       }
       out << "\n";
     }
+  }
+  if (!config.checkpoint.dir.empty()) {
+    out << "checkpoint: " << config.checkpoint.dir << " every " << config.checkpoint.interval_millis
+        << " ms\n";
   }
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";

@@ -27,8 +27,11 @@ Compiled compile(const Config& config);
 
 /// `self_metrics` (may be null) receives the sources' own metrics (Kafka lag, rebalances).
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
+                                                          ingest::SourceMode mode);
+/// Same, registering the sources' own self-metrics (files watched, rotations) in `self_metrics`.
+std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode,
-                                                          core::SelfMetrics* self_metrics = nullptr);
+                                                          core::SelfMetrics* self_metrics);
 std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
                                                      const core::MetricStore& store);
 

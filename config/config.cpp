@@ -1,7 +1,10 @@
 #include "config/config.h"
 
+#include <re2/re2.h>
+
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -97,6 +100,9 @@ class Loader {
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                   MetricConfig& m);
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
+  void load_file_source_keys(const YAML::Node& n, const std::string& what, SourceConfig& src);
+  void load_checkpoint(const YAML::Node& n, Config& cfg);
+  std::optional<int> duration_millis(const YAML::Node& n, const std::string& what);
 
   std::string file_;
   std::vector<std::string> errors_;
@@ -266,6 +272,7 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
         }
       }
     }
+    load_file_source_keys(n, what, src);
   } else if (*type == "kafka") {
     src.type = SourceConfig::Type::kKafka;
     check_keys(n, option_table("source: kafka"), what);
@@ -640,6 +647,7 @@ core::Result<Config> Loader::load(std::string_view text) {
   for (SourceConfig& s : cfg.sources) {
     if (s.max_record_bytes == 0) s.max_record_bytes = cfg.max_record_bytes;
   }
+  if (root["checkpoint"]) load_checkpoint(root["checkpoint"], cfg);
   if (const YAML::Node pipelines = root["pipelines"]) {
     if (!pipelines.IsMap() || pipelines.size() == 0) {
       error(pipelines, "pipelines: expected a map of pipeline name -> pipeline");
@@ -665,6 +673,94 @@ core::Result<Config> Loader::load(std::string_view text) {
     return core::make_error(core::ErrorCode::kConfig, all);
   }
   return cfg;
+}
+
+std::optional<int> Loader::duration_millis(const YAML::Node& n, const std::string& what) {
+  const std::optional<std::string> s = string_value(n, what);
+  if (!s) return std::nullopt;
+  size_t digits = 0;
+  while (digits < s->size() && std::isdigit(static_cast<unsigned char>((*s)[digits]))) ++digits;
+  const std::string unit = s->substr(digits);
+  long long scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s") scale = 1000;
+  if (unit == "m") scale = 60000;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    error(n, what + ": expected a duration like 500ms, 5s or 1m, got \"" + *s + "\"");
+    return std::nullopt;
+  }
+  const long long v = std::stoll(s->substr(0, digits)) * scale;
+  if (v < 10 || v > 24LL * 3600 * 1000) {
+    error(n, what + ": expected a duration between 10ms and 24h");
+    return std::nullopt;
+  }
+  return static_cast<int>(v);
+}
+
+void Loader::load_file_source_keys(const YAML::Node& n, const std::string& what,
+                                   SourceConfig& src) {
+  auto globs = [&](const char* key, std::vector<std::string>& out) {
+    const YAML::Node list = n[key];
+    if (!list) return;
+    if (list.IsScalar()) {
+      if (auto v = string_value(list, what + " " + key)) out.push_back(*v);
+      return;
+    }
+    if (!list.IsSequence()) {
+      error(list, what + " " + key + ": expected a list of glob patterns");
+      return;
+    }
+    for (const YAML::Node& item : list) {
+      if (auto v = string_value(item, what + " " + key)) {
+        if (v->empty()) {
+          error(item, what + " " + key + ": a pattern must not be empty");
+        } else {
+          out.push_back(*v);
+        }
+      }
+    }
+  };
+  globs("include", src.include);
+  globs("exclude", src.exclude);
+  if (src.path.empty() && src.include.empty()) {
+    error(n, what + ": expected 'path' (one file) or 'include' (a list of globs)");
+  }
+  if (n["path_pattern"]) {
+    if (auto p = string_value(n["path_pattern"], what + " path_pattern")) {
+      RE2 re(*p, RE2::Quiet);
+      if (!re.ok()) {
+        error(n["path_pattern"], what + " path_pattern: invalid RE2 expression: " + re.error());
+      } else if (re.NamedCapturingGroups().empty()) {
+        error(n["path_pattern"],
+              what + " path_pattern: expected named groups, e.g. (?P<pod>[^_]+)");
+      } else {
+        src.path_pattern = *p;
+      }
+    }
+  }
+  if (n["poll_interval"]) {
+    if (auto ms = duration_millis(n["poll_interval"], what + " poll_interval")) {
+      src.poll_millis = *ms;
+    }
+  }
+}
+
+void Loader::load_checkpoint(const YAML::Node& n, Config& cfg) {
+  if (!check_keys(n, option_table("checkpoint"), "checkpoint")) return;
+  if (n["dir"]) {
+    if (auto d = string_value(n["dir"], "checkpoint dir")) {
+      if (d->empty()) {
+        error(n["dir"], "checkpoint dir: must not be empty");
+      } else {
+        cfg.checkpoint.dir = *d;
+      }
+    }
+  }
+  if (n["interval"]) {
+    if (auto ms = duration_millis(n["interval"], "checkpoint interval")) {
+      cfg.checkpoint.interval_millis = *ms;
+    }
+  }
 }
 
 }  // namespace

@@ -31,6 +31,10 @@ struct SourceConfig {
   Type type = Type::kStdin;
   std::string path;
   bool start_at_end = false;
+  std::vector<std::string> include;  ///< Globs (file source); `path` adds itself here.
+  std::vector<std::string> exclude;
+  std::string path_pattern;  ///< RE2 with named groups (validated at load).
+  int poll_millis = 250;
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   ingest::EnvelopeFormat format = ingest::EnvelopeFormat::kNone;  ///< `format:` cri/docker/none.
   // Kafka (type: kafka) only.
@@ -78,6 +82,11 @@ struct SinkConfig {
   Location location;
 };
 
+struct CheckpointSettings {
+  std::string dir;  ///< Empty: no checkpoints.
+  int interval_millis = 5000;
+};
+
 struct Config {
   std::string file;  ///< Where it was loaded from ("<default>" for the embedded one).
   std::vector<SourceConfig> sources;
@@ -85,6 +94,7 @@ struct Config {
   std::vector<SinkConfig> sinks;
   size_t workers = 1;
   size_t max_record_bytes = 1 << 20;
+  CheckpointSettings checkpoint;
 };
 
 /// Prometheus' default histogram buckets, used when a histogram names none.

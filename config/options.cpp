@@ -35,6 +35,18 @@ const std::vector<OptionTable>& option_tables() {
            {"max_record_bytes", "integer 16..1073741824", "1048576",
             "Longest line accepted; longer lines are dropped with reason `too_long` without "
             "being buffered whole. A source may override it."},
+           {"checkpoint", "checkpoint map", "(none)",
+            "Save every series value and every source position periodically and on exit, and "
+            "resume from them on start (docs/checkpoints.md)."},
+       }},
+      {"checkpoint",
+       "Exactly-once counting across restarts: a barrier writes all series values and source "
+       "positions to one file (docs/checkpoints.md).",
+       {
+           {"dir", "string", "", "Directory holding `checkpoint.bin` (created if missing).", true},
+           {"interval", "duration (`500ms`, `5s`, `1m`)", "5s",
+            "Time between checkpoints; one is also written on SIGTERM/SIGINT and at the end of "
+            "`--once`."},
        }},
       {"source: stdin",
        "Lines from standard input (the sidecar: `app | logtally`).",
@@ -47,13 +59,25 @@ const std::vector<OptionTable>& option_tables() {
             "see docs/container-logs.md."},
        }},
       {"source: file",
-       "Lines from one file, followed as it grows (except with `--once`); truncation and "
-       "replacement by rename are noticed.",
+       "Lines from files, followed as they grow (except with `--once`), through rotation by "
+       "rename and by copytruncate (docs/ingest-files.md). Give `path` or `include`.",
        {
            {"type", "string", "", "`file`.", true},
-           {"path", "string", "", "The file to read.", true},
+           {"path", "string", "", "One file to read (same as `include: [path]` without globbing)."},
+           {"include", "list of glob patterns", "",
+            "Files to read (`/var/log/containers/*.log`); new matches are picked up while "
+            "running, deleted files are released."},
+           {"exclude", "list of glob patterns", "(none)",
+            "Matching paths are skipped even if `include` matches them."},
+           {"path_pattern", "RE2 regular expression with named groups", "(none)",
+            "Matched against each file's path; each named group `g` becomes the source field "
+            "`_source.g`, usable as a label field. `_source.path` and `_source.name` (the base "
+            "name) are always there."},
            {"start_at", "`beginning` or `end`", "beginning",
-            "Where to start reading a file that exists at start."},
+            "Where to start reading a file that exists at start and has no saved position. "
+            "Files appearing later are read from their beginning."},
+           {"poll_interval", "duration", "250ms",
+            "How often files are checked for growth and the globs are expanded again."},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},
            {"format", "`none`, `cri` or `docker`", "none",
             "Container envelope around each line, taken off before the parser: `cri` "

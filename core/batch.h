@@ -59,6 +59,7 @@ class Batch {
     bytes_read = 0;
     too_long = 0;
     bad_envelope = 0;
+    position = 0;
     fields.reset();
     record_fields.clear();
   }
@@ -84,6 +85,7 @@ class Batch {
   uint64_t bytes_read = 0;  ///< Bytes the source consumed for this batch (incl. dropped lines).
   uint64_t too_long = 0;    ///< Lines skipped because they exceeded max_record_bytes.
   uint64_t bad_envelope = 0;  ///< Lines not in the source's container envelope format.
+  uint64_t position = 0;    ///< Source offset just after the last complete line (files).
   /// Source fields of this batch (null: none). Shared, immutable; see core/source_fields.h.
   SourceFieldsPtr fields;
   /// Record-level source field spans, record_count() * fields->record_columns.size(), row-major;

@@ -201,11 +201,15 @@ struct Snapshot {
 /// not kept: after a restore, any new update is later than the restored value.
 struct StoreState {
   struct Series {
-    std::string key;                ///< Encoded label tuple (LabelKey::view()).
+    std::string_view key;           ///< Encoded label tuple (LabelKey::view()), in key_arena.
     double value = 0;               ///< Counter/gauge value; histogram sum.
     std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
   };
   std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
+  /// Holds every Series::key: one allocation instead of one per series (the export runs
+  /// inside the checkpoint barrier). Reserved up front and never grown once a key points
+  /// into it; a copy of a StoreState still points into the original's arena.
+  std::string key_arena;
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
   std::vector<uint64_t> dropped;  ///< [pipeline * kDropReasonCount + reason]
@@ -225,8 +229,9 @@ class MetricStore {
   /// Merges every shard; safe to call from any thread at any time.
   Snapshot snapshot() const;
 
-  /// Merges every shard into a StoreState (no decoding, no sorting). Takes each shard's mutex in
-  /// turn: a consistent state needs the workers stopped (a checkpoint barrier).
+  /// Merges every shard into a StoreState (no decoding, no sorting). Holds every shard's mutex
+  /// for the whole export, so it is one consistent cut of the store; a checkpoint also stops
+  /// the sources first (the barrier) so the cut matches their positions.
   StoreState export_state() const;
   /// Adds `state` into shard 0 (counters and histograms continue, gauges take the saved value).
   /// Metric and source/pipeline indices must match this store's; call before workers start.

@@ -1,107 +1,524 @@
 #include "ingest/file_source.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <poll.h>
+#include <re2/re2.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/log.h"
 
 namespace logtally::ingest {
 
-FileSource::~FileSource() { close_file(); }
+namespace {
 
-std::string FileSource::describe() const {
-  return "file " + config_.path + " (start_at " + (config_.start_at_end ? "end" : "beginning") +
-         (mode_.once ? ", read once" : ", followed") + ")";
+constexpr std::string_view kStateHeader = "logtally-file-state 1\n";
+
+// FNV-1a 64: stable across versions and machines, because fingerprints are persisted.
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
-bool FileSource::open_file(bool at_end) {
-  const int fd = ::open(config_.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return false;
+// Hash of the first `len` bytes of `fd`; false if fewer bytes are there.
+bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
+  char buf[kFingerprintBytes];
+  if (len > sizeof buf) len = sizeof buf;
+  size_t got = 0;
+  while (got < len) {
+    const ssize_t n = ::pread(fd, buf + got, len - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
   }
-  if (at_end) ::lseek(fd, 0, SEEK_END);
-  fd_ = fd;
-  dev_ = st.st_dev;
-  ino_ = st.st_ino;
+  out = fnv1a(buf, len);
   return true;
 }
 
-void FileSource::close_file() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+std::string base_name(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+FileSource::FileSource(uint32_t index, FileSourceConfig config, SourceMode mode,
+                       core::SelfMetrics* self_metrics)
+    : index_(index), config_(std::move(config)), mode_(mode) {
+  if (!config_.path_pattern.empty()) {
+    pattern_ = std::make_unique<re2::RE2>(config_.path_pattern, re2::RE2::Quiet);
+  }
+  if (self_metrics != nullptr) {
+    const core::SelfMetrics::Labels src = {{"source", config_.name}};
+    watched_ = &self_metrics->gauge("logtally_files_watched", "Files a file source has open.", src);
+    core::SelfMetrics::Labels ren = src;
+    ren.emplace_back("kind", "rename");
+    renames_ = &self_metrics->counter("logtally_file_rotations_total",
+                                      "Rotations seen, by kind (rename, truncate).", ren);
+    core::SelfMetrics::Labels tr = src;
+    tr.emplace_back("kind", "truncate");
+    truncations_ = &self_metrics->counter("logtally_file_rotations_total",
+                                          "Rotations seen, by kind (rename, truncate).", tr);
+  }
+}
+
+FileSource::~FileSource() {
+  for (File& f : files_) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+void FileSource::watch_directories() {
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    core::log(core::LogLevel::kInfo,
+              std::string("file source: no inotify (") + std::strerror(errno) + "); polling only");
+    return;
+  }
+  std::set<std::string> dirs;
+  if (!config_.path.empty()) dirs.insert(dir_name(config_.path));
+  for (const std::string& g : config_.include) {
+    const std::string d = dir_name(g);
+    if (d.find_first_of("*?[") == std::string::npos) dirs.insert(d);
+  }
+  int watched = 0;
+  for (const std::string& d : dirs) {
+    const uint32_t mask =
+        IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE;
+    if (::inotify_add_watch(inotify_fd_, d.c_str(), mask) >= 0) ++watched;
+  }
+  if (watched == 0) {
+    ::close(inotify_fd_);
+    inotify_fd_ = -1;
+  }
+}
+
+bool FileSource::wait_for_change() {
+  if (inotify_fd_ < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(config_.poll_millis));
+    return true;
+  }
+  pollfd pfd{inotify_fd_, POLLIN, 0};
+  if (::poll(&pfd, 1, config_.poll_millis) <= 0) return true;  // Timeout: poll as usual.
+  bool new_names = false;
+  alignas(inotify_event) char buf[16 << 10];
+  while (true) {
+    const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(buf + at);
+      if (e->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW)) {
+        new_names = true;
+      }
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+    }
+  }
+  return new_names;
+}
+
+std::string FileSource::describe() const {
+  std::string what;
+  if (!config_.path.empty()) what = config_.path;
+  for (const std::string& g : config_.include) what += (what.empty() ? "" : " ") + g;
+  return "file " + what + " (start_at " + (config_.start_at_end ? "end" : "beginning") +
+         (mode_.once ? ", read once" : ", followed") + ")";
+}
+
+size_t FileSource::files_open() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return files_.size();
+}
+
+core::SourceFieldsPtr FileSource::make_fields(const std::string& path) const {
+  auto t = std::make_shared<core::SourceFields>();
+  t->values.emplace_back("path", path);
+  t->values.emplace_back("name", base_name(path));
+  if (pattern_ && pattern_->ok()) {
+    const int groups = pattern_->NumberOfCapturingGroups();
+    std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
+    if (pattern_->Match(path, 0, path.size(), re2::RE2::UNANCHORED, m.data(),
+                        static_cast<int>(m.size()))) {
+      for (const auto& [name, i] : pattern_->NamedCapturingGroups()) {
+        const re2::StringPiece& g = m[static_cast<size_t>(i)];
+        if (g.data() != nullptr) t->values.emplace_back(name, std::string(g.data(), g.size()));
+      }
+    }
+  }
+  return t;
+}
+
+bool FileSource::excluded(const std::string& path) const {
+  // A pattern without '/' is matched against the base name (`*.gz`), one with '/' against the
+  // whole path, where `*` may cross '/' (`*/kube-system_*`).
+  const std::string name = base_name(path);
+  for (const std::string& g : config_.exclude) {
+    const bool whole = g.find('/') != std::string::npos;
+    if (::fnmatch(g.c_str(), whole ? path.c_str() : name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+bool FileSource::fingerprint_matches(int fd, uint64_t len, uint64_t hash) const {
+  if (len == 0) return true;
+  uint64_t h = 0;
+  return hash_prefix(fd, len, h) && h == hash;
+}
+
+void FileSource::update_fingerprint(File& f) {
+  if (f.fp_len >= kFingerprintBytes) return;
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return;
+  const uint64_t len = std::min<uint64_t>(static_cast<uint64_t>(st.st_size), kFingerprintBytes);
+  if (len <= f.fp_len) return;
+  uint64_t h = 0;
+  if (!hash_prefix(f.fd, len, h)) return;
+  std::lock_guard<std::mutex> lock(state_mu_);
+  f.fp_len = len;
+  f.fp_hash = h;
+}
+
+FileSource::File* FileSource::open_file(const std::string& path, bool at_start) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return nullptr;
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t offset = 0;
+  bool resumed = false;
+  std::lock_guard<std::mutex> lock(state_mu_);
+  for (auto it = saved_.begin(); it != saved_.end(); ++it) {
+    if (it->dev != st.st_dev || it->ino != st.st_ino) continue;
+    if (!fingerprint_matches(fd, it->fp_len, it->fp_hash)) continue;  // A reused inode.
+    // Shorter than the saved position: truncated while we were away; start over.
+    offset = it->offset <= size ? it->offset : 0;
+    resumed = true;
+    saved_.erase(it);
+    break;
+  }
+  if (!resumed && at_start && config_.start_at_end) offset = size;
+  File f;
+  f.owner = this;
+  f.path = path;
+  f.fd = fd;
+  f.dev = st.st_dev;
+  f.ino = st.st_ino;
+  f.offset = offset;
+  f.committed = offset;
+  f.fields = make_fields(path);
+  uint64_t h = 0;
+  const uint64_t len = std::min<uint64_t>(size, kFingerprintBytes);
+  if (hash_prefix(fd, len, h)) {
+    f.fp_len = len;
+    f.fp_hash = h;
+  }
+  files_.push_back(std::move(f));
+  if (watched_) watched_->set(static_cast<double>(files_.size()));
+  core::log(core::LogLevel::kInfo, "file source: following " + path + " from offset " +
+                                       std::to_string(offset) + (resumed ? " (saved)" : ""));
+  return &files_.back();
+}
+
+void FileSource::scan(bool at_start) {
+  std::vector<std::string> paths;
+  if (!config_.path.empty()) paths.push_back(config_.path);
+  for (const std::string& pattern : config_.include) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+  }
+  for (const std::string& path : paths) {
+    if (excluded(path)) continue;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    bool known = false;
+    for (const File& f : files_) {
+      if (f.dev == st.st_dev && f.ino == st.st_ino) {
+        known = true;
+        break;
+      }
+    }
+    if (!known) open_file(path, at_start);
+  }
 }
 
 core::Status FileSource::prepare() {
-  if (open_file(config_.start_at_end)) return core::Ok{};
-  const int err = errno;
-  if (mode_.once) {
-    return core::make_error(core::ErrorCode::kIo,
-                            "file source: cannot open " + config_.path + ": " + std::strerror(err));
+  if (pattern_ && !pattern_->ok()) {
+    return core::make_error(core::ErrorCode::kConfig,
+                            "file source: path_pattern: " + pattern_->error());
   }
-  core::log(core::LogLevel::kWarn, "file source: cannot open " + config_.path + " (" +
-                                       std::strerror(err) + "); waiting for it to appear");
+  if (!mode_.once) watch_directories();
+  scan(true);
+  // Saved files no longer under their name (rotated while we were away, e.g. a.log -> a.log.1):
+  // look for them in their directory by device + inode + fingerprint, and read the rest.
+  std::vector<Saved> unmatched;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    unmatched = saved_;
+  }
+  for (const Saved& s : unmatched) {
+    DIR* d = ::opendir(dir_name(s.path).c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_ino != s.ino) continue;
+      bool open_already = false;
+      for (const File& f : files_) open_already |= f.dev == s.dev && f.ino == s.ino;
+      if (open_already) break;  // Found by the scan (and judged by its fingerprint there).
+      const std::string candidate = dir_name(s.path) + "/" + e->d_name;
+      if (File* f = open_file(candidate, true)) {
+        // It is not under an include pattern any more: read it to the end, then leave it.
+        f->leaving = true;
+        f->idle_polls = 2;
+        if (renames_) renames_->add(1);
+      }
+      break;
+    }
+    ::closedir(d);
+  }
+  {
+    // Saved positions of files that exist nowhere any more are forgotten.
+    std::lock_guard<std::mutex> lock(state_mu_);
+    std::vector<Saved> keep;
+    for (const Saved& s : saved_) {
+      struct stat st {};
+      if (::stat(s.path.c_str(), &st) == 0 && st.st_dev == s.dev && st.st_ino == s.ino) {
+        keep.push_back(s);
+      }
+    }
+    saved_ = std::move(keep);
+  }
+  if (files_.empty()) {
+    const std::string what = config_.path.empty() ? "no file matches the include patterns"
+                                                  : "cannot open " + config_.path;
+    if (mode_.once && !config_.path.empty()) {
+      return core::make_error(core::ErrorCode::kIo,
+                              "file source: " + what + ": " + std::strerror(errno));
+    }
+    core::log(core::LogLevel::kWarn, "file source: " + what + "; waiting for files to appear");
+  }
   return core::Ok{};
+}
+
+void FileSource::on_queued(void* context, const core::Batch& batch) {
+  File* f = static_cast<File*>(context);
+  std::lock_guard<std::mutex> lock(f->owner->state_mu_);
+  f->committed = batch.position;
+}
+
+size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
+                             bool& stop_source) {
+  eof = false;
+  if (::lseek(f.fd, static_cast<off_t>(f.offset), SEEK_SET) < 0) return 0;
+  reader.set_fields(f.fields);
+  reader.set_on_queued(&FileSource::on_queued, &f);
+  reader.set_position(f.offset);
+  reader.set_counted_until(f.seen_end);
+  size_t total = 0;
+  while (total < kTurnBytes) {
+    const ssize_t n = reader.read_from(f.fd);
+    if (n > 0) {
+      total += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (errno == EINTR || errno == EAGAIN) continue;
+    if (errno == ECANCELED) {
+      stop_source = true;
+      return total;
+    }
+    core::log(core::LogLevel::kError,
+              "file source: read " + f.path + " failed: " + std::strerror(errno));
+    f.leaving = true;
+    eof = true;
+    break;
+  }
+  // Progress is bytes never read before: an unfinished line read again is not progress (else
+  // a file ending mid-line would keep the source from ever going idle).
+  size_t fresh = 0;
+  if (reader.end_position() > f.seen_end) {
+    fresh = static_cast<size_t>(reader.end_position() - f.seen_end);
+    f.seen_end = reader.end_position();
+    f.last_data = std::chrono::steady_clock::now();
+  }
+  if (eof && final) {
+    // The file is left for good (or --once ends): its unterminated last line is complete.
+    reader.finish();
+    f.offset = reader.line_end_position();
+  } else {
+    // The unfinished line stays in the file: it is read again from its start next turn, so
+    // no buffer is held per file.
+    f.offset = reader.line_end_position();
+    reader.discard_partial();
+  }
+  if (total > 0) update_fingerprint(f);
+  return fresh;
+}
+
+void FileSource::check_rotation(File& f) {
+  struct stat by_fd {};
+  if (::fstat(f.fd, &by_fd) == 0) {
+    const auto size = static_cast<uint64_t>(by_fd.st_size);
+    bool truncated = size < f.offset;
+    if (!truncated && f.fp_len > 0 && size >= f.fp_len) {
+      truncated = !fingerprint_matches(f.fd, f.fp_len, f.fp_hash);
+    }
+    if (truncated) {
+      // copytruncate: the content we read was copied elsewhere; what is here now is new.
+      core::log(core::LogLevel::kInfo, "file source: " + f.path + " was truncated");
+      if (truncations_) truncations_->add(1);
+      std::lock_guard<std::mutex> lock(state_mu_);
+      f.offset = 0;
+      f.seen_end = 0;
+      f.committed = 0;
+      f.fp_len = 0;
+      f.fp_hash = 0;
+      return;
+    }
+  }
+  if (f.leaving) {
+    ++f.idle_polls;
+    return;
+  }
+  struct stat by_path {};
+  const bool exists = ::stat(f.path.c_str(), &by_path) == 0;
+  if (!exists || by_path.st_dev != f.dev || by_path.st_ino != f.ino) {
+    core::log(core::LogLevel::kInfo,
+              "file source: " + f.path +
+                  (exists ? " was replaced (rotated by rename)" : " was removed or renamed away"));
+    if (renames_) renames_->add(1);
+    f.leaving = true;
+    f.idle_polls = 0;
+    f.last_data = std::chrono::steady_clock::now();
+  }
+}
+
+void FileSource::release(std::list<File>::iterator it) {
+  core::log(core::LogLevel::kInfo, "file source: done with " + it->path);
+  ::close(it->fd);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  // Its final position stays known (and checkpointed): if an include pattern matches it again
+  // (`app.log*` after a rename), or after --once, it resumes at its end, not from 0.
+  saved_.push_back(Saved{it->dev, it->ino, it->fp_len, it->fp_hash, it->offset, it->path});
+  if (saved_.size() > kMaxFinished) saved_.erase(saved_.begin());
+  files_.erase(it);
+  if (watched_) watched_->set(static_cast<double>(files_.size()));
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
   LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
+  auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_relaxed)) {
-    if (fd_ < 0) {
-      // A file that appears after start is new: read it from its beginning.
-      if (!open_file(false)) {
-        if (mode_.once) break;
-        std::this_thread::sleep_for(idle);
+    size_t total = 0;
+    for (auto it = files_.begin(); it != files_.end();) {
+      File& f = *it;
+      // A file left behind by a rotation is finished once it stayed at its end for two
+      // polls: the writer has had time to move to the new file.
+      const bool final = mode_.once || (f.leaving && f.idle_polls >= 2 &&
+                                        std::chrono::steady_clock::now() - f.last_data >= 2 * idle);
+      bool eof = false;
+      bool stop_source = false;
+      const size_t n = read_turn(reader, f, final, eof, stop_source);
+      if (stop_source) return;
+      total += n;
+      if (eof && final) {
+        release(it++);
         continue;
       }
-      core::log(core::LogLevel::kInfo, "file source: opened " + config_.path);
+      if (eof && !mode_.once) check_rotation(f);
+      ++it;
     }
-    const ssize_t n = reader.read_from(fd_);
-    if (n > 0) continue;
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == ECANCELED) return;
-      core::log(core::LogLevel::kError,
-                "file source: read " + config_.path + " failed: " + std::strerror(errno));
-      close_file();
-      if (mode_.once) break;
+    if (mode_.once) {
+      if (files_.empty()) break;
       continue;
     }
-    // At the end of the file.
-    if (mode_.once) break;
-    struct stat by_path {};
-    struct stat by_fd {};
-    const bool path_ok = ::stat(config_.path.c_str(), &by_path) == 0;
-    if (::fstat(fd_, &by_fd) == 0) {
-      const off_t offset = ::lseek(fd_, 0, SEEK_CUR);
-      if (by_fd.st_size < offset) {
-        // Truncated in place (copytruncate): start over.
-        core::log(core::LogLevel::kInfo, "file source: " + config_.path + " was truncated");
-        reader.discard_partial();
-        ::lseek(fd_, 0, SEEK_SET);
-        continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (total == 0) {
+      // Idle: wait for a write or a new name (inotify) or one poll interval. The globs are
+      // expanded again after a new name, and at least once per interval in any case.
+      if (wait_for_change() || std::chrono::steady_clock::now() - last_scan >= idle) {
+        scan(false);
+        last_scan = std::chrono::steady_clock::now();
       }
+    } else if (now - last_scan >= idle) {
+      scan(false);
+      last_scan = now;
     }
-    if (path_ok && (by_path.st_dev != dev_ || by_path.st_ino != ino_)) {
-      // Replaced (rename rotation): the old file was read to its end just now; its unfinished
-      // last line is complete as far as it will ever be.
-      core::log(core::LogLevel::kInfo, "file source: " + config_.path + " was replaced");
-      reader.finish();
-      close_file();
-      continue;
-    }
-    std::this_thread::sleep_for(idle);
   }
-  reader.finish();
+  // Stopping: an unterminated last line is not complete; it stays unread (and uncounted) and
+  // is read again from its start after a restart.
+}
+
+std::string FileSource::checkpoint_state() {
+  std::ostringstream out;
+  out << kStateHeader;
+  std::lock_guard<std::mutex> lock(state_mu_);
+  auto line = [&](dev_t dev, ino_t ino, uint64_t fp_len, uint64_t fp_hash, uint64_t offset,
+                  const std::string& path) {
+    out << static_cast<uint64_t>(dev) << ' ' << static_cast<uint64_t>(ino) << ' ' << fp_len << ' '
+        << fp_hash << ' ' << offset << ' ' << path.size() << ' ' << path << '\n';
+  };
+  for (const File& f : files_) line(f.dev, f.ino, f.fp_len, f.fp_hash, f.committed, f.path);
+  // Positions restored but not matched yet (a file that is missing for now) are kept.
+  for (const Saved& s : saved_) line(s.dev, s.ino, s.fp_len, s.fp_hash, s.offset, s.path);
+  return out.str();
+}
+
+core::Status FileSource::restore_state(std::string_view state) {
+  auto bad = [&](const std::string& why) {
+    return core::make_error(core::ErrorCode::kInvalidArgument,
+                            "file source state is not readable (" + why + ")");
+  };
+  if (state.substr(0, kStateHeader.size()) != kStateHeader) return bad("unknown header");
+  std::vector<Saved> saved;
+  std::string rest(state.substr(kStateHeader.size()));
+  std::istringstream in(rest);
+  while (in.peek() != EOF) {
+    Saved s;
+    uint64_t dev = 0;
+    uint64_t ino = 0;
+    size_t len = 0;
+    if (!(in >> dev >> ino >> s.fp_len >> s.fp_hash >> s.offset >> len)) return bad("bad line");
+    if (in.get() != ' ' || len > rest.size()) return bad("bad path");
+    s.path.resize(len);
+    in.read(s.path.data(), static_cast<std::streamsize>(len));
+    if (!in || in.get() != '\n') return bad("bad path");
+    s.dev = static_cast<dev_t>(dev);
+    s.ino = static_cast<ino_t>(ino);
+    saved.push_back(std::move(s));
+  }
+  std::lock_guard<std::mutex> lock(state_mu_);
+  saved_ = std::move(saved);
+  return core::Ok{};
 }
 
 }  // namespace logtally::ingest

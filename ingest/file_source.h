@@ -1,48 +1,138 @@
-// FileSource: records from one file, read from its start or its end, and (unless --once)
-// followed as it grows, like `tail -F`.
+// FileSource: lines from a set of files (one `path`, or `include`/`exclude` globs), followed as
+// they grow like `tail -F`, with positions saved in checkpoints (docs/ingest-files.md).
 //
-// This is the basic follower: it notices truncation (the size drops below the read offset:
-// reading restarts at 0) and replacement by rename (the path names another file: the old one is
-// read to its end first, then the new one from its start). Globs, saved positions and
-// exactly-once across restarts belong to the file tailer of the ingest issue.
+// Contract (beyond ingest/source.h):
+// - One thread per source reads all of its files in turn, at most kTurnBytes per file per
+//   turn, through one LineReader, so an idle file costs a descriptor and a few dozen bytes of
+//   state, never a buffer. An unfinished last line is not kept across turns: the file is read
+//   again from the start of that line on its next turn.
+// - A file is identified by device + inode + a fingerprint (FNV-1a of its first up to
+//   kFingerprintBytes bytes), because inodes are reused.
+// - Rotation by rename: the path names another file. The old file stays open and is read to its
+//   end; once it has been at its end for a whole poll interval after the rename, its
+//   unterminated last line (if any) is counted and it is released. Rotation by copytruncate:
+//   the size dropped below the read offset, or the fingerprint of the first bytes changed;
+//   reading restarts at 0. Deleted files are read to their end and released the same way.
+// - An unterminated last line of a followed file is not a record yet (the writer may be
+//   mid-line). It becomes one only at the end of --once, or when the file is left after a
+//   rotation or deletion.
+// - Positions: every batch carries the offset after its last complete line; push()'s on_queued
+//   hook stores it per file under `state_mu_`, and checkpoint_state() reads that table.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
+#include "core/self_metrics.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace logtally::ingest {
 
 struct FileSourceConfig {
-  std::string path;
-  bool start_at_end = false;  ///< `start_at: end`: skip what the file holds at start.
+  std::string name;                  ///< The source's name (for self-metric labels).
+  std::string path;                  ///< One file, taken literally (no globbing); may be empty.
+  std::vector<std::string> include;  ///< Glob patterns.
+  std::vector<std::string> exclude;  ///< Glob patterns (fnmatch on the whole path).
+  std::string path_pattern;          ///< RE2 with named groups -> `_source.<group>`.
+  bool start_at_end = false;  ///< `start_at: end` for files present at start with no position.
   size_t max_record_bytes = 1 << 20;
   EnvelopeFormat format = EnvelopeFormat::kNone;  ///< Container envelope around each line.
-  int poll_millis = 250;  ///< How often a followed file is checked for growth.
+  int poll_millis = 250;  ///< How often files are checked for growth and globs re-expanded.
 };
+
+/// Bytes of a file's start hashed into its identity.
+inline constexpr size_t kFingerprintBytes = 1024;
+/// Positions of released files remembered (and checkpointed), newest kept.
+inline constexpr size_t kMaxFinished = 4096;
+/// Most bytes read from one file before the next file gets its turn.
+inline constexpr size_t kTurnBytes = 4 << 20;
 
 class FileSource final : public Source {
  public:
-  FileSource(uint32_t index, FileSourceConfig config, SourceMode mode)
-      : index_(index), config_(std::move(config)), mode_(mode) {}
+  FileSource(uint32_t index, FileSourceConfig config, SourceMode mode,
+             core::SelfMetrics* self_metrics = nullptr);
   ~FileSource() override;
   [[nodiscard]] core::Status prepare() override;
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override;
 
+  bool checkpointable() const override { return true; }
+  std::string checkpoint_state() override;
+  [[nodiscard]] core::Status restore_state(std::string_view state) override;
+
+  /// Files currently open (tests).
+  size_t files_open() const;
+
  private:
-  bool open_file(bool at_end);
-  void close_file();
+  struct Saved {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t fp_len = 0;
+    uint64_t fp_hash = 0;
+    uint64_t offset = 0;
+    std::string path;
+  };
+  struct File {
+    FileSource* owner = nullptr;
+    std::string path;
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t fp_len = 0;  ///< Bytes covered by fp_hash.
+    uint64_t fp_hash = 0;
+    uint64_t offset = 0;     ///< Next byte to read (a line start between turns).
+    uint64_t seen_end = 0;   ///< Furthest byte ever read (an unfinished line is read again).
+    uint64_t committed = 0;  ///< After the last line handed to the channel (under state_mu_).
+    bool leaving = false;    ///< Rotated away or deleted: read to the end, then release.
+    int idle_polls = 0;      ///< Polls at end of file since `leaving` was set.
+    /// Last time the file gave data (or was found leaving): a left file is finished only
+    /// after two poll intervals without data, however often inotify wakes the source.
+    std::chrono::steady_clock::time_point last_data{};
+    core::SourceFieldsPtr fields;
+  };
+
+  void scan(bool at_start);
+  bool excluded(const std::string& path) const;
+  File* open_file(const std::string& path, bool at_start);
+  void update_fingerprint(File& f);
+  bool fingerprint_matches(int fd, uint64_t len, uint64_t hash) const;
+  // Reads one turn of `f` from f.offset. Returns the bytes never read before; sets `eof` at the end
+  // of the file and `stop_source` if the channel stopped. With `final`, an unterminated last line
+  // at the end is counted; otherwise it is left to be read again.
+  size_t read_turn(LineReader& reader, File& f, bool final, bool& eof, bool& stop_source);
+  void check_rotation(File& f);
+  void release(std::list<File>::iterator it);
+  core::SourceFieldsPtr make_fields(const std::string& path) const;
+  static void on_queued(void* context, const core::Batch& batch);
+  // inotify on the directories of `path` and of each include pattern (when the directory part
+  // has no wildcard): an idle source wakes on a write or a new file instead of the next poll.
+  // Without it (no watchable directory, inotify unavailable) polling alone does the work.
+  void watch_directories();
+  // Sleeps until an inotify event or poll_millis; true if a file may have appeared.
+  bool wait_for_change();
 
   uint32_t index_;
   FileSourceConfig config_;
   SourceMode mode_;
-  int fd_ = -1;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
+  std::unique_ptr<re2::RE2> pattern_;
+  std::list<File> files_;        ///< Stable addresses: the on_queued hook points at a File.
+  std::vector<Saved> saved_;     ///< Restored positions not yet matched to an open file.
+  mutable std::mutex state_mu_;  ///< Guards files_ membership and every File::committed.
+  int inotify_fd_ = -1;
+  core::SelfMetrics::Value* watched_ = nullptr;
+  core::SelfMetrics::Value* renames_ = nullptr;
+  core::SelfMetrics::Value* truncations_ = nullptr;
 };
 
 }  // namespace logtally::ingest

@@ -32,14 +32,27 @@ bool LineReader::append_decoded(const Decoded& d) {
   return writer_->append(d.message, cols, n);
 }
 
-void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
+void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
+                                    uint64_t position) {
   core::Batch* out = writer_->batch();
   if (out == nullptr) return;  // Stopping.
   out->bytes_read += raw.bytes_read;
   out->too_long += raw.too_long;
   Decoded d;
   const size_t n = raw.record_count();
+  // An output batch that fills up is handed over inside append(); it must carry the file
+  // position just after the last line it covers (a checkpoint resumes there). Line i ends
+  // (newline included) where line i+1 starts in the buffer, the last one at tail_at, which is
+  // `position` in the file. Lines skipped as too long left no bytes in the buffer, so then the
+  // mapping is unknown and the batch keeps the previous dispatch's position (conservative: a
+  // restore re-reads, and may count again, those lines).
+  const bool mapped = raw.too_long == 0;
   for (size_t i = 0; i < n; ++i) {
+    if (mapped && (out = writer_->batch()) != nullptr) {
+      out->position = position - (tail_at - raw.spans[i].offset);
+    } else if (out != nullptr && out->position == 0) {
+      out->position = last_position_;
+    }
     switch (decoder_->decode(raw.record(i), d)) {
       case DecodeStatus::kRecord:
         if (!append_decoded(d)) return;
@@ -67,6 +80,8 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input) {
       }
     }
   }
+  if ((out = writer_->batch()) != nullptr) out->position = position;
+  last_position_ = position;
   writer_->flush();
 }
 
@@ -114,7 +129,10 @@ ssize_t LineReader::read_from(int fd, int tee_fd) {
   }
 
   b.size += static_cast<size_t>(n);
-  b.bytes_read += static_cast<uint64_t>(n);
+  const uint64_t new_end = end_pos_ + static_cast<uint64_t>(n);
+  const uint64_t counted_from = std::max(end_pos_, counted_until_);
+  if (new_end > counted_from) b.bytes_read += new_end - counted_from;
+  end_pos_ = new_end;
   scan();
   if (!b.spans.empty() || b.too_long > 0) dispatch();
   return n;
@@ -129,6 +147,8 @@ void LineReader::scan() {
     const void* hit = std::memchr(d + pos, '\n', end - pos);
     if (hit == nullptr) break;
     const size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - d);
+    // Bytes from scan_from_ to `end` are contiguous in the input and end at end_pos_.
+    line_end_pos_ = end_pos_ - (end - nl - 1);
     if (skipping_) {
       skipping_ = false;
       ++b.too_long;
@@ -162,7 +182,7 @@ void LineReader::dispatch() {
   const size_t tail = full->size - tail_at;
   if (decoder_) {
     // Decode first and hand the result over, so that at most two batches are held at once.
-    decode_into_writer(*full, finishing_);
+    decode_into_writer(*full, finishing_, tail_at, line_end_pos_);
   }
   if (tail > 0) {
     if (!ensure_batch()) return;  // Stopping: the unfinished line is abandoned.
@@ -171,6 +191,7 @@ void LineReader::dispatch() {
     scan_from_ = tail;  // Already searched: it holds no '\n'.
   }
   full->size = tail_at;
+  full->position = line_end_pos_;
   if (decoder_) {
     channel_.recycle(std::move(full));
     return;
@@ -195,6 +216,7 @@ void LineReader::finish() {
     }
   }
   line_start_ = b.size;
+  line_end_pos_ = end_pos_;
   if (!b.spans.empty() || b.too_long > 0 || b.bytes_read > 0 || decoder_) {
     finishing_ = true;
     dispatch();

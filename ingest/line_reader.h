@@ -58,6 +58,22 @@ class LineReader {
   /// Bytes of an unfinished line currently held.
   size_t partial_bytes() const noexcept;
 
+  /// Input stream offset of the next byte read (a file offset). Call when no unfinished line
+  /// is held. Each dispatched batch's `position` is the offset just after its last complete
+  /// line (too-long lines included), so a source can resume exactly there.
+  void set_position(uint64_t offset) noexcept {
+    end_pos_ = offset;
+    line_end_pos_ = offset;
+    last_position_ = offset;
+  }
+  /// Bytes at input offsets below `offset` were counted before (a source reading an unfinished
+  /// line again): they are not added to the batches' bytes_read again.
+  void set_counted_until(uint64_t offset) noexcept { counted_until_ = offset; }
+  /// Offset just after the last byte read.
+  uint64_t end_position() const noexcept { return end_pos_; }
+  /// Offset just after the last complete line seen (dispatched or about to be).
+  uint64_t line_end_position() const noexcept { return line_end_pos_; }
+
   /// Source fields for the batches handed over from now on (core/source_fields.h). Call when
   /// no unfinished line of the previous input is held (after finish() or discard_partial()).
   void set_fields(core::SourceFieldsPtr fields);
@@ -74,7 +90,8 @@ class LineReader {
   void scan();
   void dispatch();
   // Envelope path: decodes the complete lines of `raw` into writer_ and hands them over.
-  void decode_into_writer(const core::Batch& raw, bool end_of_input);
+  void decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
+                          uint64_t position);
   bool append_decoded(const Decoded& d);
 
   core::BatchChannel& channel_;
@@ -88,7 +105,11 @@ class LineReader {
   std::unique_ptr<EnvelopeDecoder> decoder_;  ///< Null without an envelope.
   std::unique_ptr<BatchWriter> writer_;
   bool finishing_ = false;
+  uint64_t last_position_ = 0;  ///< Position of the last decoded batch handed over.
   core::SourceFieldsPtr fields_;
+  uint64_t end_pos_ = 0;       ///< Stream offset after the last byte read.
+  uint64_t line_end_pos_ = 0;  ///< Stream offset after the last '\n' scanned.
+  uint64_t counted_until_ = 0;
   core::BatchChannel::OnQueued on_queued_ = nullptr;
   void* on_queued_context_ = nullptr;
 };

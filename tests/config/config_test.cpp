@@ -143,7 +143,9 @@ pipelines:
   ASSERT_FALSE(cfg.ok());
   const std::string& m = cfg.error().message;
   EXPECT_THAT(m, HasSubstr("d.yaml:3:6: source 'b': only one stdin source is allowed"));
-  EXPECT_THAT(m, HasSubstr("d.yaml:4:6: source 'f': missing required key 'path'"));
+  EXPECT_THAT(
+      m, HasSubstr(
+             "d.yaml:4:6: source 'f': expected 'path' (one file) or 'include' (a list of globs)"));
   EXPECT_THAT(m, HasSubstr("d.yaml:7:5: pipeline 'p': missing required key 'parser'"));
   EXPECT_THAT(m, HasSubstr("d.yaml:10:17: metric 'x': already defined at line 9"));
   EXPECT_THAT(m, HasSubstr("d.yaml:11:17: metric 'logtally_mine': names starting with logtally_"));

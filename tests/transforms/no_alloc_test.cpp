@@ -96,5 +96,50 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
 }
 
+// Source fields (`_source.*`): one table lookup per batch, a view per record, nothing more.
+TEST(NoAllocTest, SourceFieldsAddNoAllocation) {
+  constexpr const char* kSourceConfig = R"(
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - name: lines_total
+        type: counter
+        labels: { pod: _source.pod, stream: _source.stream, level: level }
+      - { name: part_sum, type: counter, value: _source.partition }
+)";
+  auto cfg = config::load_config_text(kSourceConfig, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  auto table = std::make_shared<core::SourceFields>();
+  table->values = {{"pod", "web-1"}, {"partition", "2"}};
+  table->record_columns = {"stream"};
+  core::Batch batch(1 << 12);
+  batch.fields = table;
+  for (const std::string l : {R"({"level":"info"})", R"({"level":"warn"})"}) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size();
+  }
+  std::memcpy(batch.data() + batch.size, "stdout", 6);
+  batch.record_fields = {{static_cast<uint32_t>(batch.size), 6}, {0, core::kAbsentSpan}};
+  batch.size += 6;
+  processor.handle(0, batch);  // Warm-up.
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) processor.handle(0, batch);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  const core::Snapshot s = store.snapshot();
+  EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * 2 * 2);
+  ASSERT_EQ(s.metrics[0].series.size(), 2u);
+  EXPECT_EQ(s.metrics[0].series[0].labels, (std::vector<std::string>{"web-1", "", "warn"}));
+  EXPECT_EQ(s.metrics[0].series[1].labels, (std::vector<std::string>{"web-1", "stdout", "info"}));
+}
+
 }  // namespace
 }  // namespace logtally::transforms
