@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "checkpoint/checkpointer.h"
-#include "ingest/kafka_source.h"
 #include "config/build.h"
 #include "config/config.h"
 #include "config/options.h"
@@ -19,6 +18,7 @@
 #include "core/log.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "ingest/kafka_source.h"
 #include "ingest/line_reader.h"
 #include "sinks/exposition.h"
 #include "transforms/pipeline.h"
