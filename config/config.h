@@ -7,9 +7,9 @@
 
 #include <cstddef>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/metric_store.h"

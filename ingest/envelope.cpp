@@ -67,8 +67,8 @@ bool is_rfc3339(std::string_view s) noexcept {
 core::SourceFieldsPtr envelope_fields(const core::SourceFieldsPtr& base) {
   auto f = std::make_shared<core::SourceFields>();
   if (base) *f = *base;
-  f->record_columns.push_back(std::string(kEnvelopeStreamField));
-  f->record_columns.push_back(std::string(kEnvelopeTimeField));
+  f->record_columns.emplace_back(kEnvelopeStreamField);
+  f->record_columns.emplace_back(kEnvelopeTimeField);
   return f;
 }
 

@@ -97,7 +97,7 @@ void BatchProcessor::handle(size_t worker, const core::Batch& batch) {
   core::MetricShard& shard = store_.shard(worker);
   std::lock_guard<std::mutex> lock(shard.mutex());
   shard.count_source(batch.source, batch.record_count() + batch.too_long + batch.bad_envelope,
-                      batch.bytes_read);
+                     batch.bytes_read);
   for (uint32_t p : pipelines_by_source_[batch.source]) runners_[worker][p].run(batch, shard);
 }
 
