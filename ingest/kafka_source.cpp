@@ -147,6 +147,8 @@ struct KafkaSource::Impl {
   void commit(bool sync, const rd_kafka_topic_partition_list_t* only = nullptr);
   void set_paused(bool pause);
   void wait_for_batch(const std::atomic<bool>& stop);
+  bool ensure_room(size_t bytes);
+  const std::atomic<bool>* stop_flag = nullptr;
   void update_lag();
   bool once_done() const;
 };
@@ -433,15 +435,27 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   }
   PartitionState* st = state_of(m);
   if (st == nullptr) return;  // From a partition revoked meanwhile: its next owner reads it.
-  st->eof = false;
   if (st != batch_state) {
     // A batch holds one partition: hand over the other partition's batch first.
     if (!writer->set_fields(st->fields)) return;
     batch_state = st;
+    batch_end = -1;
   }
-  core::Batch* b = writer->batch();
-  if (b == nullptr) return;
   const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  // Room for the record and its envelope columns, without blocking the consumer: if the batch
+  // is full and the workers are behind, the partitions are paused until a batch is free.
+  if (!ensure_room(std::min(value.size(), cfg.max_record_bytes) + 64)) return;
+  // A rebalance served while waiting may have revoked (or re-assigned) the partition.
+  st = state_of(m);
+  if (st == nullptr) return;
+  if (st != batch_state) {
+    if (!writer->set_fields(st->fields)) return;
+    batch_state = st;
+    batch_end = -1;
+  }
+  st->eof = false;
+  core::Batch* b = writer->batch();  // In hand: ensure_room() took it.
+  if (b == nullptr) return;
   if (value.size() > cfg.max_record_bytes) {
     ++b->too_long;
   } else if (!st->decoder) {
@@ -534,6 +548,9 @@ void KafkaSource::Impl::set_paused(bool pause) {
 }
 
 void KafkaSource::Impl::wait_for_batch(const std::atomic<bool>& stop) {
+  // Served rebalances may revoke partitions: forget the cached lookup.
+  last_state = nullptr;
+  last_rkt = nullptr;
   set_paused(true);
   while (!stop.load(std::memory_order_relaxed) &&
          !writer->try_acquire_for(std::chrono::milliseconds(kConsumeTimeoutMs))) {
@@ -542,6 +559,17 @@ void KafkaSource::Impl::wait_for_batch(const std::atomic<bool>& stop) {
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0)) held.push_back(m);
   }
   set_paused(false);
+}
+
+bool KafkaSource::Impl::ensure_room(size_t bytes) {
+  if (writer->has_batch() && writer->room() >= bytes) return true;
+  if (!writer->flush()) return false;
+  if (!writer->try_acquire_for(std::chrono::milliseconds(0))) {
+    wait_for_batch(*stop_flag);
+    if (!writer->has_batch()) return false;  // Stopping.
+  }
+  // The batch is fresh; the caller sets its partition's fields.
+  return true;
 }
 
 void KafkaSource::Impl::update_lag() {
@@ -649,6 +677,7 @@ void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
   Impl& s = *impl_;
   if (s.rk == nullptr) return;  // prepare() failed or was not called.
   s.run_thread = std::this_thread::get_id();
+  s.stop_flag = &stop;
   BatchWriter writer(channel, s.index);
   writer.set_on_queued(&Impl::on_queued, &s);
   s.writer = &writer;
