@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "ingest/kafka_source.h"
 #include "ingest/line_reader.h"
 #include "sinks/exposition.h"
 #include "transforms/pipeline.h"
@@ -92,7 +93,14 @@ int run(const Options& opts) {
   for (const config::SourceConfig& s : cfg->sources)
     max_record = std::max(max_record, s.max_record_bytes);
   // Two batches per worker in flight or queued, plus one being filled per source.
-  core::BatchChannel channel(2 * workers + cfg->sources.size() + 1,
+  // A source with a container envelope or a Kafka source holds a second batch (see
+  // ingest/line_reader.h, ingest/batch_writer.h).
+  size_t second_batches = 0;
+  for (const config::SourceConfig& s : cfg->sources) {
+    if (s.format != ingest::EnvelopeFormat::kNone || s.type == config::SourceConfig::Type::kKafka)
+      ++second_batches;
+  }
+  core::BatchChannel channel(2 * workers + cfg->sources.size() + second_batches + 1,
                              ingest::batch_capacity_for(max_record));
 
   auto sources =
@@ -111,6 +119,13 @@ int run(const Options& opts) {
     if (!st) {
       std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
       return 1;
+    }
+    // A Kafka source checkpoints before letting revoked partitions go, and commits offsets
+    // only once a checkpoint holding them is durable (docs/ingest-kafka.md).
+    for (auto& s : sources) {
+      if (auto* kafka = dynamic_cast<ingest::KafkaSource*>(s.get())) {
+        kafka->set_checkpoint_trigger([cp = checkpointer.get()] { return cp->checkpoint(); });
+      }
     }
   }
   for (auto& s : sources) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ingest/file_source.h"
+#include "ingest/kafka_source.h"
 #include "ingest/stdin_source.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/pushgateway.h"
@@ -115,6 +116,24 @@ Compiled compile(const Config& config) {
   return out;
 }
 
+namespace {
+
+std::unique_ptr<ingest::Source> make_kafka_source(const SourceConfig& s, uint32_t index,
+                                                  ingest::SourceMode mode,
+                                                  core::SelfMetrics* self_metrics) {
+  ingest::KafkaSourceConfig kc;
+  kc.name = s.name;
+  kc.brokers = s.brokers;
+  kc.topics = s.topics;
+  kc.group = s.group;
+  kc.librdkafka = s.librdkafka;
+  kc.max_record_bytes = s.max_record_bytes;
+  kc.format = s.format;
+  return std::make_unique<ingest::KafkaSource>(index, std::move(kc), mode, self_metrics);
+}
+
+}  // namespace
+
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode) {
   return make_sources(config, mode, nullptr);
@@ -130,7 +149,7 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
     switch (s.type) {
       case SourceConfig::Type::kStdin:
         out.push_back(std::make_unique<ingest::StdinSource>(
-            index, ingest::StdinSourceConfig{s.max_record_bytes}, mode));
+            index, ingest::StdinSourceConfig{s.max_record_bytes, s.format}, mode));
         break;
       case SourceConfig::Type::kFile: {
         ingest::FileSourceConfig fc;
@@ -142,10 +161,14 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
         fc.poll_millis = s.poll_millis;
         fc.start_at_end = s.start_at_end;
         fc.max_record_bytes = s.max_record_bytes;
+        fc.format = s.format;
         out.push_back(
             std::make_unique<ingest::FileSource>(index, std::move(fc), mode, self_metrics));
         break;
       }
+      case SourceConfig::Type::kKafka:
+        out.push_back(make_kafka_source(s, index, mode, self_metrics));
+        break;
     }
   }
   return out;
@@ -190,6 +213,10 @@ std::string describe(const Config& config, const Compiled& compiled) {
     out << "  " << s.name << ": ";
     if (s.type == SourceConfig::Type::kStdin) {
       out << "stdin";
+    } else if (s.type == SourceConfig::Type::kKafka) {
+      out << "kafka " << s.brokers << " topics [";
+      for (size_t i = 0; i < s.topics.size(); ++i) out << (i ? ", " : "") << s.topics[i];
+      out << "] group " << s.group;
     } else {
       out << "file";
       if (!s.path.empty()) out << " " << s.path;
@@ -197,6 +224,9 @@ std::string describe(const Config& config, const Compiled& compiled) {
       for (const std::string& g : s.exclude) out << " exclude " << g;
       if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
       out << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
+    }
+    if (s.format != ingest::EnvelopeFormat::kNone) {
+      out << ", format " << ingest::envelope_format_name(s.format);
     }
     out << ", max_record_bytes " << s.max_record_bytes << "\n";
   }

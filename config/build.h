@@ -28,6 +28,7 @@ struct Compiled {
 /// Metric specs and pipelines with their field plans. Cannot fail on a loaded Config.
 Compiled compile(const Config& config);
 
+/// `self_metrics` (may be null) receives the sources' own metrics (Kafka lag, rebalances).
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode);
 /// Same, registering the sources' own self-metrics (files watched, rotations) in `self_metrics`.

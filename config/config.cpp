@@ -19,6 +19,7 @@
 #include <re2/re2.h>
 
 #include "config/options.h"
+#include "ingest/kafka_source.h"
 #include "parsers/regex_parser.h"
 #include "sinks/http_auth.h"
 #include "transforms/filter.h"
@@ -103,6 +104,7 @@ class Loader {
   bool substitute_env(const YAML::Node& n, const std::string& in, std::string& out);
 
   void load_source(const std::string& name, const YAML::Node& n, Config& cfg);
+  void load_kafka_source(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_pipeline(const std::string& name, const YAML::Node& n, Config& cfg);
   void load_metric(const YAML::Node& n, const std::string& pipeline, PipelineConfig& p);
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
@@ -271,7 +273,7 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
   src.name = name;
   src.location = where(n);
   if (!n.IsMap() || !n["type"]) {
-    error(n, what + ": expected a map with a 'type' (stdin or file)");
+    error(n, what + ": expected a map with a 'type' (stdin, file or kafka)");
     return;
   }
   const std::optional<std::string> type = string_value(n["type"], what + " type");
@@ -303,9 +305,24 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
       }
     }
     load_file_source_keys(n, what, src);
+  } else if (*type == "kafka") {
+    src.type = SourceConfig::Type::kKafka;
+    check_keys(n, option_table("source: kafka"), what);
+    load_kafka_source(n, what, src);
   } else {
-    error(n["type"], what + ": unknown source type '" + *type + "'; expected stdin or file");
+    error(n["type"], what + ": unknown source type '" + *type + "'; expected stdin, file or kafka");
     return;
+  }
+  if (n["format"]) {
+    if (auto f = string_value(n["format"], what + " format")) {
+      if (*f == "cri") {
+        src.format = ingest::EnvelopeFormat::kCri;
+      } else if (*f == "docker") {
+        src.format = ingest::EnvelopeFormat::kDocker;
+      } else if (*f != "none") {
+        error(n["format"], what + " format: expected none, cri or docker, got \"" + *f + "\"");
+      }
+    }
   }
   if (n["max_record_bytes"]) {
     if (auto v = integer_value(n["max_record_bytes"], what + " max_record_bytes", 16, 1LL << 30)) {
@@ -530,6 +547,59 @@ void Loader::check_shared_metrics(const Config& cfg) {
                                  ": help, max_series, expire_after and initial of a shared "
                                  "metric belong on its first entry" +
                                  at);
+      }
+    }
+  }
+}
+
+void Loader::load_kafka_source(const YAML::Node& n, const std::string& what, SourceConfig& src) {
+  if (n["brokers"]) {
+    if (auto s = string_value(n["brokers"], what + " brokers")) {
+      if (s->empty()) error(n["brokers"], what + " brokers: must not be empty");
+      src.brokers = *s;
+    }
+  }
+  if (n["group"]) {
+    if (auto s = string_value(n["group"], what + " group")) {
+      if (s->empty()) error(n["group"], what + " group: must not be empty");
+      src.group = *s;
+    }
+  }
+  if (const YAML::Node t = n["topics"]) {
+    if (t.IsScalar()) {
+      if (auto s = string_value(t, what + " topics")) src.topics.push_back(*s);
+    } else if (t.IsSequence() && t.size() > 0) {
+      for (const YAML::Node& item : t) {
+        if (auto s = string_value(item, what + " topics")) {
+          if (s->empty()) error(item, what + " topics: a topic name must not be empty");
+          src.topics.push_back(*s);
+        }
+      }
+    } else {
+      error(t, what + " topics: expected a non-empty list of topic names or ^regex patterns");
+    }
+    for (size_t i = 0; i < src.topics.size(); ++i) {
+      const std::string& topic = src.topics[i];
+      if (topic.size() > 1 && topic[0] == '^') {
+        const std::string problem = ingest::check_topic_pattern(topic);
+        if (!problem.empty()) error(t.IsSequence() ? t[i] : t, what + " topics: " + problem);
+      }
+    }
+  }
+  if (const YAML::Node props = n["librdkafka"]) {
+    if (!props.IsMap()) {
+      error(props, what + " librdkafka: expected a map of librdkafka property -> value");
+    } else {
+      for (auto it = props.begin(); it != props.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        auto value = string_value(it->second, what + " librdkafka " + key);
+        if (!value) continue;
+        const std::string problem = ingest::check_kafka_property(key, *value);
+        if (!problem.empty()) {
+          error(it->first, what + " librdkafka: " + problem);
+          continue;
+        }
+        src.librdkafka.emplace_back(key, *value);
       }
     }
   }

@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "core/result.h"
+#include "ingest/envelope_format.h"
 #include "parsers/parser.h"
 #include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"
@@ -29,7 +31,7 @@ struct Location {
 };
 
 struct SourceConfig {
-  enum class Type : uint8_t { kStdin, kFile };
+  enum class Type : uint8_t { kStdin, kFile, kKafka };
   std::string name;
   Type type = Type::kStdin;
   std::string path;
@@ -39,6 +41,12 @@ struct SourceConfig {
   std::string path_pattern;  ///< RE2 with named groups (validated at load).
   int poll_millis = 250;
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
+  ingest::EnvelopeFormat format = ingest::EnvelopeFormat::kNone;  ///< `format:` cri/docker/none.
+  // Kafka (type: kafka) only.
+  std::string brokers;
+  std::vector<std::string> topics;  ///< Names, or `^regex` patterns.
+  std::string group;
+  std::vector<std::pair<std::string, std::string>> librdkafka;  ///< Passed through as-is.
   Location location;
 };
 

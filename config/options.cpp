@@ -56,6 +56,10 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"type", "string", "", "`stdin`. At most one stdin source per config.", true},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},
+           {"format", "`none`, `cri` or `docker`", "none",
+            "Container envelope around each line, taken off before the parser: `cri` "
+            "(containerd, CRI-O) or `docker` (json-file). Partial lines are joined per stream; "
+            "see docs/container-logs.md."},
        }},
       {"source: file",
        "Lines from files, followed as they grow (except with `--once`), through rotation by "
@@ -79,6 +83,37 @@ const std::vector<OptionTable>& option_tables() {
            {"poll_interval", "duration", "250ms",
             "How often files are checked for growth and the globs are expanded again."},
            {"max_record_bytes", "integer", "top-level value", "Overrides the top-level limit."},
+           {"format", "`none`, `cri` or `docker`", "none",
+            "Container envelope around each line, taken off before the parser: `cri` "
+            "(containerd, CRI-O) or `docker` (json-file). Partial lines are joined per stream; "
+            "see docs/container-logs.md."},
+       }},
+      {"source: kafka",
+       "Messages from Kafka topics, read by a librdkafka high-level consumer in a consumer "
+       "group; each message value is one record. See docs/ingest-kafka.md.",
+       {
+           {"type", "string", "", "`kafka`.", true},
+           {"brokers", "string", "", "Bootstrap servers, `host:port[,host:port...]`.", true},
+           {"topics", "list of strings", "",
+            "Topic names; an entry starting with `^` is a regular expression matched against "
+            "every topic.",
+            true},
+           {"group", "string", "",
+            "Consumer group id. Instances with the same group share the "
+            "partitions.",
+            true},
+           {"librdkafka", "map of string -> string", "(none)",
+            "librdkafka configuration properties passed through as-is (SASL, TLS, fetch sizes, "
+            "...). Checked at load time. logtally sets `bootstrap.servers` (from `brokers`), "
+            "`group.id` (from `group`), `enable.auto.commit`, `enable.auto.offset.store` and "
+            "`enable.partition.eof` itself; they may not be given here. `auto.offset.reset` "
+            "defaults to `earliest`."},
+           {"max_record_bytes", "integer", "top-level value",
+            "Overrides the top-level limit; longer messages are dropped with reason `too_long`."},
+           {"format", "`none`, `cri` or `docker`", "none",
+            "Container envelope around each line, taken off before the parser: `cri` "
+            "(containerd, CRI-O) or `docker` (json-file). Partial lines are joined per stream; "
+            "see docs/container-logs.md."},
        }},
       {"pipeline",
        "Parses the records of its inputs and updates its metrics.",

@@ -58,6 +58,7 @@ class Batch {
     sequence = 0;
     bytes_read = 0;
     too_long = 0;
+    bad_envelope = 0;
     position = 0;
     fields.reset();
     record_fields.clear();
@@ -77,13 +78,14 @@ class Batch {
     return {buffer_.get() + record_fields[at].offset, record_fields[at].length};
   }
 
-  size_t size = 0;          ///< Bytes of data in the buffer (records and a possible tail).
-  std::vector<Span> spans;  ///< Complete records, in input order.
-  uint32_t source = 0;      ///< Index of the source that produced the batch.
-  uint64_t sequence = 0;    ///< Global dispatch order; orders gauge `set` across workers.
-  uint64_t bytes_read = 0;  ///< Bytes the source consumed for this batch (incl. dropped lines).
-  uint64_t too_long = 0;    ///< Lines skipped because they exceeded max_record_bytes.
-  uint64_t position = 0;    ///< Source offset just after the last complete line (files).
+  size_t size = 0;            ///< Bytes of data in the buffer (records and a possible tail).
+  std::vector<Span> spans;    ///< Complete records, in input order.
+  uint32_t source = 0;        ///< Index of the source that produced the batch.
+  uint64_t sequence = 0;      ///< Global dispatch order; orders gauge `set` across workers.
+  uint64_t bytes_read = 0;    ///< Bytes the source consumed for this batch (incl. dropped lines).
+  uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
+  uint64_t bad_envelope = 0;  ///< Lines not in the source's container envelope format.
+  uint64_t position = 0;      ///< Source offset just after the last complete line (files).
   /// Source fields of this batch (null: none). Shared, immutable; see core/source_fields.h.
   SourceFieldsPtr fields;
   /// Record-level source field spans, record_count() * fields->record_columns.size(), row-major;

@@ -16,6 +16,23 @@ BatchPtr BatchChannel::acquire() {
   return std::make_unique<Batch>(batch_capacity_);
 }
 
+BatchPtr BatchChannel::try_acquire_for(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!free_cv_.wait_for(lock, timeout,
+                         [&] { return stopped_ || !free_.empty() || created_ < max_batches_; })) {
+    return nullptr;
+  }
+  if (stopped_) return nullptr;
+  if (!free_.empty()) {
+    BatchPtr b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  ++created_;
+  lock.unlock();
+  return std::make_unique<Batch>(batch_capacity_);
+}
+
 bool BatchChannel::push(BatchPtr batch, OnQueued on_queued, void* context) {
   std::unique_lock<std::mutex> lock(mu_);
   pause_cv_.wait(lock, [&] { return paused_ == 0 || stopped_ || closed_; });

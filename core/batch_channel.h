@@ -19,6 +19,7 @@
 //   still owns its batch, which is not part of the checkpoint and is queued after resume().
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -37,6 +38,8 @@ class BatchChannel {
 
   /// An empty batch (blocks while all batches are in use); null after stop().
   BatchPtr acquire();
+  /// Like acquire(), but gives up (returns null) after `timeout`.
+  BatchPtr try_acquire_for(std::chrono::milliseconds timeout);
   /// Queues a filled batch for the workers; false (batch recycled) after stop().
   bool push(BatchPtr batch) { return push(std::move(batch), nullptr, nullptr); }
 

@@ -52,6 +52,8 @@ std::string_view drop_reason_name(DropReason r) noexcept {
       return "negative_value";
     case DropReason::kTooLong:
       return "too_long";
+    case DropReason::kBadEnvelope:
+      return "bad_envelope";
     case DropReason::kEmpty:
       return "empty";
     case DropReason::kNoMatch:

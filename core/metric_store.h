@@ -76,6 +76,7 @@ enum class DropReason : uint8_t {
   kTooLong,        ///< The line exceeded max_record_bytes; it was skipped without buffering.
   kEmpty,          ///< The line was empty.
   kNoMatch,        ///< Regex parser: the record matched none of the patterns.
+  kBadEnvelope,    ///< The line is not in its source's container envelope format (cri/docker).
   kCount,          ///< Number of reasons (not a reason).
 };
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);

@@ -465,7 +465,7 @@ void FileSource::release(std::list<File>::iterator it) {
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes);
+  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
   auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_relaxed)) {

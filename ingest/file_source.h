@@ -47,6 +47,7 @@ struct FileSourceConfig {
   std::string path_pattern;          ///< RE2 with named groups -> `_source.<group>`.
   bool start_at_end = false;  ///< `start_at: end`: files present at a first start (no checkpoint).
   size_t max_record_bytes = 1 << 20;
+  EnvelopeFormat format = EnvelopeFormat::kNone;  ///< Container envelope around each line.
   int poll_millis = 250;  ///< How often files are checked for growth and globs re-expanded.
 };
 

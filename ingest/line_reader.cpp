@@ -12,6 +12,79 @@ namespace logtally::ingest {
 
 using core::Batch;
 
+LineReader::LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
+                       EnvelopeFormat format)
+    : LineReader(channel, source, max_record_bytes) {
+  if (format != EnvelopeFormat::kNone) {
+    decoder_ = std::make_unique<EnvelopeDecoder>(format, max_record_bytes);
+    writer_ = std::make_unique<BatchWriter>(channel, source);
+    writer_->set_fields(envelope_fields(nullptr));
+  }
+}
+
+bool LineReader::append_decoded(const Decoded& d) {
+  const size_t n = writer_->fields()->record_columns.size();
+  // The envelope's columns are the last two (envelope_fields() appends them).
+  std::string_view cols[16];
+  if (n > 16) return writer_->append(d.message);
+  cols[n - 2] = d.stream;
+  cols[n - 1] = d.time;
+  return writer_->append(d.message, cols, n);
+}
+
+void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
+                                    uint64_t position) {
+  core::Batch* out = writer_->batch();
+  if (out == nullptr) return;  // Stopping.
+  out->bytes_read += raw.bytes_read;
+  out->too_long += raw.too_long;
+  Decoded d;
+  const size_t n = raw.record_count();
+  // An output batch that fills up is handed over inside append(); it must carry the file
+  // position just after the last line it covers (a checkpoint resumes there). Line i ends
+  // (newline included) where line i+1 starts in the buffer, the last one at tail_at, which is
+  // `position` in the file. Lines skipped as too long left no bytes in the buffer, so then the
+  // mapping is unknown and the batch keeps the previous dispatch's position (conservative: a
+  // restore re-reads, and may count again, those lines).
+  const bool mapped = raw.too_long == 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (mapped && (out = writer_->batch()) != nullptr) {
+      out->position = position - (tail_at - raw.spans[i].offset);
+    } else if (out != nullptr && out->position == 0) {
+      out->position = last_position_;
+    }
+    switch (decoder_->decode(raw.record(i), d)) {
+      case DecodeStatus::kRecord:
+        if (!append_decoded(d)) return;
+        break;
+      case DecodeStatus::kPartial:
+        break;
+      case DecodeStatus::kBadEnvelope:
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->bad_envelope;
+        break;
+      case DecodeStatus::kTooLong:
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->too_long;
+        break;
+    }
+  }
+  if (end_of_input) {
+    DecodeStatus status;
+    while (decoder_->flush(d, status)) {
+      if (status == DecodeStatus::kRecord) {
+        if (!append_decoded(d)) return;
+      } else {
+        if ((out = writer_->batch()) == nullptr) return;
+        ++out->too_long;
+      }
+    }
+  }
+  if ((out = writer_->batch()) != nullptr) out->position = position;
+  last_position_ = position;
+  writer_->flush();
+}
+
 bool LineReader::ensure_batch() {
   if (batch_) return true;
   batch_ = channel_.acquire();
@@ -104,6 +177,11 @@ void LineReader::dispatch() {
   core::BatchPtr full = std::move(batch_);
   const size_t tail_at = line_start_;
   const size_t tail = full->size - tail_at;
+  full->bytes_read = line_end_pos_ - dispatched_pos_;
+  if (decoder_) {
+    // Decode first and hand the result over, so that at most two batches are held at once.
+    decode_into_writer(*full, finishing_, tail_at, line_end_pos_);
+  }
   if (tail > 0) {
     if (!ensure_batch()) return;  // Stopping: the unfinished line is abandoned.
     std::memcpy(batch_->data(), full->data() + tail_at, tail);
@@ -112,12 +190,17 @@ void LineReader::dispatch() {
   }
   full->size = tail_at;
   full->position = line_end_pos_;
-  full->bytes_read = line_end_pos_ - dispatched_pos_;
   dispatched_pos_ = line_end_pos_;
+  if (decoder_) {
+    // The physical lines were decoded into the writer's batches; this one is never pushed.
+    channel_.give_back(std::move(full));
+    return;
+  }
   channel_.push(std::move(full), on_queued_, on_queued_context_);
 }
 
 void LineReader::finish() {
+  if (!batch_ && decoder_) ensure_batch();  // Joins still pending must be handed out.
   if (!batch_) return;
   Batch& b = *batch_;
   if (skipping_) {
@@ -134,14 +217,17 @@ void LineReader::finish() {
   }
   line_start_ = b.size;
   line_end_pos_ = end_pos_;
-  if (!b.spans.empty() || b.too_long > 0 || line_end_pos_ > dispatched_pos_) {
+  if (!b.spans.empty() || b.too_long > 0 || line_end_pos_ > dispatched_pos_ || decoder_) {
+    finishing_ = true;
     dispatch();
+    finishing_ = false;
   }
 }
 
 void LineReader::set_fields(core::SourceFieldsPtr fields) {
   fields_ = std::move(fields);
   if (batch_) batch_->fields = fields_;
+  if (writer_) writer_->set_fields(envelope_fields(fields_));
 }
 
 void LineReader::discard_partial() {

@@ -20,7 +20,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <memory>
+
 #include "core/batch_channel.h"
+#include "ingest/batch_writer.h"
+#include "ingest/envelope.h"
 
 namespace logtally::ingest {
 
@@ -36,6 +40,12 @@ class LineReader {
  public:
   LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes)
       : channel_(channel), source_(source), max_record_(max_record_bytes) {}
+  /// With a container envelope (`format:` cri or docker): each batch of physical lines is
+  /// decoded and joined (see EnvelopeDecoder) into a second batch, which is what the workers
+  /// get; the batch of physical lines goes straight back to the pool. A source holds at most
+  /// two batches at a time.
+  LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
+             EnvelopeFormat format);
 
   /// One read(2) from `fd` into the current batch. Returns bytes read, 0 at end of input, or
   /// -1 with errno set (EAGAIN included). If `tee_fd` >= 0, the bytes are first written there
@@ -59,6 +69,7 @@ class LineReader {
     end_pos_ = offset;
     line_end_pos_ = offset;
     dispatched_pos_ = offset;
+    last_position_ = offset;
   }
   /// Offset just after the last byte read.
   uint64_t end_position() const noexcept { return end_pos_; }
@@ -73,12 +84,17 @@ class LineReader {
   void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
     on_queued_ = hook;
     on_queued_context_ = context;
+    if (writer_) writer_->set_on_queued(hook, context);
   }
 
  private:
   bool ensure_batch();
   void scan();
   void dispatch();
+  // Envelope path: decodes the complete lines of `raw` into writer_ and hands them over.
+  void decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
+                          uint64_t position);
+  bool append_decoded(const Decoded& d);
 
   core::BatchChannel& channel_;
   uint32_t source_;
@@ -88,6 +104,10 @@ class LineReader {
   size_t scan_from_ = 0;   ///< Where the search for the next '\n' resumes.
   bool skipping_ = false;  ///< Inside a too-long line: discard until its '\n'.
   bool tee_broken_ = false;
+  std::unique_ptr<EnvelopeDecoder> decoder_;  ///< Null without an envelope.
+  std::unique_ptr<BatchWriter> writer_;
+  bool finishing_ = false;
+  uint64_t last_position_ = 0;  ///< Position of the last decoded batch handed over.
   core::SourceFieldsPtr fields_;
   uint64_t end_pos_ = 0;         ///< Stream offset after the last byte read.
   uint64_t line_end_pos_ = 0;    ///< Stream offset after the last '\n' scanned.

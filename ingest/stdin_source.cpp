@@ -17,7 +17,7 @@ constexpr int kPollMillis = 200;
 }  // namespace
 
 void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes);
+  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
   const int tee_fd = mode_.tee ? STDOUT_FILENO : -1;
   while (!stop.load(std::memory_order_relaxed)) {
     pollfd pfd{STDIN_FILENO, POLLIN, 0};

@@ -9,6 +9,7 @@ namespace logtally::ingest {
 
 struct StdinSourceConfig {
   size_t max_record_bytes = 1 << 20;
+  EnvelopeFormat format = EnvelopeFormat::kNone;  ///< Container envelope around each line.
 };
 
 class StdinSource final : public Source {

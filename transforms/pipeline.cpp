@@ -59,6 +59,9 @@ PipelineRunner::PipelineRunner(const Pipeline& pipeline)
 void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const uint32_t p = pipeline_.index;
   if (batch.too_long > 0) shard.count_dropped(p, DropReason::kTooLong, batch.too_long);
+  if (batch.bad_envelope > 0) {
+    shard.count_dropped(p, DropReason::kBadEnvelope, batch.bad_envelope);
+  }
 
   // Per-batch local tallies of drops, flushed once at the end.
   uint64_t dropped[core::kDropReasonCount] = {};
@@ -139,7 +142,8 @@ void BatchProcessor::handle(size_t worker, const core::Batch& batch) {
   core::MetricShard& shard = store_.shard(worker);
   std::lock_guard<std::mutex> lock(shard.mutex());
   shard.set_now(core::MetricStore::steady_now_ms());  // expiry's time base: one read per batch
-  shard.count_source(batch.source, batch.record_count() + batch.too_long, batch.bytes_read);
+  shard.count_source(batch.source, batch.record_count() + batch.too_long + batch.bad_envelope,
+                     batch.bytes_read);
   for (uint32_t p : pipelines_by_source_[batch.source]) runners_[worker][p].run(batch, shard);
 }
 

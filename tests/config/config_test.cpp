@@ -213,3 +213,63 @@ TEST(ConfigTest, MissingFileIsReported) {
 
 }  // namespace
 }  // namespace logtally::config
+
+namespace logtally::config {
+namespace {
+
+TEST(KafkaConfigTest, LoadsKafkaSourcesAndEnvelopeFormats) {
+  const char* text = R"(sources:
+  k:
+    type: kafka
+    brokers: "127.0.0.1:9092"
+    topics: [a, "^b-.*"]
+    group: g
+    format: docker
+    librdkafka: { fetch.max.bytes: "1048576", security.protocol: plaintext }
+  s: { type: stdin, format: cri }
+pipelines:
+  p: { inputs: [k, s], parser: json, metrics: [{ name: n_total, type: counter }] }
+)";
+  auto cfg = load_config_text(text, "k.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_EQ(cfg->sources.size(), 2u);
+  const SourceConfig& k = cfg->sources[0];
+  EXPECT_EQ(k.type, SourceConfig::Type::kKafka);
+  EXPECT_EQ(k.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(k.topics, (std::vector<std::string>{"a", "^b-.*"}));
+  EXPECT_EQ(k.group, "g");
+  EXPECT_EQ(k.format, ingest::EnvelopeFormat::kDocker);
+  ASSERT_EQ(k.librdkafka.size(), 2u);
+  EXPECT_EQ(k.librdkafka[0].first, "fetch.max.bytes");
+  EXPECT_EQ(k.librdkafka[0].second, "1048576");
+  EXPECT_EQ(cfg->sources[1].format, ingest::EnvelopeFormat::kCri);
+}
+
+TEST(KafkaConfigTest, ReportsEveryKafkaErrorAtItsPosition) {
+  const char* text = R"(sources:
+  k:
+    type: kafka
+    topics: ["^a(("]
+    group: ""
+    format: gelf
+    librdkafka:
+      fetch.max.bytes: lots
+      no.such.property: x
+      group.id: other
+pipelines:
+  p: { inputs: [k], parser: json, metrics: [{ name: n_total, type: counter }] }
+)";
+  auto cfg = load_config_text(text, "k.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_THAT(m, HasSubstr("k.yaml:3:5: source 'k': missing required key 'brokers'"));
+  EXPECT_THAT(m, HasSubstr("k.yaml:4:14: source 'k' topics: invalid regular expression '^a(('"));
+  EXPECT_THAT(m, HasSubstr("k.yaml:5:12: source 'k' group: must not be empty"));
+  EXPECT_THAT(m, HasSubstr("k.yaml:6:13: source 'k' format: expected none, cri or docker"));
+  EXPECT_THAT(m, HasSubstr("k.yaml:8:7: source 'k' librdkafka: 'fetch.max.bytes': "));
+  EXPECT_THAT(m, HasSubstr("k.yaml:9:7: source 'k' librdkafka: 'no.such.property': "));
+  EXPECT_THAT(m, HasSubstr("k.yaml:10:7: source 'k' librdkafka: 'group.id' is set by logtally"));
+}
+
+}  // namespace
+}  // namespace logtally::config

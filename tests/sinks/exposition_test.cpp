@@ -68,6 +68,7 @@ TEST(ExpositionTest, ExactTextWithEscapingHistogramsAndSelfMetrics) {
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"too_long\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"empty\"} 0\n"
       "logtally_records_dropped_total{pipeline=\"p\",reason=\"no_match\"} 0\n"
+      "logtally_records_dropped_total{pipeline=\"p\",reason=\"bad_envelope\"} 0\n"
       "# HELP logtally_records_filtered_total Records a pipeline's filter removed (not errors), "
       "per pipeline.\n"
       "# TYPE logtally_records_filtered_total counter\n"

@@ -94,7 +94,7 @@ expect_drops() {
   local c=$1 p=$2 r arg
   shift 2
   local -A want=([invalid_json]=0 [not_object]=0 [missing_value]=0 [not_a_number]=0
-    [negative_value]=0 [too_long]=0 [empty]=0 [no_match]=0)
+    [negative_value]=0 [too_long]=0 [empty]=0 [no_match]=0 [bad_envelope]=0)
   for arg in "$@"; do
     r=${arg%%=*}
     [ -n "${want[$r]+x}" ] || die "expect_drops: unknown reason '$r' (test bug)"

@@ -1,0 +1,760 @@
+#include "ingest/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/log.h"
+#include "ingest/batch_writer.h"
+#include "ingest/envelope.h"
+
+namespace logtally::ingest {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Properties logtally sets itself: giving them would break the offset handling or the --once
+// end detection, or duplicate `brokers` / `group`.
+constexpr const char* kReservedProperties[] = {
+    "group.id",           "bootstrap.servers",        "metadata.broker.list",
+    "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
+};
+
+// How long one consume call waits for messages; bounds the reaction time to `stop`.
+constexpr int kConsumeTimeoutMs = 100;
+
+// A partition assigned to this instance.
+struct PartitionState {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t pushed = -1;     ///< Offset after the last message handed to the workers.
+  int64_t committed = -1;  ///< Last offset a commit was asked for (reset if it failed).
+  bool eof = false;        ///< Reached the end, nothing consumed after it.
+  std::unique_ptr<EnvelopeDecoder> decoder;  ///< Joins follow the order within a partition.
+  core::SourceFieldsPtr fields;  ///< topic, partition (+ the envelope's stream, time columns).
+  core::SelfMetrics::Value* lag = nullptr;
+};
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+}  // namespace
+
+std::string check_kafka_property(const std::string& key, const std::string& value) {
+  for (const char* reserved : kReservedProperties) {
+    if (key == reserved) {
+      return "'" + key + "' is set by logtally" +
+             (key == "group.id"                                             ? " (use 'group')"
+              : key == "bootstrap.servers" || key == "metadata.broker.list" ? " (use 'brokers')"
+                                                                            : "") +
+             " and may not be given here";
+    }
+  }
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512] = {};
+  const rd_kafka_conf_res_t res =
+      rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err));
+  rd_kafka_conf_destroy(conf);
+  if (res == RD_KAFKA_CONF_OK) return "";
+  return "'" + key + "': " + err;
+}
+
+std::string check_topic_pattern(const std::string& pattern) {
+  try {
+    std::regex re(pattern, std::regex::extended);
+  } catch (const std::regex_error& e) {
+    return "invalid regular expression '" + pattern + "': " + e.what();
+  }
+  return "";
+}
+
+struct KafkaSource::Impl {
+  uint32_t index;
+  KafkaSourceConfig cfg;
+  SourceMode mode;
+  core::SelfMetrics* self_metrics;
+
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_queue_t* queue = nullptr;
+  std::map<PartitionKey, PartitionState> parts;
+  // Cache of the last message's partition: consecutive messages mostly share one, so the map
+  // is looked up only when the partition changes.
+  const rd_kafka_topic_t* last_rkt = nullptr;
+  int32_t last_partition = -1;
+  PartitionState* last_state = nullptr;
+
+  BatchWriter* writer = nullptr;  ///< Set while run() is active.
+  // The partition whose messages fill the writer's current batch, and the offset after the
+  // last of them: what on_queued() records when that batch is queued. A batch never mixes
+  // partitions (its source fields name one).
+  PartitionState* batch_state = nullptr;
+  int64_t batch_end = -1;
+
+  // Checkpoints (ingest/source.h). `mu` guards `parts`' membership and `pushed` against
+  // checkpoint_state() on the checkpoint thread; only this source's thread writes them.
+  mutable std::mutex mu;
+  std::map<PartitionKey, int64_t> saved;         ///< Offsets from restore_state(), for assignment.
+  std::function<core::Status()> checkpoint_now;  ///< Set when checkpoints are configured.
+  std::thread::id run_thread;
+  bool paused = false;
+  std::vector<char> scratch;  ///< A message value with padding (docker envelopes need it).
+  std::vector<rd_kafka_message_t*> held;  ///< Messages that arrived while paused.
+
+  core::SelfMetrics::Value* messages_total = nullptr;
+  core::SelfMetrics::Value* assigns_total = nullptr;
+  core::SelfMetrics::Value* revokes_total = nullptr;
+  core::SelfMetrics::Value* commit_failures_total = nullptr;
+  core::SelfMetrics::Value* paused_total = nullptr;
+  core::SelfMetrics::Value dummy;  ///< Target of the pointers above when there is no registry.
+
+  Impl(uint32_t i, KafkaSourceConfig c, SourceMode m, core::SelfMetrics* sm)
+      : index(i), cfg(std::move(c)), mode(m), self_metrics(sm) {}
+
+  ~Impl() {
+    for (rd_kafka_message_t* m : held) rd_kafka_message_destroy(m);
+    if (queue) rd_kafka_queue_destroy(queue);
+    if (rk) rd_kafka_destroy(rk);
+  }
+
+  core::SelfMetrics::Value& counter(std::string_view name, std::string_view help,
+                                    core::SelfMetrics::Labels labels) {
+    if (!self_metrics) return dummy;
+    return self_metrics->counter(name, help, std::move(labels));
+  }
+
+  core::Status create();
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list);
+  void on_assign(rd_kafka_topic_partition_list_t* list);
+  void on_revoke(rd_kafka_topic_partition_list_t* list);
+  void on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets);
+
+  PartitionState* state_of(const rd_kafka_message_t* m);
+  static void on_queued(void* context, const core::Batch& batch);
+  std::string state_text() const;
+  void commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync);
+  int64_t start_offset(const std::string& topic, int32_t partition);
+  void handle(rd_kafka_message_t* m);
+  bool hand_over();
+  void commit(bool sync, const rd_kafka_topic_partition_list_t* only = nullptr);
+  void set_paused(bool pause);
+  void wait_for_batch(const std::atomic<bool>& stop);
+  bool ensure_room(size_t bytes);
+  const std::atomic<bool>* stop_flag = nullptr;
+  void update_lag();
+  bool once_done() const;
+};
+
+namespace {
+
+void rebalance_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list,
+                  void* opaque) {
+  static_cast<KafkaSource::Impl*>(opaque)->on_rebalance(err, list);
+}
+
+void commit_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+               void* opaque) {
+  static_cast<KafkaSource::Impl*>(opaque)->on_commit(err, offsets);
+}
+
+void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  const core::LogLevel l = level <= 3   ? core::LogLevel::kError
+                           : level == 4 ? core::LogLevel::kWarn
+                                        : core::LogLevel::kInfo;
+  core::log(l, std::string("kafka: ") + fac + ": " + buf);
+}
+
+void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
+  core::log(core::LogLevel::kWarn, std::string("kafka: ") +
+                                       rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) +
+                                       ": " + reason);
+}
+
+}  // namespace
+
+core::Status KafkaSource::Impl::create() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512] = {};
+  auto set = [&](const std::string& k, const std::string& v) -> core::Status {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      return core::make_error(core::ErrorCode::kConfig,
+                              "source '" + cfg.name + "': librdkafka '" + k + "': " + err);
+    }
+    return core::Ok{};
+  };
+  bool user_reset = false;
+  std::vector<std::pair<std::string, std::string>> props = cfg.librdkafka;
+  for (const auto& [k, v] : props) user_reset = user_reset || k == "auto.offset.reset";
+  if (!user_reset) props.emplace_back("auto.offset.reset", "earliest");
+  props.emplace_back("bootstrap.servers", cfg.brokers);
+  props.emplace_back("group.id", cfg.group);
+  props.emplace_back("enable.auto.commit", "false");
+  props.emplace_back("enable.auto.offset.store", "false");
+  props.emplace_back("enable.partition.eof", mode.once ? "true" : "false");
+  for (const auto& [k, v] : props) {
+    core::Status st = set(k, v);
+    if (!st) {
+      rd_kafka_conf_destroy(conf);
+      return st;
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+  rd_kafka_conf_set_log_cb(conf, log_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));  // Takes `conf` on success.
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return core::make_error(core::ErrorCode::kConfig,
+                            "source '" + cfg.name + "': cannot create the Kafka consumer: " + err);
+  }
+  rd_kafka_poll_set_consumer(rk);  // Rebalance and commit callbacks come with the messages.
+  queue = rd_kafka_queue_get_consumer(rk);
+
+  const core::SelfMetrics::Labels src = {{"source", cfg.name}};
+  messages_total = &counter("logtally_kafka_messages_total",
+                            "Kafka messages consumed and handed to the workers.", src);
+  assigns_total = &counter("logtally_kafka_rebalances_total",
+                           "Consumer group rebalances seen, by event (assign or revoke).",
+                           {{"source", cfg.name}, {"event", "assign"}});
+  revokes_total = &counter("logtally_kafka_rebalances_total",
+                           "Consumer group rebalances seen, by event (assign or revoke).",
+                           {{"source", cfg.name}, {"event", "revoke"}});
+  commit_failures_total = &counter("logtally_kafka_commit_failures_total",
+                                   "Offset commits (per partition) the group refused or that "
+                                   "failed; they are retried with the next commit.",
+                                   src);
+  paused_total = &counter("logtally_kafka_paused_total",
+                          "Times the partitions were paused because the workers were behind.", src);
+  scratch.resize(cfg.max_record_bytes + core::kPadding);
+  return core::Ok{};
+}
+
+void KafkaSource::Impl::on_rebalance(rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* list) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    on_assign(list);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    on_revoke(list);
+  } else {
+    core::log(core::LogLevel::kError, "source '" + cfg.name + "': rebalance failed: " +
+                                          rd_kafka_err2str(err) + "; dropping the assignment");
+    on_revoke(list);
+  }
+}
+
+void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
+  assigns_total->add(1);
+  std::string names;
+  for (int i = 0; i < list->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = list->elems[i];
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      PartitionState& st = parts[{tp.topic, tp.partition}];
+      st.topic = tp.topic;
+      st.partition = tp.partition;
+    }
+    PartitionState& st = parts[{tp.topic, tp.partition}];
+    st.eof = false;
+    if (cfg.format != EnvelopeFormat::kNone && !st.decoder) {
+      st.decoder = std::make_unique<EnvelopeDecoder>(cfg.format, cfg.max_record_bytes);
+    }
+    if (!st.fields) {
+      auto f = std::make_shared<core::SourceFields>();
+      f->values = {{"topic", st.topic}, {"partition", std::to_string(st.partition)}};
+      st.fields = cfg.format == EnvelopeFormat::kNone ? core::SourceFieldsPtr(std::move(f))
+                                                      : envelope_fields(std::move(f));
+    }
+    if (self_metrics && st.lag == nullptr) {
+      st.lag = &self_metrics->gauge(
+          "logtally_kafka_consumer_lag",
+          "Messages in the partition after the last one handed to the workers (0 once the "
+          "partition is no longer assigned here).",
+          {{"source", cfg.name}, {"topic", st.topic}, {"partition", std::to_string(tp.partition)}});
+    }
+    // RD_KAFKA_OFFSET_INVALID starts at the group's committed offset; a checkpoint's saved
+    // offset wins when it is further (see start_offset()).
+    tp.offset = start_offset(st.topic, st.partition);
+    names += (names.empty() ? "" : ", ") + st.topic + "[" + std::to_string(tp.partition) + "]";
+    if (tp.offset >= 0) names += "@" + std::to_string(tp.offset);
+  }
+  last_state = nullptr;
+  last_rkt = nullptr;
+  rd_kafka_error_t* e = nullptr;
+  if (std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+    e = rd_kafka_incremental_assign(rk, list);
+  } else {
+    const rd_kafka_resp_err_t r = rd_kafka_assign(rk, list);
+    if (r != RD_KAFKA_RESP_ERR_NO_ERROR) e = rd_kafka_error_new(r, "%s", rd_kafka_err2str(r));
+  }
+  if (e) {
+    core::log(core::LogLevel::kError,
+              "source '" + cfg.name + "': assign failed: " + rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
+  if (paused) rd_kafka_pause_partitions(rk, list);
+  core::log(core::LogLevel::kInfo, "source '" + cfg.name + "': assigned " + names);
+}
+
+int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partition) {
+  int64_t own = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = saved.find({topic, partition});
+    if (it == saved.end()) return RD_KAFKA_OFFSET_INVALID;
+    own = it->second;
+  }
+  // Our counters include every message before `own` (a checkpoint's saved offset, or where
+  // this instance stopped when the partition was last revoked from it). If the group
+  // committed further (another instance owned the partition since and counted on), those
+  // messages are in that instance's counters: start at the committed offset. If the commit is
+  // behind (a crash between the durable checkpoint and its commit), start at the saved one.
+  int64_t committed = RD_KAFKA_OFFSET_INVALID;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic.c_str(), partition);
+  if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err == 0) {
+    committed = l->elems[0].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return committed >= 0 && committed > own ? committed : own;
+}
+
+void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
+  revokes_total->add(1);
+  // Hand over what was read from these partitions (push never blocks for long), then make it
+  // durable and commit it before letting go, so that the next owner starts right after it.
+  hand_over();
+  if (checkpoint_now) {
+    // The checkpoint's durable callback commits (checkpoint_durable()).
+    const core::Status st = checkpoint_now();
+    if (!st) {
+      core::log(core::LogLevel::kError, "source '" + cfg.name +
+                                            "': checkpoint before revoke failed, offsets not "
+                                            "committed: " +
+                                            st.error().message);
+    }
+  } else {
+    commit(true, list);
+  }
+  if (std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, list);
+    if (e) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+  std::string names;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    auto it = parts.find({tp.topic, tp.partition});
+    if (it == parts.end()) continue;
+    if (it->second.lag) it->second.lag->set(0);
+    if (batch_state == &it->second) batch_state = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      // Remember where our counters end for this partition. If the commit above failed (a
+      // group coordinator may refuse commits while it rebalances) and the partition comes back
+      // to this instance, it resumes here rather than at the older committed offset.
+      if (it->second.pushed >= 0) saved[it->first] = it->second.pushed;
+      parts.erase(it);
+    }
+    names += (names.empty() ? "" : ", ") + std::string(tp.topic) + "[" +
+             std::to_string(tp.partition) + "]";
+  }
+  last_state = nullptr;
+  last_rkt = nullptr;
+  core::log(core::LogLevel::kInfo, "source '" + cfg.name + "': revoked " + names);
+}
+
+void KafkaSource::Impl::on_commit(rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* offsets) {
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;  // Nothing to commit.
+  if (offsets == nullptr) {
+    if (err) commit_failures_total->add(1);
+    return;
+  }
+  for (int i = 0; i < offsets->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = offsets->elems[i];
+    if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR && err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    commit_failures_total->add(1);
+    auto it = parts.find({tp.topic, tp.partition});
+    if (it != parts.end() && it->second.committed == tp.offset) it->second.committed = -1;
+  }
+}
+
+void KafkaSource::Impl::commit(bool sync, const rd_kafka_topic_partition_list_t* only) {
+  if (checkpoint_now) return;  // With checkpoints, only checkpoint_durable() commits.
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
+  for (auto& [key, st] : parts) {
+    if (st.pushed < 0 || st.pushed == st.committed) continue;
+    if (only && !rd_kafka_topic_partition_list_find(only, st.topic.c_str(), st.partition)) {
+      continue;
+    }
+    rd_kafka_topic_partition_list_add(list, st.topic.c_str(), st.partition)->offset = st.pushed;
+    st.committed = st.pushed;
+  }
+  if (list->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, sync ? 0 : 1);
+    if (sync && err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // The callback is not called for a synchronous commit's result when it failed before
+      // being sent; count it here (a partition-level failure comes through on_commit).
+      core::log(core::LogLevel::kWarn,
+                "source '" + cfg.name + "': offset commit failed: " + rd_kafka_err2str(err));
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+PartitionState* KafkaSource::Impl::state_of(const rd_kafka_message_t* m) {
+  if (m->rkt == last_rkt && m->partition == last_partition && last_state) return last_state;
+  auto it = parts.find({rd_kafka_topic_name(m->rkt), m->partition});
+  if (it == parts.end()) return nullptr;
+  last_rkt = m->rkt;
+  last_partition = m->partition;
+  last_state = &it->second;
+  return last_state;
+}
+
+void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (PartitionState* st = state_of(m)) st->eof = true;
+    return;
+  }
+  if (m->err) {
+    core::log(core::LogLevel::kWarn, "source '" + cfg.name + "': " + rd_kafka_message_errstr(m));
+    return;
+  }
+  PartitionState* st = state_of(m);
+  if (st == nullptr) return;  // From a partition revoked meanwhile: its next owner reads it.
+  if (st != batch_state) {
+    // A batch holds one partition: hand over the other partition's batch first.
+    if (!writer->set_fields(st->fields)) return;
+    batch_state = st;
+    batch_end = -1;
+  }
+  const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  // Room for the record and its envelope columns, without blocking the consumer: if the batch
+  // is full and the workers are behind, the partitions are paused until a batch is free.
+  if (!ensure_room(std::min(value.size(), cfg.max_record_bytes) + 64)) return;
+  // A rebalance served while waiting may have revoked (or re-assigned) the partition.
+  st = state_of(m);
+  if (st == nullptr) return;
+  if (st != batch_state) {
+    if (!writer->set_fields(st->fields)) return;
+    batch_state = st;
+    batch_end = -1;
+  }
+  st->eof = false;
+  core::Batch* b = writer->batch();  // In hand: ensure_room() took it.
+  if (b == nullptr) return;
+  if (value.size() > cfg.max_record_bytes) {
+    ++b->too_long;
+  } else if (!st->decoder) {
+    writer->append(value);  // May hand over the full batch first (ending at batch_end).
+  } else {
+    // The docker envelope is parsed by simdjson, which reads past the end: copy into padding.
+    std::memcpy(scratch.data(), value.data(), value.size());
+    Decoded d;
+    switch (st->decoder->decode(std::string_view(scratch.data(), value.size()), d)) {
+      case DecodeStatus::kRecord: {
+        const std::string_view cols[4] = {{}, {}, d.stream, d.time};
+        writer->append(d.message, cols + 2, 2);
+        break;
+      }
+      case DecodeStatus::kPartial:
+        break;
+      case DecodeStatus::kBadEnvelope:
+        if ((b = writer->batch()) != nullptr) ++b->bad_envelope;
+        break;
+      case DecodeStatus::kTooLong:
+        if ((b = writer->batch()) != nullptr) ++b->too_long;
+        break;
+    }
+  }
+  if ((b = writer->batch()) != nullptr) b->bytes_read += m->len;
+  batch_end = m->offset + 1;
+}
+
+void KafkaSource::Impl::on_queued(void* context, const core::Batch&) {
+  // Runs on this source's thread inside push(), with the channel's lock held.
+  auto* self = static_cast<Impl*>(context);
+  if (self->batch_state == nullptr || self->batch_end < 0) return;
+  std::lock_guard<std::mutex> lock(self->mu);
+  if (self->batch_end > self->batch_state->pushed) self->batch_state->pushed = self->batch_end;
+}
+
+std::string KafkaSource::Impl::state_text() const {
+  // One line per partition: TOPIC \t PARTITION \t NEXT_OFFSET. Saved offsets of partitions not
+  // assigned now are carried over (start_offset() compares them with the group's commit).
+  std::map<PartitionKey, int64_t> all;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    all = saved;
+    for (const auto& [key, st] : parts) {
+      if (st.pushed >= 0) all[key] = st.pushed;
+    }
+  }
+  std::string out;
+  for (const auto& [key, offset] : all) {
+    out += key.first + "\t" + std::to_string(key.second) + "\t" + std::to_string(offset) + "\n";
+  }
+  return out;
+}
+
+void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [key, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = offset;
+  }
+  if (list->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, sync ? 0 : 1);
+    if (sync && err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      commit_failures_total->add(1);
+      core::log(core::LogLevel::kWarn,
+                "source '" + cfg.name + "': offset commit failed: " + rd_kafka_err2str(err));
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+bool KafkaSource::Impl::hand_over() {
+  if (writer == nullptr) return false;
+  return writer->flush();  // on_queued() advances `pushed`.
+}
+
+void KafkaSource::Impl::set_paused(bool pause) {
+  if (pause == paused) return;
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list) {
+    if (pause) {
+      rd_kafka_pause_partitions(rk, list);
+    } else {
+      rd_kafka_resume_partitions(rk, list);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  paused = pause;
+  if (pause) paused_total->add(1);
+}
+
+void KafkaSource::Impl::wait_for_batch(const std::atomic<bool>& stop) {
+  // Served rebalances may revoke partitions: forget the cached lookup.
+  last_state = nullptr;
+  last_rkt = nullptr;
+  set_paused(true);
+  while (!stop.load(std::memory_order_relaxed) &&
+         !writer->try_acquire_for(std::chrono::milliseconds(kConsumeTimeoutMs))) {
+    // Keep serving the group (rebalance callbacks) while paused. Messages fetched before the
+    // pause took effect are kept, in order, for when a batch is free.
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0)) held.push_back(m);
+  }
+  set_paused(false);
+}
+
+bool KafkaSource::Impl::ensure_room(size_t bytes) {
+  if (writer->has_batch() && writer->room() >= bytes) return true;
+  if (!writer->flush()) return false;
+  if (!writer->try_acquire_for(std::chrono::milliseconds(0))) {
+    wait_for_batch(*stop_flag);
+    if (!writer->has_batch()) return false;  // Stopping.
+  }
+  // The batch is fresh; the caller sets its partition's fields.
+  return true;
+}
+
+void KafkaSource::Impl::update_lag() {
+  for (auto& [key, st] : parts) {
+    if (st.lag == nullptr) continue;
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(rk, st.topic.c_str(), st.partition, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0) {
+      continue;
+    }
+    int64_t pos = st.pushed;
+    if (pos < 0) {
+      rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(l, st.topic.c_str(), st.partition);
+      if (rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) pos = l->elems[0].offset;
+      rd_kafka_topic_partition_list_destroy(l);
+    }
+    if (pos < 0) pos = lo >= 0 ? lo : 0;
+    st.lag->set(static_cast<double>(hi > pos ? hi - pos : 0));
+  }
+}
+
+bool KafkaSource::Impl::once_done() const {
+  if (parts.empty() || !held.empty()) return false;
+  for (const auto& [key, st] : parts) {
+    if (!st.eof) return false;
+  }
+  return true;
+}
+
+KafkaSource::KafkaSource(uint32_t index, KafkaSourceConfig config, SourceMode mode,
+                         core::SelfMetrics* self_metrics)
+    : impl_(std::make_unique<Impl>(index, std::move(config), mode, self_metrics)) {}
+
+KafkaSource::~KafkaSource() = default;
+
+core::Status KafkaSource::prepare() { return impl_->create(); }
+
+void KafkaSource::set_checkpoint_trigger(std::function<core::Status()> checkpoint_now) {
+  impl_->checkpoint_now = std::move(checkpoint_now);
+}
+
+std::string KafkaSource::checkpoint_state() { return impl_->state_text(); }
+
+namespace {
+
+// Parses state_text(); false if a line is malformed.
+bool parse_state(std::string_view text, std::map<PartitionKey, int64_t>& out) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return false;
+    const std::string line(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+    const size_t t1 = line.find('\t');
+    const size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string::npos || t1 == 0) return false;
+    char* end = nullptr;
+    const long partition = std::strtol(line.c_str() + t1 + 1, &end, 10);
+    if (end != line.c_str() + t2 || partition < 0) return false;
+    const long long offset = std::strtoll(line.c_str() + t2 + 1, &end, 10);
+    if (end != line.c_str() + line.size() || offset < 0) return false;
+    out[{line.substr(0, t1), static_cast<int32_t>(partition)}] = offset;
+  }
+  return true;
+}
+
+}  // namespace
+
+core::Status KafkaSource::restore_state(std::string_view state) {
+  std::map<PartitionKey, int64_t> saved;
+  if (!parse_state(state, saved)) {
+    return core::make_error(core::ErrorCode::kConfig,
+                            "source '" + impl_->cfg.name + "': saved Kafka offsets are malformed");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->saved = std::move(saved);
+  return core::Ok{};
+}
+
+void KafkaSource::checkpoint_durable(uint64_t id, std::string_view state) {
+  Impl& s = *impl_;
+  std::map<PartitionKey, int64_t> offsets;
+  if (!parse_state(state, offsets)) return;
+  {
+    // Only partitions assigned here: committing another owner's partition could move its
+    // committed offset backwards.
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (auto it = offsets.begin(); it != offsets.end();) {
+      it = s.parts.count(it->first) ? std::next(it) : offsets.erase(it);
+    }
+  }
+  // On this source's thread (a revoke's checkpoint) the commit must land before the partitions
+  // go; elsewhere (the periodic checkpoint thread) it is asynchronous.
+  s.commit_offsets(offsets, std::this_thread::get_id() == s.run_thread);
+}
+
+std::string KafkaSource::describe() const {
+  std::string topics;
+  for (const std::string& t : impl_->cfg.topics) topics += (topics.empty() ? "" : ", ") + t;
+  return "kafka " + impl_->cfg.brokers + " topics [" + topics + "] group " + impl_->cfg.group;
+}
+
+void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
+  Impl& s = *impl_;
+  if (s.rk == nullptr) return;  // prepare() failed or was not called.
+  s.run_thread = std::this_thread::get_id();
+  s.stop_flag = &stop;
+  BatchWriter writer(channel, s.index);
+  writer.set_on_queued(&Impl::on_queued, &s);
+  s.writer = &writer;
+
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(static_cast<int>(s.cfg.topics.size()));
+  for (const std::string& t : s.cfg.topics) {
+    rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(s.rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    core::log(core::LogLevel::kError,
+              "source '" + s.cfg.name + "': subscribe failed: " + rd_kafka_err2str(err));
+    s.writer = nullptr;
+    return;
+  }
+
+  std::vector<rd_kafka_message_t*> msgs(s.cfg.max_messages_per_poll);
+  Clock::time_point last_commit = Clock::now();
+  Clock::time_point last_lag = last_commit;
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (!writer.try_acquire_for(std::chrono::milliseconds(0))) {
+      s.wait_for_batch(stop);
+      continue;
+    }
+    uint64_t count = 0;
+    if (!s.held.empty()) {
+      for (rd_kafka_message_t* m : s.held) {
+        count += m->err ? 0 : 1;
+        s.handle(m);
+        rd_kafka_message_destroy(m);
+      }
+      s.held.clear();
+    }
+    const ssize_t n =
+        rd_kafka_consume_batch_queue(s.queue, kConsumeTimeoutMs, msgs.data(), msgs.size());
+    for (ssize_t i = 0; i < n; ++i) {
+      count += msgs[i]->err ? 0 : 1;
+      s.handle(msgs[i]);
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    s.hand_over();
+    if (count > 0) s.messages_total->add(static_cast<double>(count));
+    const Clock::time_point now = Clock::now();
+    if (now - last_commit >= std::chrono::milliseconds(s.cfg.commit_interval_ms)) {
+      s.commit(false);
+      last_commit = now;
+    }
+    if (now - last_lag >= std::chrono::seconds(1)) {
+      s.update_lag();
+      last_lag = now;
+    }
+    if (s.mode.once && s.once_done()) break;
+  }
+
+  // End of input or stop: hand over (with --once, joins still waiting for their final piece
+  // too), commit, leave the group.
+  if (s.mode.once && s.cfg.format != EnvelopeFormat::kNone) {
+    for (auto& [key, st] : s.parts) {
+      if (!st.decoder) continue;
+      Decoded d;
+      DecodeStatus status;
+      while (st.decoder->flush(d, status)) {
+        if (status == DecodeStatus::kRecord) {
+          writer.append(d.message);
+        } else if (core::Batch* b = writer.batch()) {
+          ++b->too_long;
+        }
+      }
+    }
+  }
+  s.hand_over();
+  s.commit(true);
+  s.update_lag();
+  rd_kafka_consumer_close(s.rk);  // Revokes (committing again if needed) and leaves the group.
+  s.writer = nullptr;
+}
+
+}  // namespace logtally::ingest

@@ -1,0 +1,89 @@
+// KafkaSource: records from Kafka topics through a librdkafka high-level consumer in a consumer
+// group (the central consumer: N instances share the partitions). docs/ingest-kafka.md.
+//
+// Contract:
+// - prepare() (main thread) builds the librdkafka configuration and the consumer; a property
+//   librdkafka rejects is an Error. Nothing is fetched before run().
+// - run() (the source's own thread) subscribes and consumes messages in batches
+//   (rd_kafka_consume_batch_queue). Each message value is one record (after the envelope, if
+//   `format:` is set), copied into a Batch; a batch is pushed after every consume call.
+// - Backpressure: when the workers are behind (no free batch), every assigned partition is
+//   paused and the consumer keeps being served (rebalances, heartbeats) until a batch is free;
+//   then the partitions are resumed. Nothing is buffered beyond what librdkafka had fetched.
+// - Offsets: auto-commit is off. Without checkpoints, the offset after the last message handed
+//   to the workers is committed asynchronously every 200 ms, synchronously when partitions are
+//   revoked and when the source stops. With checkpoints, only checkpoint_durable() commits.
+//   A newly assigned partition starts at the group's committed offset (`auto.offset.reset`,
+//   earliest unless overridden, when there is none), or further where this instance knows its
+//   counters already cover more (a checkpoint's offset, or its own position when the partition
+//   was last revoked from it and the revoke's commit failed).
+// - --once: run() returns when every partition assigned to this instance has reached its end
+//   (partition EOF with nothing after it), after committing and leaving the group.
+// - It returns within about 200 ms of `stop` becoming true, after committing.
+// - Self-metrics (core::SelfMetrics, per batch or per second, never per message):
+//   logtally_kafka_messages_total{source}, logtally_kafka_consumer_lag{source,topic,partition},
+//   logtally_kafka_rebalances_total{source,event}, logtally_kafka_commit_failures_total{source},
+//   logtally_kafka_paused_total{source}.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/self_metrics.h"
+#include "ingest/envelope_format.h"
+#include "ingest/source.h"
+
+namespace logtally::ingest {
+
+struct KafkaSourceConfig {
+  std::string name;  ///< The source's name in the config (a label of the self-metrics).
+  std::string brokers;
+  std::vector<std::string> topics;  ///< Names or `^regex` patterns.
+  std::string group;
+  std::vector<std::pair<std::string, std::string>> librdkafka;  ///< Passed through as-is.
+  size_t max_record_bytes = 1 << 20;
+  EnvelopeFormat format = EnvelopeFormat::kNone;
+  size_t max_messages_per_poll = 10000;  ///< Messages asked of one consume call.
+  int commit_interval_ms = 200;          ///< Asynchronous commit period (without checkpoints).
+};
+
+/// "" if librdkafka accepts `key` = `value` on a consumer, else what is wrong (for the config
+/// loader, which reports it at the key's line and column). Keys logtally sets itself are
+/// refused.
+std::string check_kafka_property(const std::string& key, const std::string& value);
+
+/// "" if a `^regex` topic pattern is a valid regular expression, else the problem.
+std::string check_topic_pattern(const std::string& pattern);
+
+class KafkaSource final : public Source {
+ public:
+  KafkaSource(uint32_t index, KafkaSourceConfig config, SourceMode mode,
+              core::SelfMetrics* self_metrics);
+  ~KafkaSource() override;
+
+  [[nodiscard]] core::Status prepare() override;
+  void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
+  std::string describe() const override;
+
+  // Checkpoints (ingest/source.h). The state is one line per partition: topic, partition and
+  // the offset after the last message handed to the workers. With checkpoints, offsets are
+  // committed only in checkpoint_durable(), for partitions assigned here at that moment.
+  bool checkpointable() const override { return true; }
+  std::string checkpoint_state() override;
+  [[nodiscard]] core::Status restore_state(std::string_view state) override;
+  void checkpoint_durable(uint64_t id, std::string_view state) override;
+  /// Turns checkpoints on for this source: `checkpoint_now` runs a whole checkpoint (the
+  /// barrier and the durable file; checkpoint::Checkpointer::checkpoint()). It is called on
+  /// revoke, before the partitions are let go. Set before run().
+  void set_checkpoint_trigger(std::function<core::Status()> checkpoint_now);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logtally::ingest
