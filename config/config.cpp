@@ -455,7 +455,8 @@ void Loader::load_metric_limits(const YAML::Node& n, const std::string& what, Me
   }
   if (n["expire_after"]) {
     if (auto s = string_value(n["expire_after"], what + " expire_after")) {
-      const int64_t ms = parse_duration_ms(*s);
+      const auto d = parse_duration(*s);
+      const int64_t ms = d ? d->count() : 0;
       if (ms <= 0) {
         error(n["expire_after"], what +
                                      " expire_after: expected a positive duration such as "
@@ -1383,23 +1384,16 @@ core::Result<Config> Loader::load(std::string_view text) {
 std::optional<int> Loader::duration_millis(const YAML::Node& n, const std::string& what) {
   const std::optional<std::string> s = string_value(n, what);
   if (!s) return std::nullopt;
-  size_t digits = 0;
-  while (digits < s->size() && std::isdigit(static_cast<unsigned char>((*s)[digits]))) ++digits;
-  const std::string unit = s->substr(digits);
-  long long scale = 0;
-  if (unit == "ms") scale = 1;
-  if (unit == "s") scale = 1000;
-  if (unit == "m") scale = 60000;
-  if (digits == 0 || digits > 9 || scale == 0) {
+  const std::optional<std::chrono::milliseconds> d = parse_duration(*s);
+  if (!d) {
     error(n, what + ": expected a duration like 500ms, 5s or 1m, got \"" + *s + "\"");
     return std::nullopt;
   }
-  const long long v = std::stoll(s->substr(0, digits)) * scale;
-  if (v < 10 || v > 24LL * 3600 * 1000) {
+  if (d->count() < 10 || d->count() > 24LL * 3600 * 1000) {
     error(n, what + ": expected a duration between 10ms and 24h");
     return std::nullopt;
   }
-  return static_cast<int>(v);
+  return static_cast<int>(d->count());
 }
 
 void Loader::load_file_source_keys(const YAML::Node& n, const std::string& what,
@@ -1478,42 +1472,6 @@ const std::vector<double>& default_buckets() {
 
 std::string_view default_config_text() { return kDefaultConfig; }
 
-int64_t parse_duration_ms(std::string_view text) {
-  if (text.empty()) return -1;
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    int64_t n = 0;
-    const size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (n > (int64_t{1} << 40)) return -1;
-      n = n * 10 + (text[i++] - '0');
-    }
-    if (i == start) return -1;
-    int64_t unit = 0;
-    if (text.substr(i, 2) == "ms") {
-      unit = 1;
-      i += 2;
-    } else if (i < text.size() && text[i] == 's') {
-      unit = 1000;
-      ++i;
-    } else if (i < text.size() && text[i] == 'm') {
-      unit = int64_t{60} * 1000;
-      ++i;
-    } else if (i < text.size() && text[i] == 'h') {
-      unit = int64_t{3600} * 1000;
-      ++i;
-    } else if (i < text.size() && text[i] == 'd') {
-      unit = int64_t{24} * 3600 * 1000;
-      ++i;
-    } else {
-      return -1;
-    }
-    total += n * unit;
-  }
-  return total;
-}
-
 core::Result<Config> load_config_text(std::string_view text, const std::string& file_name) {
   Loader loader(file_name);
   return loader.load(text);
@@ -1530,29 +1488,15 @@ core::Result<Config> load_config_file(const std::string& path) {
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  if (i == 0) return std::nullopt;
-  const std::string number(text.substr(0, i));
-  const std::string_view unit = text.substr(i);
-  char* end = nullptr;
-  const double v = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size() || !std::isfinite(v)) return std::nullopt;
-  double ms = 0;
-  if (unit == "ms") {
-    ms = v;
-  } else if (unit == "s") {
-    ms = v * 1e3;
-  } else if (unit == "m") {
-    ms = v * 60e3;
-  } else if (unit == "h") {
-    ms = v * 3600e3;
-  } else {
+  if (text.empty() || text.front() == '-' || text.front() == '+' ||
+      !std::isalpha(static_cast<unsigned char>(text.back()))) {
+    return std::nullopt;  // No sign, and a unit at the end: a bare "15" is not a duration here.
+  }
+  double seconds = 0;
+  if (!transforms::parse_duration(text, seconds) || !(seconds >= 0) || seconds > 1e9) {
     return std::nullopt;
   }
-  if (ms > 1e12) return std::nullopt;  // Beyond 30 years: a typo, not a setting.
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+  return std::chrono::milliseconds(std::llround(seconds * 1e3));
 }
 
 }  // namespace logtally::config

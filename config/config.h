@@ -137,10 +137,10 @@ struct Config {
   CheckpointSettings checkpoint;
 };
 
-/// Parses a duration such as `10m`, `90s`, `1h30m`, `500ms` into milliseconds; -1 if malformed.
-int64_t parse_duration_ms(std::string_view text);
-/// A duration as written in the config: a non-negative integer or decimal number followed by
-/// `ms`, `s`, `m` or `h` ("15s", "500ms", "1.5m"). nullopt if malformed.
+/// A duration as written in the config (intervals, expire_after): the grammar of a metric's
+/// `unit: duration` values (transforms/value_units.h: "500ms", "15s", "1.5m", "1h30m", "2d"),
+/// except that a config duration always ends in a unit and has no sign. Rounded to
+/// milliseconds; nullopt if malformed or beyond about 30 years.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// Prometheus' default histogram buckets, used when a histogram names none.

@@ -23,7 +23,9 @@ std::string OptionTable::key_list() const {
 const std::vector<OptionTable>& option_tables() {
   static const std::vector<OptionTable> tables = {
       {"top level",
-       "The file as a whole.",
+       "The file as a whole. Every duration in a config (intervals, `expire_after`) is written "
+       "like a `unit: duration` value (docs/parsers.md) that ends in its unit and has no sign: "
+       "`500ms`, `15s`, `1.5m`, `1h30m`, `2d`.",
        {
            {"sources", "map of name -> source", "", "Where records come from.", true},
            {"pipelines", "map of name -> pipeline", "",

@@ -121,15 +121,15 @@ max_series: 7
 }
 
 TEST(TransformsConfigTest, DurationsParse) {
-  EXPECT_EQ(parse_duration_ms("500ms"), 500);
-  EXPECT_EQ(parse_duration_ms("90s"), 90'000);
-  EXPECT_EQ(parse_duration_ms("10m"), 600'000);
-  EXPECT_EQ(parse_duration_ms("1h30m"), 5'400'000);
-  EXPECT_EQ(parse_duration_ms("2d"), 172'800'000);
-  EXPECT_EQ(parse_duration_ms(""), -1);
-  EXPECT_EQ(parse_duration_ms("10"), -1);
-  EXPECT_EQ(parse_duration_ms("m"), -1);
-  EXPECT_EQ(parse_duration_ms("1x"), -1);
+  EXPECT_EQ(parse_duration("500ms")->count(), 500);
+  EXPECT_EQ(parse_duration("90s")->count(), 90'000);
+  EXPECT_EQ(parse_duration("10m")->count(), 600'000);
+  EXPECT_EQ(parse_duration("1h30m")->count(), 5'400'000);
+  EXPECT_EQ(parse_duration("2d")->count(), 172'800'000);
+  EXPECT_FALSE(parse_duration(""));
+  EXPECT_FALSE(parse_duration("10"));
+  EXPECT_FALSE(parse_duration("m"));
+  EXPECT_FALSE(parse_duration("1x"));
 }
 
 TEST(TransformsConfigTest, SharedMetricsFeedOneMetricFromSeveralEntries) {

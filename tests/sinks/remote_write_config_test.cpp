@@ -141,7 +141,9 @@ TEST(ParseDurationTest, UnitsAndRejects) {
   EXPECT_FALSE(parse_duration("15"));
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration("-1s"));
-  EXPECT_FALSE(parse_duration("1d"));
+  EXPECT_EQ(parse_duration("1d")->count(), 86400000);  // One grammar for every config duration.
+  EXPECT_FALSE(parse_duration("1w"));
+  EXPECT_FALSE(parse_duration("1s "));
   EXPECT_FALSE(parse_duration("1..5s"));
 }
 
