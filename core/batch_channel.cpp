@@ -4,24 +4,17 @@ namespace logtally::core {
 
 BatchPtr BatchChannel::acquire() {
   std::unique_lock<std::mutex> lock(mu_);
-  free_cv_.wait(lock, [&] { return stopped_ || !free_.empty() || created_ < max_batches_; });
-  if (stopped_) return nullptr;
-  if (!free_.empty()) {
-    BatchPtr b = std::move(free_.back());
-    free_.pop_back();
-    return b;
-  }
-  ++created_;
-  lock.unlock();
-  return std::make_unique<Batch>(batch_capacity_);
+  free_cv_.wait(lock, [&] { return can_take(); });
+  return take(lock);
 }
 
 BatchPtr BatchChannel::try_acquire_for(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!free_cv_.wait_for(lock, timeout,
-                         [&] { return stopped_ || !free_.empty() || created_ < max_batches_; })) {
-    return nullptr;
-  }
+  if (!free_cv_.wait_for(lock, timeout, [&] { return can_take(); })) return nullptr;
+  return take(lock);
+}
+
+BatchPtr BatchChannel::take(std::unique_lock<std::mutex>& lock) {
   if (stopped_) return nullptr;
   if (!free_.empty()) {
     BatchPtr b = std::move(free_.back());

@@ -75,6 +75,11 @@ class BatchChannel {
   size_t in_flight() const;
 
  private:
+  // With mu_ held: true when acquire() can return (stopped, a free batch, or room for one).
+  bool can_take() const { return stopped_ || !free_.empty() || created_ < max_batches_; }
+  // With mu_ held and can_take() true: the batch acquire() returns (null once stopped).
+  // Unlocks `lock` before allocating a new batch.
+  BatchPtr take(std::unique_lock<std::mutex>& lock);
   mutable std::mutex mu_;
   std::condition_variable free_cv_;
   std::condition_variable queued_cv_;

@@ -505,23 +505,7 @@ Snapshot MetricStore::snapshot() const {
               out.stamp = m.stamps[s];
               break;
             }
-            switch (spec.mode) {
-              case GaugeMode::kSet:
-                if (m.stamps[s] >= out.stamp) {
-                  out.value = v;
-                  out.stamp = m.stamps[s];
-                }
-                break;
-              case GaugeMode::kAdd:
-                out.value += v;
-                break;
-              case GaugeMode::kMax:
-                out.value = std::max(out.value, v);
-                break;
-              case GaugeMode::kMin:
-                out.value = std::min(out.value, v);
-                break;
-            }
+            merge_gauge(spec.mode, v, m.stamps[s], out.value, out.stamp);
             break;
         }
       }

@@ -42,6 +42,30 @@ enum class GaugeMode : uint8_t {
 };
 
 std::string_view metric_type_name(MetricType t) noexcept;
+
+/// Folds one shard's gauge value `v` (updated at input order `stamp`) into a merged one, by the
+/// gauge's mode: `set` keeps the later update, `add` sums, `max`/`min` keep the extreme. Used by
+/// snapshot() and export_state() alike.
+inline void merge_gauge(GaugeMode mode, double v, uint64_t stamp, double& value,
+                        uint64_t& value_stamp) noexcept {
+  switch (mode) {
+    case GaugeMode::kSet:
+      if (stamp >= value_stamp) {
+        value = v;
+        value_stamp = stamp;
+      }
+      break;
+    case GaugeMode::kAdd:
+      value += v;
+      break;
+    case GaugeMode::kMax:
+      value = v > value ? v : value;
+      break;
+    case GaugeMode::kMin:
+      value = v < value ? v : value;
+      break;
+  }
+}
 std::string_view gauge_mode_name(GaugeMode m) noexcept;
 
 /// A metric as compiled from the config. Immutable once the store exists.

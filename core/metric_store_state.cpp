@@ -106,23 +106,7 @@ StoreState MetricStore::export_state() const {
             for (size_t b = 0; b < nb; ++b) o.buckets[b] += m.buckets[s * nb + b];
             break;
           case MetricType::kGauge:
-            switch (spec.mode) {
-              case GaugeMode::kSet:
-                if (m.stamps[s] >= stamps[mi][at]) {
-                  o.value = v;
-                  stamps[mi][at] = m.stamps[s];
-                }
-                break;
-              case GaugeMode::kAdd:
-                o.value += v;
-                break;
-              case GaugeMode::kMax:
-                o.value = std::max(o.value, v);
-                break;
-              case GaugeMode::kMin:
-                o.value = std::min(o.value, v);
-                break;
-            }
+            merge_gauge(spec.mode, v, m.stamps[s], o.value, stamps[mi][at]);
             break;
         }
       }

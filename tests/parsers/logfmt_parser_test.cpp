@@ -217,7 +217,9 @@ TEST_F(LogfmtParserTest, RandomRecordsAreAlwaysScanned) {
       const bool in_record = f.text.data() >= buffer_.data() &&
                              f.text.data() + f.text.size() <= buffer_.data() + text.size();
       ASSERT_TRUE(in_record || f.text.size() <= text.size()) << i;
-      if (f.has_number) ASSERT_EQ(f.kind, Kind::kNumber);
+      if (f.has_number) {
+        ASSERT_EQ(f.kind, Kind::kNumber);
+      }
     }
   }
 }
