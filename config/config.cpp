@@ -49,28 +49,6 @@ sinks:
 // The parser types a pipeline may name, for "expected ..." messages.
 constexpr std::string_view kParserTypes = "json, logfmt, regex or auto";
 
-bool valid_metric_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    const bool digit = c >= '0' && c <= '9';
-    if (!(alpha || (i > 0 && digit))) return false;
-  }
-  return true;
-}
-
-bool valid_label_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!(alpha || (i > 0 && digit))) return false;
-  }
-  return true;
-}
-
 // Reads a YAML document into a Config, collecting every error it finds.
 class Loader {
  public:
@@ -1485,18 +1463,6 @@ core::Result<Config> load_config_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return load_config_text(text.str(), path);
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty() || text.front() == '-' || text.front() == '+' ||
-      !std::isalpha(static_cast<unsigned char>(text.back()))) {
-    return std::nullopt;  // No sign, and a unit at the end: a bare "15" is not a duration here.
-  }
-  double seconds = 0;
-  if (!transforms::parse_duration(text, seconds) || !(seconds >= 0) || seconds > 1e9) {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(std::llround(seconds * 1e3));
 }
 
 }  // namespace logtally::config

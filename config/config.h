@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/reader.h"
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "core/result.h"
@@ -24,11 +25,6 @@
 #include "transforms/value_units.h"
 
 namespace logtally::config {
-
-struct Location {
-  int line = 0;    ///< 1-based.
-  int column = 0;  ///< 1-based.
-};
 
 struct SourceConfig {
   enum class Type : uint8_t { kStdin, kFile, kKafka };
@@ -136,12 +132,6 @@ struct Config {
   size_t max_series = 10000;  ///< Default cardinality limit per metric (0 = none).
   CheckpointSettings checkpoint;
 };
-
-/// A duration as written in the config (intervals, expire_after): the grammar of a metric's
-/// `unit: duration` values (transforms/value_units.h: "500ms", "15s", "1.5m", "1h30m", "2d"),
-/// except that a config duration always ends in a unit and has no sign. Rounded to
-/// milliseconds; nullopt if malformed or beyond about 30 years.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// Prometheus' default histogram buckets, used when a histogram names none.
 const std::vector<double>& default_buckets();

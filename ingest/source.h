@@ -29,11 +29,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/batch_channel.h"
 #include "core/result.h"
+#include "core/self_metrics.h"
+#include "ingest/envelope_format.h"
 
 namespace logtally::ingest {
 
@@ -58,6 +62,38 @@ class Source {
   [[nodiscard]] virtual core::Status restore_state(std::string_view state) { return core::Ok{}; }
   /// The checkpoint `id` holding `state` is durable.
   virtual void checkpoint_durable(uint64_t id, std::string_view state) {}
+  /// Makes a checkpoint now and returns once it is durable (or failed). Given, when checkpoints
+  /// are on, before prepare(); a source that must checkpoint before letting go of something it
+  /// read (Kafka, before revoked partitions go to another consumer) keeps it. Others ignore it.
+  using CheckpointTrigger = std::function<core::Status()>;
+  virtual void set_checkpoint_trigger(CheckpointTrigger trigger) {}
+
+  /// Batches this source may hold acquired at once while it runs (the one it fills, plus e.g.
+  /// a container envelope's joined output or Kafka's per-partition assembly). The run loop sizes
+  /// the channel from it so that sources never starve the workers of batches.
+  virtual size_t batches_held() const { return 1; }
+};
+
+/// What every source has, whatever its type (the keys `format` and `max_record_bytes`, read by
+/// ingest/source_options.h, and its place in the config).
+struct SourceCommon {
+  std::string name;
+  uint32_t index = 0;           ///< Position among the config's sources.
+  size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
+  EnvelopeFormat format = EnvelopeFormat::kNone;
+};
+
+/// A source type's validated config (its struct derives from this): the factory of its runtime
+/// object and what `logtally check` says of it. Immutable once loaded; shared by reloads.
+class SourceSpec {
+ public:
+  virtual ~SourceSpec() = default;
+  /// What `check` prints after "NAME: " (the format and limit follow it), e.g.
+  /// "file /var/log/app.log (start_at beginning)".
+  virtual std::string describe() const = 0;
+  /// The runtime source. `self_metrics` (may be null) receives the source's own metrics.
+  virtual std::unique_ptr<Source> build(const SourceCommon& common, SourceMode mode,
+                                        core::SelfMetrics* self_metrics) const = 0;
 };
 
 }  // namespace logtally::ingest

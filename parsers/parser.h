@@ -53,4 +53,31 @@ std::unique_ptr<Parser> make_parser(ParserType type, const core::FieldPlan& plan
 std::unique_ptr<Parser> make_parser(ParserType type, const ParserOptions& options,
                                     const core::FieldPlan& plan);
 
+/// A parser type's validated config (its struct derives from this): the factory of one parser
+/// per worker and what `logtally check` says of it. Immutable once loaded; shared by workers.
+class ParserSpec {
+ public:
+  virtual ~ParserSpec() = default;
+  /// The `type:` it was loaded from: "json", "logfmt", "regex", "auto".
+  virtual std::string_view type_name() const noexcept = 0;
+  /// Lines `check` prints under the pipeline's first line (the regex patterns), each ending in
+  /// a newline; empty for most parsers.
+  virtual std::string describe_details() const { return {}; }
+  /// Builds the parser of one worker, filling the slots of `plan` (which must outlive it).
+  virtual std::unique_ptr<Parser> make(const core::FieldPlan& plan) const = 0;
+  /// Empty if a field at `path` can ever be filled by this parser; otherwise why not, for the
+  /// pipeline named in `pipeline_what` ("pipeline 'p'"): the regex parser fills named groups
+  /// only, so any other field is surely a typo.
+  virtual std::string check_field(const core::FieldPath& path,
+                                  const std::string& pipeline_what) const {
+    return {};
+  }
+};
+
+/// The specs of the parsers without options, for code that builds pipelines by hand (tests,
+/// benchmarks): the same objects the config's `parser: json` etc. produce.
+std::shared_ptr<const ParserSpec> json_parser_spec();
+std::shared_ptr<const ParserSpec> logfmt_parser_spec();
+std::shared_ptr<const ParserSpec> auto_parser_spec();
+
 }  // namespace logtally::parsers

@@ -13,6 +13,8 @@
 //   the final result; serving sinks are not started then.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "core/metric_store.h"
@@ -32,6 +34,27 @@ class Sink {
   virtual bool pushes() const { return false; }
   /// Called once the config is loaded and the sources started (the exporter's /-/ready).
   virtual void mark_ready() {}
+};
+
+/// A sink type's validated config (its struct derives from this): the factory of its runtime
+/// object and what `logtally check` says of it. Immutable once loaded.
+class SinkSpec {
+ public:
+  virtual ~SinkSpec() = default;
+  /// What `check` prints after "NAME: ", e.g. "prometheus_exporter http://0.0.0.0:9898/metrics".
+  virtual std::string describe() const = 0;
+  virtual std::unique_ptr<Sink> build(const std::string& name,
+                                      const core::MetricStore& store) const = 0;
+  /// The native histogram buckets this sink wants the store to record, if any (remote_write).
+  virtual std::optional<core::NativeHistogramOptions> native_histograms() const {
+    return std::nullopt;
+  }
+  /// Empty if this sink can run beside `earlier` (a sink defined before it, named
+  /// `earlier_name`); otherwise why not (two exporters on one port).
+  virtual std::string conflict_with(const SinkSpec& earlier,
+                                    const std::string& earlier_name) const {
+    return {};
+  }
 };
 
 }  // namespace logtally::sinks

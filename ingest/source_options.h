@@ -1,0 +1,28 @@
+// The keys every source type has (`type`, `format`, `max_record_bytes`): their option rows, for
+// each source type's table, and the reader of `format` and `max_record_bytes` that the config
+// calls after the type's own load(). `format` belongs to the container envelopes
+// (ingest/envelope.h); its row is written once, here.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "config/options.h"
+#include "config/reader.h"
+#include "ingest/source.h"
+
+namespace logtally::ingest {
+
+/// The `type` row of a source type's table: `description` is e.g. "`file`.".
+config::Option source_type_option(std::string_view description);
+/// The `format` row (the container envelope).
+config::Option envelope_format_option();
+/// The `max_record_bytes` row with its usual description, or with `description`.
+config::Option max_record_bytes_option(std::string_view description = {});
+
+/// Reads `format` and `max_record_bytes` of the source node `n` into `common` (a missing
+/// max_record_bytes stays 0: the top-level value applies).
+void read_source_common(config::Reader& reader, const YAML::Node& n, const std::string& what,
+                        SourceCommon& common);
+
+}  // namespace logtally::ingest
