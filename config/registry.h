@@ -22,28 +22,12 @@
 #include <string_view>
 #include <vector>
 
-#include "config/options.h"
-#include "config/reader.h"
+#include "config/component.h"
 #include "ingest/source.h"
 #include "parsers/parser.h"
 #include "sinks/sink.h"
 
 namespace logtally::config {
-
-template <class Spec>
-struct ComponentEntry {
-  using Load = std::shared_ptr<const Spec> (*)(Reader& reader, const YAML::Node& node,
-                                               const std::string& what);
-  std::string_view type;                   ///< The `type:` value.
-  std::vector<const OptionTable*> tables;  ///< [0]: the component's own keys.
-  Load load = nullptr;
-  /// At most one component of this type per config (stdin: there is one standard input).
-  bool single = false;
-};
-
-using SourceEntry = ComponentEntry<ingest::SourceSpec>;
-using ParserEntry = ComponentEntry<parsers::ParserSpec>;
-using SinkEntry = ComponentEntry<sinks::SinkSpec>;
 
 class Registry {
  public:
