@@ -26,7 +26,6 @@ Compiled compile(const Config& config) {
     p.name = pc.name;
     p.index = static_cast<uint32_t>(out.pipelines.size());
     p.parser = pc.parser;
-    p.parser_options = pc.parser_options;
     for (const std::string& in : pc.inputs) {
       for (size_t i = 0; i < config.sources.size(); ++i) {
         if (config.sources[i].name == in) p.inputs.push_back(static_cast<uint32_t>(i));
@@ -236,9 +235,7 @@ std::string describe(const Config& config, const Compiled& compiled) {
     const PipelineConfig& pc = config.pipelines[pi];
     out << "  " << p.name << ": inputs [";
     for (size_t i = 0; i < pc.inputs.size(); ++i) out << (i ? ", " : "") << pc.inputs[i];
-    out << "], parser " << parsers::parser_type_name(pc.parser) << "\n";
-    for (size_t i = 0; i < pc.parser_options.patterns.size(); ++i)
-      out << "    pattern " << i + 1 << ": " << pc.parser_options.patterns[i] << "\n";
+    out << "], parser " << pc.parser->type_name() << "\n" << pc.parser->describe_details();
     if (p.filter) out << "    filter: " << p.filter->text() << "\n";
     out << "    fields read:";
     for (size_t s = 0; s < p.plan.slot_count(); ++s)

@@ -19,8 +19,8 @@
 #include <re2/re2.h>
 
 #include "config/options.h"
+#include "config/registry.h"
 #include "ingest/kafka_source.h"
-#include "parsers/regex_parser.h"
 #include "sinks/http_auth.h"
 #include "transforms/filter.h"
 
@@ -46,41 +46,14 @@ sinks:
   prometheus: { type: prometheus_exporter, listen: "0.0.0.0:9898", path: /metrics }
 )";
 
-// The parser types a pipeline may name, for "expected ..." messages.
-constexpr std::string_view kParserTypes = "json, logfmt, regex or auto";
-
 // Reads a YAML document into a Config, collecting every error it finds.
-class Loader {
+class Loader : public Reader {
  public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
+  Loader(std::string file, std::string_view text) : Reader(std::move(file), text) {}
 
-  core::Result<Config> load(std::string_view text);
+  core::Result<Config> load();
 
  private:
-  Location where(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return {0, 0};
-    return {m.line + 1, m.column + 1};
-  }
-  void error(const YAML::Node& n, const std::string& message) { error_at(where(n), message); }
-  void error_at(Location loc, const std::string& message) {
-    std::ostringstream line;
-    line << file_ << ':' << loc.line << ':' << loc.column << ": " << message;
-    errors_.push_back(line.str());
-  }
-
-  // Checks that `node` is a map whose keys all appear in `table`; reports unknown, duplicate
-  // and missing required keys. Returns false if `node` is not a map.
-  bool check_keys(const YAML::Node& node, const OptionTable& table, const std::string& what);
-
-  std::optional<std::string> string_value(const YAML::Node& n, const std::string& what);
-  std::optional<double> number_value(const YAML::Node& n, const std::string& what);
-  std::optional<long long> integer_value(const YAML::Node& n, const std::string& what, long long lo,
-                                         long long hi);
-  std::optional<bool> bool_value(const YAML::Node& n, const std::string& what);
-  std::optional<core::FieldPath> path_value(const YAML::Node& n, const std::string& what);
-  bool substitute_env(const YAML::Node& n, const std::string& in, std::string& out);
-
   void load_source(const std::string& name, const YAML::Node& n, Config& cfg);
   void load_kafka_source(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_pipeline(const std::string& name, const YAML::Node& n, Config& cfg);
@@ -88,162 +61,25 @@ class Loader {
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
                   MetricConfig& m);
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
-  // Regex parser: patterns compiled at load, metric fields checked against group names.
-  void load_regex_parser(const YAML::Node& n, const std::string& what, PipelineConfig& p);
-  void check_regex_fields(const std::string& what, const PipelineConfig& p);
+  // The parser (by the registered component) and the fields the metrics ask of it.
+  void load_parser(const YAML::Node& parser, const std::string& what, PipelineConfig& p);
+  void check_parser_fields(const std::string& what, const PipelineConfig& p);
   // Transforms (docs/transforms.md).
   std::optional<std::string> expression_value(const YAML::Node& n, const std::string& what);
-  bool check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what);
   void load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label);
   void load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m);
   void check_shared_metrics(const Config& cfg);
   void load_file_source_keys(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_checkpoint(const YAML::Node& n, Config& cfg);
-  std::optional<int> duration_millis(const YAML::Node& n, const std::string& what);
   // Sinks (docs/sinks.md, docs/sinks-remote-write.md).
   void load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg);
   void load_exporter_hardening(const YAML::Node& n, const std::string& what, SinkConfig& sink);
   void load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink);
   void load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink);
-  // A positive duration ("500ms", "15s", "1.5m", "2h"); reports the error and returns nullopt.
-  std::optional<std::chrono::milliseconds> duration_value(const YAML::Node& n,
-                                                          const std::string& what);
-  std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& n,
-                                                              const std::string& what,
-                                                              bool label_names);
 
-  std::string_view text_;
-  std::string file_;
-  std::vector<std::vector<std::string>> regex_groups_;  ///< Per pattern of the current pipeline.
-  std::vector<std::string> errors_;
+  bool parser_failed_ = false;  ///< The current pipeline's parser section was unusable.
   std::map<std::string, Location> metric_names_;
 };
-
-bool Loader::check_keys(const YAML::Node& node, const OptionTable& table, const std::string& what) {
-  if (!node.IsMap()) {
-    error(node, what + ": expected a map with keys " + table.key_list());
-    return false;
-  }
-  std::set<std::string> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    if (table.find(key) == nullptr) {
-      error(it->first, what + ": unknown key '" + key + "'; expected one of: " + table.key_list());
-    } else if (!seen.insert(key).second) {
-      error(it->first, what + ": duplicate key '" + key + "'");
-    }
-  }
-  for (const Option& o : table.options) {
-    if (o.required && !seen.count(std::string(o.key))) {
-      error(node, what + ": missing required key '" + std::string(o.key) + "'");
-    }
-  }
-  return true;
-}
-
-bool Loader::substitute_env(const YAML::Node& n, const std::string& in, std::string& out) {
-  out.clear();
-  size_t i = 0;
-  while (i < in.size()) {
-    if (in[i] == '$' && i + 2 < in.size() && in[i + 1] == '$' && in[i + 2] == '{') {
-      out += "${";
-      i += 3;
-      continue;
-    }
-    if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '{') {
-      const size_t close = in.find('}', i + 2);
-      if (close == std::string::npos) {
-        error(n, "unterminated ${...} in \"" + in + "\"");
-        return false;
-      }
-      std::string body = in.substr(i + 2, close - i - 2);
-      std::string name = body;
-      std::optional<std::string> fallback;
-      const size_t dash = body.find(":-");
-      if (dash != std::string::npos) {
-        name = body.substr(0, dash);
-        fallback = body.substr(dash + 2);
-      }
-      if (!valid_label_name(name)) {
-        error(n, "invalid environment variable name '" + name + "' in ${...}");
-        return false;
-      }
-      const char* env = std::getenv(name.c_str());
-      if (env != nullptr && (*env != '\0' || !fallback)) {
-        out += env;
-      } else if (fallback) {
-        out += *fallback;
-      } else {
-        error(n, "environment variable " + name + " is not set (write ${" + name +
-                     ":-default} to give a default)");
-        return false;
-      }
-      i = close + 1;
-      continue;
-    }
-    out += in[i++];
-  }
-  return true;
-}
-
-std::optional<std::string> Loader::string_value(const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar()) {
-    error(n, what + ": expected a string");
-    return std::nullopt;
-  }
-  std::string out;
-  if (!substitute_env(n, n.Scalar(), out)) return std::nullopt;
-  return out;
-}
-
-std::optional<double> Loader::number_value(const YAML::Node& n, const std::string& what) {
-  std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  const char* begin = s->c_str();
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  if (s->empty() || end != begin + s->size() || !std::isfinite(v)) {
-    error(n, what + ": expected a finite number, got \"" + *s + "\"");
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<long long> Loader::integer_value(const YAML::Node& n, const std::string& what,
-                                               long long lo, long long hi) {
-  std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  const char* begin = s->c_str();
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(begin, &end, 10);
-  if (s->empty() || end != begin + s->size() || errno != 0 || v < lo || v > hi) {
-    error(n, what + ": expected an integer from " + std::to_string(lo) + " to " +
-                 std::to_string(hi) + ", got \"" + *s + "\"");
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<bool> Loader::bool_value(const YAML::Node& n, const std::string& what) {
-  std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  if (*s == "true") return true;
-  if (*s == "false") return false;
-  error(n, what + ": expected true or false, got \"" + *s + "\"");
-  return std::nullopt;
-}
-
-std::optional<core::FieldPath> Loader::path_value(const YAML::Node& n, const std::string& what) {
-  std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  core::Result<core::FieldPath> path = core::parse_field_path(*s);
-  if (!path) {
-    error(n, what + ": " + path.error().message);
-    return std::nullopt;
-  }
-  return path.value();
-}
 
 void Loader::load_source(const std::string& name, const YAML::Node& n, Config& cfg) {
   const std::string what = "source '" + name + "'";
@@ -320,25 +156,26 @@ std::optional<std::string> Loader::expression_value(const YAML::Node& n, const s
   core::FieldPlan scratch;
   core::Result<transforms::Filter> f = transforms::compile_filter(*s, scratch);
   if (f) return s;
+  const std::string_view text = this->text();
   Location loc = where(n);
   const int column = transforms::error_column(f.error());
   // The first character of the scalar in the file.
   size_t line_start = 0;
   for (int l = 1; l < loc.line && line_start != std::string_view::npos; ++l) {
-    line_start = text_.find('\n', line_start);
+    line_start = text.find('\n', line_start);
     if (line_start != std::string_view::npos) ++line_start;
   }
   char first = '\0';
-  if (line_start != std::string_view::npos && line_start + loc.column - 1 < text_.size()) {
-    first = text_[line_start + loc.column - 1];
+  if (line_start != std::string_view::npos && line_start + loc.column - 1 < text.size()) {
+    first = text[line_start + loc.column - 1];
   }
   if (first == '|' || first == '>') {
     // A block scalar: its text starts on the next line, after the indentation.
-    size_t next = text_.find('\n', line_start);
+    size_t next = text.find('\n', line_start);
     if (next != std::string_view::npos) {
       ++next;
       size_t indent = 0;
-      while (next + indent < text_.size() && text_[next + indent] == ' ') ++indent;
+      while (next + indent < text.size() && text[next + indent] == ' ') ++indent;
       loc = {loc.line + 1, static_cast<int>(indent) + 1};
     }
   } else if (first == '"' || first == '\'') {
@@ -351,16 +188,6 @@ std::optional<std::string> Loader::expression_value(const YAML::Node& n, const s
   error_at(loc,
            what + ": " + message + " (in \"" + *s + "\", column " + std::to_string(column) + ")");
   return std::nullopt;
-}
-
-bool Loader::check_regex(const YAML::Node& n, const std::string& pattern, const std::string& what) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  const RE2 re(pattern, options);
-  if (re.ok()) return true;
-  error(n,
-        what + ": invalid regular expression \"" + pattern + "\": " + re.error() + " (RE2 syntax)");
-  return false;
 }
 
 void Loader::load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label) {
@@ -775,6 +602,7 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
 
 void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config& cfg) {
   const std::string what = "pipeline '" + name + "'";
+  parser_failed_ = false;
   PipelineConfig p;
   p.name = name;
   p.location = where(n);
@@ -803,36 +631,7 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
       }
     }
   }
-  if (const YAML::Node parser = n["parser"]) {
-    std::optional<std::string> type;
-    if (parser.IsScalar()) {
-      type = string_value(parser, what + " parser");
-    } else if (parser.IsMap() && parser["type"]) {
-      type = string_value(parser["type"], what + " parser type");
-    } else {
-      error(parser,
-            what + " parser: expected a map with a 'type' (" + std::string(kParserTypes) + ")");
-    }
-    if (type) {
-      if (*type == "json") {
-        p.parser = parsers::ParserType::kJson;
-        if (parser.IsMap()) check_keys(parser, option_table("parser: json"), what + " parser");
-      } else if (*type == "regex") {
-        p.parser = parsers::ParserType::kRegex;
-        load_regex_parser(parser, what, p);
-      } else if (*type == "logfmt") {
-        p.parser = parsers::ParserType::kLogfmt;
-        if (parser.IsMap()) check_keys(parser, option_table("parser: logfmt"), what + " parser");
-      } else if (*type == "auto") {
-        p.parser = parsers::ParserType::kAuto;
-        if (parser.IsMap()) check_keys(parser, option_table("parser: auto"), what + " parser");
-      } else {
-        error(parser.IsMap() ? parser["type"] : parser, what + " parser: unknown parser type '" +
-                                                            *type + "'; expected " +
-                                                            std::string(kParserTypes));
-      }
-    }
-  }
+  if (const YAML::Node parser = n["parser"]) load_parser(parser, what, p);
   if (n["filter"]) {
     if (auto e = expression_value(n["filter"], what + " filter")) p.filter = *e;
   }
@@ -843,7 +642,7 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
       for (const YAML::Node& m : metrics) load_metric(m, name, p);
     }
   }
-  if (p.parser == parsers::ParserType::kRegex) check_regex_fields(what, p);
+  check_parser_fields(what, p);
   cfg.pipelines.push_back(std::move(p));
 }
 
@@ -919,60 +718,40 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
   cfg.sinks.push_back(std::move(sink));
 }
 
-// Parser sections other than json. The regex patterns are compiled here, so that a bad one is
-// reported at its own line and column with RE2's message, before anything runs.
-void Loader::load_regex_parser(const YAML::Node& n, const std::string& what, PipelineConfig& p) {
-  regex_groups_.clear();
-  if (!n.IsMap()) {
-    error(n, what + " parser: regex needs a map with 'type: regex' and 'patterns'");
-    return;
-  }
-  if (!check_keys(n, option_table("parser: regex"), what + " parser")) return;
-  const YAML::Node list = n["patterns"];
-  if (!list) return;  // Reported by check_keys.
-  std::vector<YAML::Node> nodes;
-  if (list.IsSequence() && list.size() > 0) {
-    for (const YAML::Node& item : list) nodes.push_back(item);
+// The parser section: `parser: TYPE` or a map with `type:` and the type's own keys, read by the
+// parser component registered for that type (config/register_all.cpp).
+void Loader::load_parser(const YAML::Node& parser, const std::string& what, PipelineConfig& p) {
+  const std::string types = Registry::type_list(registry().parsers());
+  std::optional<std::string> type;
+  if (parser.IsScalar()) {
+    type = string_value(parser, what + " parser");
+  } else if (parser.IsMap() && parser["type"]) {
+    type = string_value(parser["type"], what + " parser type");
   } else {
-    error(list, what + " parser patterns: expected a non-empty list of RE2 patterns");
+    error(parser, what + " parser: expected a map with a 'type' (" + types + ")");
+  }
+  if (!type) return;
+  const ParserEntry* entry = registry().parser(*type);
+  if (entry == nullptr) {
+    error(parser.IsMap() ? parser["type"] : parser,
+          what + " parser: unknown parser type '" + *type + "'; expected " + types);
     return;
   }
-  std::vector<std::string> texts;
-  for (const YAML::Node& item : nodes) {
-    std::optional<std::string> s = string_value(item, what + " parser pattern");
-    texts.push_back(s ? *s : std::string());
+  if (parser.IsMap()) check_keys(parser, *entry->tables.front(), what + " parser");
+  if (auto spec = entry->load(*this, parser, what)) {
+    p.parser = std::move(spec);
+  } else {
+    parser_failed_ = true;
   }
-  const std::vector<parsers::PatternInfo> infos = parsers::inspect_patterns(texts);
-  for (size_t i = 0; i < infos.size(); ++i) {
-    if (!infos[i].error.empty()) {
-      error(nodes[i], what + " parser pattern " + std::to_string(i + 1) +
-                          ": invalid regular expression (RE2): " + infos[i].error);
-    }
-    regex_groups_.push_back(infos[i].groups);
-  }
-  p.parser_options.patterns = std::move(texts);
 }
 
-// With the regex parser a field is a named group: every field a metric reads must be a group
-// of at least one pattern (otherwise it could never be present, which is surely a typo).
-void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p) {
-  if (regex_groups_.empty()) return;  // The parser section itself was wrong.
-  std::set<std::string> groups;
-  for (const auto& pattern_groups : regex_groups_)
-    groups.insert(pattern_groups.begin(), pattern_groups.end());
-  std::string known;
-  for (const std::string& g : groups) known += (known.empty() ? "" : ", ") + g;
-  if (known.empty()) known = "(none)";
+// Every field a metric reads must be one the parser can fill (the regex parser fills its named
+// groups only). Skipped when the parser section itself was wrong.
+void Loader::check_parser_fields(const std::string& what, const PipelineConfig& p) {
+  if (parser_failed_) return;
   auto check = [&](const MetricConfig& m, const core::FieldPath& path, const std::string& use) {
-    if (path.segments.size() != 1) {
-      error_at(m.location, "metric '" + m.name + "' " + use + ": '" + path.to_string() +
-                               "' is a nested path, but regex fields are named groups; " +
-                               "groups of pipeline '" + p.name + "' are: " + known);
-    } else if (!groups.count(path.segments[0])) {
-      error_at(m.location, "metric '" + m.name + "' " + use + ": no pattern of " + what +
-                               " has a group named '" + path.segments[0] +
-                               "'; groups are: " + known);
-    }
+    const std::string problem = p.parser->check_field(path, what);
+    if (!problem.empty()) error_at(m.location, "metric '" + m.name + "' " + use + ": " + problem);
   };
   for (const MetricConfig& m : p.metrics) {
     if (m.value) check(m, *m.value, "value");
@@ -981,41 +760,6 @@ void Loader::check_regex_fields(const std::string& what, const PipelineConfig& p
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }
   }
-}
-
-std::optional<std::chrono::milliseconds> Loader::duration_value(const YAML::Node& n,
-                                                                const std::string& what) {
-  std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  std::optional<std::chrono::milliseconds> d = parse_duration(*s);
-  if (!d) {
-    error(n, what + ": expected a duration like 500ms, 15s, 1m or 2h, got \"" + *s + "\"");
-  } else if (d->count() <= 0) {
-    error(n, what + ": must be more than 0");
-    return std::nullopt;
-  }
-  return d;
-}
-
-std::vector<std::pair<std::string, std::string>> Loader::string_map(const YAML::Node& n,
-                                                                    const std::string& what,
-                                                                    bool label_names) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!n.IsMap()) {
-    error(n, what + ": expected a map of name -> string");
-    return out;
-  }
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    if (label_names && (!valid_label_name(key) || key.rfind("__", 0) == 0)) {
-      error(it->first, what + ": invalid label name '" + key +
-                           "'; expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __");
-      continue;
-    }
-    if (auto v = string_value(it->second, what + " " + key)) out.emplace_back(key, *v);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 void Loader::load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg) {
@@ -1275,23 +1019,23 @@ void Loader::load_statsd(const YAML::Node& n, const std::string& what, SinkConfi
   }
 }
 
-core::Result<Config> Loader::load(std::string_view text) {
-  text_ = text;
+core::Result<Config> Loader::load() {
+  const std::string_view text = this->text();
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     error_at({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
-    return core::make_error(core::ErrorCode::kConfig, errors_.front());
+    return core::make_error(core::ErrorCode::kConfig, errors().front());
   }
   Config cfg;
-  cfg.file = file_;
+  cfg.file = file();
   const unsigned cores = std::thread::hardware_concurrency();
   cfg.workers = cores == 0 ? 1 : cores;
 
   if (!root.IsMap()) {
     error_at({1, 1}, "expected a map with keys " + option_table("top level").key_list());
-    return core::make_error(core::ErrorCode::kConfig, errors_.front());
+    return core::make_error(core::ErrorCode::kConfig, errors().front());
   }
   check_keys(root, option_table("top level"), "config");
   if (root["workers"]) {
@@ -1351,27 +1095,8 @@ core::Result<Config> Loader::load(std::string_view text) {
     }
   }
 
-  if (!errors_.empty()) {
-    std::string all;
-    for (const std::string& e : errors_) all += (all.empty() ? "" : "\n") + e;
-    return core::make_error(core::ErrorCode::kConfig, all);
-  }
+  if (!errors().empty()) return core::make_error(core::ErrorCode::kConfig, all_errors());
   return cfg;
-}
-
-std::optional<int> Loader::duration_millis(const YAML::Node& n, const std::string& what) {
-  const std::optional<std::string> s = string_value(n, what);
-  if (!s) return std::nullopt;
-  const std::optional<std::chrono::milliseconds> d = parse_duration(*s);
-  if (!d) {
-    error(n, what + ": expected a duration like 500ms, 5s or 1m, got \"" + *s + "\"");
-    return std::nullopt;
-  }
-  if (d->count() < 10 || d->count() > 24LL * 3600 * 1000) {
-    error(n, what + ": expected a duration between 10ms and 24h");
-    return std::nullopt;
-  }
-  return static_cast<int>(d->count());
 }
 
 void Loader::load_file_source_keys(const YAML::Node& n, const std::string& what,
@@ -1451,8 +1176,8 @@ const std::vector<double>& default_buckets() {
 std::string_view default_config_text() { return kDefaultConfig; }
 
 core::Result<Config> load_config_text(std::string_view text, const std::string& file_name) {
-  Loader loader(file_name);
-  return loader.load(text);
+  Loader loader(file_name, text);
+  return loader.load();
 }
 
 core::Result<Config> load_config_file(const std::string& path) {

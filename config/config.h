@@ -18,6 +18,7 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "ingest/envelope_format.h"
+#include "parsers/json_parser.h"
 #include "parsers/parser.h"
 #include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"
@@ -93,8 +94,8 @@ struct MetricConfig {
 struct PipelineConfig {
   std::string name;
   std::vector<std::string> inputs;
-  parsers::ParserType parser = parsers::ParserType::kJson;
-  parsers::ParserOptions parser_options;  ///< Regex: the patterns, each checked to compile.
+  /// The parser's validated config (its `type:` and options); JSON when the section was wrong.
+  std::shared_ptr<const parsers::ParserSpec> parser = parsers::json_parser_spec();
   std::vector<MetricConfig> metrics;
   std::string filter;  ///< Filter expression; empty = every record.
   Location location;

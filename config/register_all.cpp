@@ -2,14 +2,21 @@
 // named outside its own files (docs/development.md). The order is the order of
 // `logtally config-reference` and of "expected ..." lists in messages.
 #include "config/registry.h"
+#include "parsers/auto_parser.h"
+#include "parsers/json_parser.h"
+#include "parsers/logfmt_parser.h"
+#include "parsers/regex_parser.h"
 
 namespace logtally::config {
 
 void register_all(Registry& r) {
   // Sources.
   // Parsers.
+  r.add(parsers::json_parser_entry());
+  r.add(parsers::logfmt_parser_entry());
+  r.add(parsers::auto_parser_entry());
+  r.add(parsers::regex_parser_entry());
   // Sinks.
-  (void)r;
 }
 
 }  // namespace logtally::config

@@ -27,4 +27,8 @@ class AutoParser final : public Parser {
   LogfmtParser logfmt_;
 };
 
+/// `parser: auto`.
+config::ParserEntry auto_parser_entry();
+std::shared_ptr<const ParserSpec> auto_parser_spec();
+
 }  // namespace logtally::parsers

@@ -277,4 +277,30 @@ error_code JsonParser::walk_object(od::object obj, const Node& node, core::Recor
   return simdjson::SUCCESS;
 }
 
+namespace {
+
+const config::OptionTable& json_options() {
+  static const config::OptionTable table = {
+      "parser: json",
+      "One JSON object per line, read with simdjson On-Demand: only the fields the pipeline "
+      "uses are decoded.",
+      {
+          {"type", "string", "", "`json`.", true},
+      }};
+  return table;
+}
+
+}  // namespace
+
+std::shared_ptr<const ParserSpec> json_parser_spec() {
+  static const auto spec = std::make_shared<const PlainParserSpec<JsonParser>>("json");
+  return spec;
+}
+
+config::ParserEntry json_parser_entry() {
+  return {"json", {&json_options()}, [](config::Reader&, const YAML::Node&, const std::string&) {
+            return json_parser_spec();
+          }};
+}
+
 }  // namespace logtally::parsers

@@ -22,6 +22,7 @@
 
 #include <simdjson.h>
 
+#include "config/component.h"
 #include "parsers/parser.h"
 
 namespace logtally::parsers {
@@ -72,5 +73,9 @@ class JsonParser final : public Parser {
   simdjson::dom::parser validator_;  ///< Full validation of non-object records (rare path).
   std::string repaired_;             ///< Scratch for records with invalid UTF-8 (rare path).
 };
+
+/// `parser: json`. Also what pipelines built by hand (tests, benchmarks) use.
+config::ParserEntry json_parser_entry();
+std::shared_ptr<const ParserSpec> json_parser_spec();
 
 }  // namespace logtally::parsers

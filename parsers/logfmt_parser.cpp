@@ -357,4 +357,32 @@ ParseStatus LogfmtParser::parse(std::string_view record, core::Record& out) noex
   return ParseStatus::kOk;
 }
 
+namespace {
+
+const config::OptionTable& logfmt_options() {
+  static const config::OptionTable table = {
+      "parser: logfmt",
+      "`key=value` pairs, values bare or in double quotes, scanned in one pass; only the keys "
+      "the pipeline uses are kept, the last of a repeated key wins. A path matches the key of "
+      "its segments joined with dots. See docs/parsers.md.",
+      {
+          {"type", "string", "", "`logfmt`.", true},
+      }};
+  return table;
+}
+
+}  // namespace
+
+std::shared_ptr<const ParserSpec> logfmt_parser_spec() {
+  static const auto spec = std::make_shared<const PlainParserSpec<LogfmtParser>>("logfmt");
+  return spec;
+}
+
+config::ParserEntry logfmt_parser_entry() {
+  return {
+      "logfmt", {&logfmt_options()}, [](config::Reader&, const YAML::Node&, const std::string&) {
+        return logfmt_parser_spec();
+      }};
+}
+
 }  // namespace logtally::parsers

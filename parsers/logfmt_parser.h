@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "config/component.h"
 #include "parsers/parser.h"
 
 namespace logtally::parsers {
@@ -63,5 +64,9 @@ class LogfmtParser final : public Parser {
   size_t scratch_used_ = 0;
   size_t record_size_ = 0;  ///< Size of the record being parsed (bounds its unescaped values).
 };
+
+/// `parser: logfmt`.
+config::ParserEntry logfmt_parser_entry();
+std::shared_ptr<const ParserSpec> logfmt_parser_spec();
 
 }  // namespace logtally::parsers

@@ -30,29 +30,6 @@ class Parser {
   [[nodiscard]] virtual ParseStatus parse(std::string_view record, core::Record& out) noexcept = 0;
 };
 
-/// Parser types a config may name.
-enum class ParserType : uint8_t {
-  kJson,    ///< simdjson On-Demand; reads only planned fields.
-  kRegex,   ///< RE2 patterns with named groups (parsers/regex_parser.h).
-  kLogfmt,  ///< `key=value key2="quoted"` pairs (parsers/logfmt_parser.h).
-  kAuto,    ///< JSON when the record starts with `{`, else logfmt (parsers/auto_parser.h).
-};
-
-/// The config name of a parser type: "json", "logfmt", "regex", "auto".
-std::string_view parser_type_name(ParserType type) noexcept;
-
-/// What a parser needs besides its type. Only the regex parser has options so far.
-struct ParserOptions {
-  std::vector<std::string> patterns;  ///< Regex: RE2 patterns, tried in order (validated).
-};
-
-/// Builds a parser of `type` that fills the slots of `plan` (which must outlive it).
-std::unique_ptr<Parser> make_parser(ParserType type, const core::FieldPlan& plan);
-/// Same, with options (the regex parser's patterns, which must have been validated with
-/// inspect_patterns()).
-std::unique_ptr<Parser> make_parser(ParserType type, const ParserOptions& options,
-                                    const core::FieldPlan& plan);
-
 /// A parser type's validated config (its struct derives from this): the factory of one parser
 /// per worker and what `logtally check` says of it. Immutable once loaded; shared by workers.
 class ParserSpec {
@@ -74,10 +51,18 @@ class ParserSpec {
   }
 };
 
-/// The specs of the parsers without options, for code that builds pipelines by hand (tests,
-/// benchmarks): the same objects the config's `parser: json` etc. produce.
-std::shared_ptr<const ParserSpec> json_parser_spec();
-std::shared_ptr<const ParserSpec> logfmt_parser_spec();
-std::shared_ptr<const ParserSpec> auto_parser_spec();
+/// The spec of a parser type without options: `make()` constructs `P(plan)`.
+template <class P>
+class PlainParserSpec final : public ParserSpec {
+ public:
+  explicit PlainParserSpec(std::string_view type) : type_(type) {}
+  std::string_view type_name() const noexcept override { return type_; }
+  std::unique_ptr<Parser> make(const core::FieldPlan& plan) const override {
+    return std::make_unique<P>(plan);
+  }
+
+ private:
+  std::string_view type_;
+};
 
 }  // namespace logtally::parsers

@@ -1,5 +1,9 @@
 #include "parsers/regex_parser.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
 #include <algorithm>
 
 namespace logtally::parsers {
@@ -104,5 +108,92 @@ ParseStatus RegexParser::parse(std::string_view record, core::Record& out) noexc
   }
   return ParseStatus::kNoMatch;
 }
+
+namespace {
+
+const config::OptionTable& regex_options() {
+  static const config::OptionTable table = {
+      "parser: regex",
+      "Text records matched against RE2 patterns; each named group (`(?P<name>...)`) is a "
+      "field. See docs/parsers.md.",
+      {
+          {"type", "string", "", "`regex`.", true},
+          {"patterns", "list of strings (RE2 syntax)", "",
+           "Tried in order; the first that matches fills the record. Anchored only where the "
+           "pattern says so (`^`, `$`). A record matching none is dropped with reason "
+           "`no_match`. Metric fields must be group names of at least one pattern.",
+           true},
+      }};
+  return table;
+}
+
+// The patterns are compiled here, so that a bad one is reported at its own line and column
+// with RE2's message, before anything runs.
+std::shared_ptr<const ParserSpec> load_regex(config::Reader& reader, const YAML::Node& n,
+                                             const std::string& what) {
+  if (!n.IsMap()) {
+    reader.error(n, what + " parser: regex needs a map with 'type: regex' and 'patterns'");
+    return nullptr;
+  }
+  const YAML::Node list = n["patterns"];
+  if (!list) return nullptr;  // Reported by the key check.
+  if (!list.IsSequence() || list.size() == 0) {
+    reader.error(list, what + " parser patterns: expected a non-empty list of RE2 patterns");
+    return nullptr;
+  }
+  auto config = std::make_shared<RegexParserConfig>();
+  std::vector<YAML::Node> nodes;
+  for (const YAML::Node& item : list) {
+    nodes.push_back(item);
+    std::optional<std::string> s = reader.string_value(item, what + " parser pattern");
+    config->patterns.push_back(s ? *s : std::string());
+  }
+  const std::vector<PatternInfo> infos = inspect_patterns(config->patterns);
+  for (size_t i = 0; i < infos.size(); ++i) {
+    if (!infos[i].error.empty()) {
+      reader.error(nodes[i], what + " parser pattern " + std::to_string(i + 1) +
+                                 ": invalid regular expression (RE2): " + infos[i].error);
+    }
+    config->groups.push_back(infos[i].groups);
+  }
+  return config;
+}
+
+}  // namespace
+
+std::string RegexParserConfig::describe_details() const {
+  std::string out;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    out += "    pattern " + std::to_string(i + 1) + ": " + patterns[i] + "\n";
+  }
+  return out;
+}
+
+std::unique_ptr<Parser> RegexParserConfig::make(const core::FieldPlan& plan) const {
+  return std::make_unique<RegexParser>(patterns, plan);
+}
+
+// With the regex parser a field is a named group: every field a metric reads must be a group
+// of at least one pattern (otherwise it could never be present, which is surely a typo).
+std::string RegexParserConfig::check_field(const core::FieldPath& path,
+                                           const std::string& pipeline_what) const {
+  std::set<std::string> all;
+  for (const auto& pattern_groups : groups)
+    all.insert(pattern_groups.begin(), pattern_groups.end());
+  std::string known;
+  for (const std::string& g : all) known += (known.empty() ? "" : ", ") + g;
+  if (known.empty()) known = "(none)";
+  if (path.segments.size() != 1) {
+    return "'" + path.to_string() + "' is a nested path, but regex fields are named groups; " +
+           "groups of " + pipeline_what + " are: " + known;
+  }
+  if (!all.count(path.segments[0])) {
+    return "no pattern of " + pipeline_what + " has a group named '" + path.segments[0] +
+           "'; groups are: " + known;
+  }
+  return {};
+}
+
+config::ParserEntry regex_parser_entry() { return {"regex", {&regex_options()}, &load_regex}; }
 
 }  // namespace logtally::parsers

@@ -25,6 +25,7 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include "config/component.h"
 #include "parsers/parser.h"
 
 namespace logtally::parsers {
@@ -62,5 +63,19 @@ class RegexParser final : public Parser {
   std::unique_ptr<re2::RE2::Set> set_;  ///< Only with 3+ patterns, and if it could be built.
   std::vector<re2::StringPiece> groups_;
 };
+
+/// `parser: regex`: the patterns (each compiled at load) and their group names.
+struct RegexParserConfig final : ParserSpec {
+  std::vector<std::string> patterns;
+  std::vector<std::vector<std::string>> groups;  ///< Per pattern, its named groups.
+
+  std::string_view type_name() const noexcept override { return "regex"; }
+  std::string describe_details() const override;
+  std::unique_ptr<Parser> make(const core::FieldPlan& plan) const override;
+  std::string check_field(const core::FieldPath& path,
+                          const std::string& pipeline_what) const override;
+};
+
+config::ParserEntry regex_parser_entry();
 
 }  // namespace logtally::parsers

@@ -39,7 +39,7 @@ std::shared_ptr<const RE2> own_copy(const std::shared_ptr<const RE2>& re) {
 
 PipelineRunner::PipelineRunner(const Pipeline& pipeline)
     : pipeline_(pipeline),
-      parser_(parsers::make_parser(pipeline.parser, pipeline.parser_options, pipeline.plan)),
+      parser_(pipeline.parser->make(pipeline.plan)),
       record_(pipeline.plan.slot_count()),
       rules_(pipeline.rules),
       source_fields_(pipeline.plan) {

@@ -17,6 +17,7 @@
 #include "core/batch_channel.h"
 #include "core/metric_store.h"
 #include "core/record.h"
+#include "parsers/json_parser.h"
 #include "parsers/parser.h"
 #include "transforms/filter.h"
 #include "transforms/metric_rule.h"
@@ -28,8 +29,8 @@ struct Pipeline {
   std::string name;
   uint32_t index = 0;            ///< Position among pipelines (indexes dropped counters).
   std::vector<uint32_t> inputs;  ///< Source indices.
-  parsers::ParserType parser = parsers::ParserType::kJson;
-  parsers::ParserOptions parser_options;
+  /// Makes each worker's parser; JSON unless the config says otherwise.
+  std::shared_ptr<const parsers::ParserSpec> parser = parsers::json_parser_spec();
   core::FieldPlan plan;
   std::shared_ptr<const Filter> filter;  ///< Records it rejects are counted, not dropped.
   std::vector<MetricRule> rules;

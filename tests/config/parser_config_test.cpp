@@ -4,6 +4,7 @@
 
 #include "config/build.h"
 #include "config/config.h"
+#include "parsers/regex_parser.h"
 
 namespace logtally::config {
 namespace {
@@ -32,12 +33,16 @@ pipelines:
   auto cfg = load_config_text(text, "r.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   const PipelineConfig& p = cfg->pipelines[0];
-  EXPECT_EQ(p.parser, parsers::ParserType::kRegex);
-  EXPECT_EQ(p.parser_options.patterns,
+  EXPECT_EQ(p.parser->type_name(), "regex");
+  const auto* regex = dynamic_cast<const parsers::RegexParserConfig*>(p.parser.get());
+  ASSERT_NE(regex, nullptr);
+  EXPECT_EQ(regex->patterns,
             (std::vector<std::string>{R"(^(?P<method>[A-Z]+) (?P<status>\d+)$)",
                                       R"(status=(?P<status>\d+) took=(?P<took>\S+))"}));
+  EXPECT_EQ(regex->groups,
+            (std::vector<std::vector<std::string>>{{"method", "status"}, {"status", "took"}}));
   const Compiled c = compile(*cfg);
-  EXPECT_EQ(c.pipelines[0].parser_options.patterns.size(), 2u);
+  EXPECT_EQ(c.pipelines[0].parser, p.parser);
   const std::string d = describe(*cfg, c);
   EXPECT_THAT(d, HasSubstr("parser regex\n    pattern 1: ^(?P<method>[A-Z]+) (?P<status>\\d+)$\n"
                            "    pattern 2: status=(?P<status>\\d+) took=(?P<took>\\S+)\n"));
@@ -151,7 +156,7 @@ pipelines:
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().message,
             "u.yaml:6:13: pipeline 'p' parser: unknown parser type 'xml'; expected json, logfmt, "
-            "regex or auto");
+            "auto or regex");
 }
 
 TEST(ParserConfigTest, MetricUnits) {
@@ -167,7 +172,7 @@ pipelines:
 )";
   auto cfg = load_config_text(good, "units.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-  EXPECT_EQ(cfg->pipelines[0].parser, parsers::ParserType::kLogfmt);
+  EXPECT_EQ(cfg->pipelines[0].parser->type_name(), "logfmt");
   EXPECT_EQ(cfg->pipelines[0].metrics[0].unit, transforms::ValueUnit::kDuration);
   EXPECT_EQ(cfg->pipelines[0].metrics[1].unit, transforms::ValueUnit::kTimestamp);
   const Compiled c = compile(*cfg);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "parsers/parser.h"
+#include "parsers/json_parser.h"
 
 namespace logtally::transforms {
 namespace {
@@ -20,7 +20,7 @@ size_t count_matches(const std::string& expr, const std::vector<std::string>& li
   core::Result<Filter> f = compile_filter(expr, plan);
   EXPECT_TRUE(f.ok()) << expr << ": " << (f.ok() ? "" : f.error().message);
   if (!f.ok()) return SIZE_MAX;
-  auto parser = parsers::make_parser(parsers::ParserType::kJson, plan);
+  auto parser = parsers::json_parser_spec()->make(plan);
   core::Record record(plan.slot_count());
   size_t n = 0;
   for (const std::string& l : lines) {
