@@ -20,7 +20,7 @@ void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
   LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
   const int tee_fd = mode_.tee ? STDOUT_FILENO : -1;
   while (!stop.load(std::memory_order_relaxed)) {
-    pollfd pfd{STDIN_FILENO, POLLIN, 0};
+    pollfd pfd{fd_, POLLIN, 0};
     const int ready = ::poll(&pfd, 1, kPollMillis);
     if (ready == 0) continue;
     if (ready < 0) {
@@ -28,7 +28,7 @@ void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
       core::log(core::LogLevel::kError, std::string("stdin: poll failed: ") + std::strerror(errno));
       break;
     }
-    const ssize_t n = reader.read_from(STDIN_FILENO, tee_fd);
+    const ssize_t n = reader.read_from(fd_, tee_fd);
     if (n > 0) continue;
     if (n == 0) break;  // End of input.
     if (errno == EINTR || errno == EAGAIN) continue;

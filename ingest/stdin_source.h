@@ -14,8 +14,9 @@ struct StdinSourceConfig {
 
 class StdinSource final : public Source {
  public:
-  StdinSource(uint32_t index, StdinSourceConfig config, SourceMode mode)
-      : index_(index), config_(config), mode_(mode) {}
+  /// Reads `fd` (standard input unless a test passes the read end of a pipe).
+  StdinSource(uint32_t index, StdinSourceConfig config, SourceMode mode, int fd = 0)
+      : index_(index), config_(config), mode_(mode), fd_(fd) {}
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override { return mode_.tee ? "stdin (tee to stdout)" : "stdin"; }
 
@@ -23,6 +24,7 @@ class StdinSource final : public Source {
   uint32_t index_;
   StdinSourceConfig config_;
   SourceMode mode_;
+  int fd_;
 };
 
 }  // namespace logtally::ingest

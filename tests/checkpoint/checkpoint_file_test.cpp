@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include "checkpoint/checkpointer.h"
-
 namespace logtally::checkpoint {
 namespace {
 
@@ -118,32 +116,6 @@ TEST(CheckpointFileTest, DamageVersionAndConfigChangesAreDetected) {
   other = specs();
   other[0].label_names = {"namespace"};
   EXPECT_NE(config_fingerprint(other), d.fingerprint);
-}
-
-TEST(CheckpointerTest, CorruptFileIsRefusedUnlessResetState) {
-  const fs::path dir = fs::temp_directory_path() / ("lt-ckpt2-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / kFileName) << "garbage";
-  core::MetricStore store(specs(), {"logs"}, {"p"}, 1);
-  core::BatchChannel channel(4, 64);
-  Checkpointer ck({dir.string(), std::chrono::milliseconds(1000)}, channel, store, {});
-  core::Status st = ck.restore(false);
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("--reset-state"), std::string::npos);
-  EXPECT_NE(st.error().message.find("bad magic"), std::string::npos);
-  EXPECT_TRUE(ck.restore(true).ok());
-  EXPECT_FALSE(fs::exists(dir / kFileName));  // moved aside
-  // A checkpoint written now is read back.
-  fill(store);
-  ASSERT_TRUE(ck.checkpoint().ok());
-  EXPECT_EQ(ck.last_id(), 1u);
-  core::MetricStore again(specs(), {"logs"}, {"p"}, 1);
-  Checkpointer ck2({dir.string(), std::chrono::milliseconds(1000)}, channel, again, {});
-  ASSERT_TRUE(ck2.restore(false).ok());
-  EXPECT_EQ(ck2.last_id(), 1u);
-  EXPECT_EQ(again.snapshot().metrics[0].series.at(0).value, 6);
-  fs::remove_all(dir);
 }
 
 // The cardinality limit's state survives a restart: the overflow series stays the overflow

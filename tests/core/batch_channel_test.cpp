@@ -47,13 +47,20 @@ TEST(BatchChannelTest, StopReleasesABlockedSource) {
   BatchChannel channel(1, 16);
   BatchPtr held = channel.acquire();
   ASSERT_NE(held, nullptr);
+  std::atomic<bool> entered{false};
   std::atomic<bool> returned{false};
   std::thread source([&] {
+    entered = true;
     BatchPtr b = channel.acquire();  // Blocks: the only batch is held.
     EXPECT_EQ(b, nullptr);
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!entered && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(entered.load()) << "the source thread never ran";
+  // No batch is free, so the source's acquire() cannot have returned one.
+  EXPECT_EQ(channel.try_acquire_for(std::chrono::milliseconds(1)), nullptr);
   EXPECT_FALSE(returned.load());
   channel.stop();
   source.join();

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "core/batch.h"
-#include "parsers/auto_parser.h"
 
 namespace logtally::parsers {
 namespace {
@@ -36,7 +35,6 @@ class ParserFixture : public ::testing::Test {
 };
 
 using LogfmtParserTest = ParserFixture<LogfmtParser>;
-using AutoParserTest = ParserFixture<AutoParser>;
 
 TEST_F(LogfmtParserTest, PairsQuotedValuesAndBareKeys) {
   const uint32_t level = plan("level");
@@ -222,19 +220,6 @@ TEST_F(LogfmtParserTest, RandomRecordsAreAlwaysScanned) {
       }
     }
   }
-}
-
-TEST_F(AutoParserTest, JsonForObjectsLogfmtForTheRest) {
-  const uint32_t level = plan("level");
-  ASSERT_EQ(parse(R"(  {"level":"error"})"), ParseStatus::kOk);
-  EXPECT_EQ(slot(level).text, "error");
-  ASSERT_EQ(parse("level=warn msg=x"), ParseStatus::kOk);
-  EXPECT_EQ(slot(level).text, "warn");
-  ASSERT_EQ(parse("plain text line"), ParseStatus::kOk);
-  EXPECT_EQ(slot(level).kind, Kind::kAbsent);
-  EXPECT_EQ(parse(R"({"level":"error")"), ParseStatus::kInvalidJson);  // Not retried as logfmt.
-  ASSERT_EQ(parse(R"([1] level=info)"), ParseStatus::kOk);             // Only `{` means JSON.
-  EXPECT_EQ(slot(level).text, "info");
 }
 
 }  // namespace

@@ -63,7 +63,10 @@ TEST(PushLoop, WaitForEndsAtOnceWhenStopped) {
   });
   self = &loop;
   loop.start();
-  while (!in_push) std::this_thread::sleep_for(milliseconds(1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!in_push && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_TRUE(in_push.load()) << "no periodic push started within 10 s";
   const auto t0 = std::chrono::steady_clock::now();
   loop.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(1000));
@@ -74,15 +77,21 @@ TEST(PushLoop, WaitForEndsAtOnceWhenStopped) {
 TEST(PushLoop, PushesNeverOverlap) {
   std::atomic<int> inside{0};
   std::atomic<int> max_inside{0};
+  std::atomic<int> calls{0};
   PushLoop loop("t", milliseconds(1), [&](bool) {
+    ++calls;
     const int n = ++inside;
     if (n > max_inside) max_inside = n;
     std::this_thread::sleep_for(milliseconds(3));
     --inside;
   });
   loop.start();
-  std::this_thread::sleep_for(milliseconds(40));
+  // Overlap could only show with several pushes: wait for five (each longer than the interval).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (calls < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(1));
   loop.stop();
+  ASSERT_GE(calls.load(), 6) << "fewer than 5 periodic pushes within 10 s";  // + the final one
   EXPECT_EQ(max_inside.load(), 1);
 }
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,7 +57,9 @@ TEST(PushgatewaySinkTest, StopIsBoundedWhenTheGatewayNeverAnswers) {
   cfg.timeout = std::chrono::milliseconds(400);
   Pushgateway sink("pg", cfg, store);
   ASSERT_TRUE(sink.start());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // A push is now in flight.
+  // A push is in flight once its connection waits in the listen backlog.
+  pollfd pfd{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&pfd, 1, 10000), 1) << "no push connected to the gateway within 10 s";
   const auto t0 = std::chrono::steady_clock::now();
   sink.stop();
   const auto took = std::chrono::steady_clock::now() - t0;

@@ -1,0 +1,253 @@
+// MetricStore::export_state() / import_state() (core/metric_store_state.cpp): the store's side of
+// a checkpoint. The file format around it is tested in tests/checkpoint/.
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/metric_store.h"
+
+namespace logtally::core {
+namespace {
+
+std::string key(std::initializer_list<std::string_view> values) {
+  LabelKey k;
+  for (auto v : values) k.add(v);
+  return std::string(k.view());
+}
+
+MetricSpec counter(std::string name, std::vector<std::string> labels) {
+  MetricSpec s;
+  s.name = std::move(name);
+  s.type = MetricType::kCounter;
+  s.label_names = std::move(labels);
+  return s;
+}
+
+MetricSpec gauge(std::string name, GaugeMode mode) {
+  MetricSpec s;
+  s.name = std::move(name);
+  s.type = MetricType::kGauge;
+  s.mode = mode;
+  return s;
+}
+
+MetricSpec histogram(std::string name, std::vector<double> buckets) {
+  MetricSpec s;
+  s.name = std::move(name);
+  s.type = MetricType::kHistogram;
+  s.label_names = {"route"};
+  s.buckets = std::move(buckets);
+  return s;
+}
+
+// The exported series of metric `mi` whose key is `k` (fails the test when absent).
+const StoreState::Series* find(const StoreState& st, size_t mi, const std::string& k) {
+  for (const auto& s : st.metrics.at(mi)) {
+    if (s.key == k) return &s;
+  }
+  ADD_FAILURE() << "no series with that key in metric " << mi;
+  return nullptr;
+}
+
+TEST(MetricStoreStateTest, AnEmptyStoreExportsZeroesSizedLikeTheStore) {
+  MetricStore store({counter("a", {}), counter("b", {"x"})}, {"s1", "s2", "s3"}, {"p1", "p2"}, 2);
+  const StoreState st = store.export_state();
+  ASSERT_EQ(st.metrics.size(), 2u);
+  EXPECT_TRUE(st.metrics[0].empty());
+  EXPECT_TRUE(st.metrics[1].empty());
+  EXPECT_EQ(st.source_records, (std::vector<uint64_t>{0, 0, 0}));
+  EXPECT_EQ(st.source_bytes, (std::vector<uint64_t>{0, 0, 0}));
+  EXPECT_EQ(st.dropped, std::vector<uint64_t>(2 * kDropReasonCount, 0));
+  EXPECT_EQ(st.filtered, (std::vector<uint64_t>{0, 0}));
+  EXPECT_EQ(st.overflow, (std::vector<uint64_t>{0, 0}));
+  EXPECT_TRUE(st.key_arena.empty());
+}
+
+TEST(MetricStoreStateTest, CountersAndSelfCountsAreSummedOverShards) {
+  MetricStore store({counter("hits", {"pod"})}, {"in"}, {"p", "q"}, 3);
+  for (size_t w = 0; w < 3; ++w) {
+    MetricShard& s = store.shard(w);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 1.5);
+    if (w == 2) s.counter_add(0, s.series(0, key({"only-in-2"})), 4);
+    s.count_source(0, 10 + w, 100);
+    s.count_dropped(1, DropReason::kNotANumber, w + 1);
+    s.count_filtered(0, 2);
+  }
+  const StoreState st = store.export_state();
+  ASSERT_EQ(st.metrics[0].size(), 2u);
+  const auto* a = find(st, 0, key({"a"}));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->value, 4.5);
+  EXPECT_TRUE(a->buckets.empty());
+  const auto* only = find(st, 0, key({"only-in-2"}));
+  ASSERT_NE(only, nullptr);
+  EXPECT_EQ(only->value, 4);
+  EXPECT_EQ(st.source_records, (std::vector<uint64_t>{33}));
+  EXPECT_EQ(st.source_bytes, (std::vector<uint64_t>{300}));
+  std::vector<uint64_t> dropped(2 * kDropReasonCount, 0);
+  dropped[kDropReasonCount + static_cast<size_t>(DropReason::kNotANumber)] = 6;
+  EXPECT_EQ(st.dropped, dropped);
+  EXPECT_EQ(st.filtered, (std::vector<uint64_t>{6, 0}));
+  // Keys live in the arena: one copy of each distinct key.
+  EXPECT_EQ(st.key_arena.size(), key({"a"}).size() + key({"only-in-2"}).size());
+}
+
+TEST(MetricStoreStateTest, HistogramBucketsAndSumsAreMerged) {
+  MetricStore store({histogram("lat", {0.1, 1})}, {"in"}, {"p"}, 2);
+  for (size_t w = 0; w < 2; ++w) {
+    MetricShard& s = store.shard(w);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    const uint32_t series = s.series(0, key({"/"}));
+    s.histogram_observe(0, series, 0.05);           // le 0.1
+    s.histogram_observe(0, series, 1);              // le 1 (bounds are inclusive)
+    if (w == 1) s.histogram_observe(0, series, 7);  // +Inf
+  }
+  const StoreState st = store.export_state();
+  ASSERT_EQ(st.metrics[0].size(), 1u);
+  EXPECT_EQ(st.metrics[0][0].key, key({"/"}));
+  EXPECT_DOUBLE_EQ(st.metrics[0][0].value, 9.1);
+  EXPECT_EQ(st.metrics[0][0].buckets, (std::vector<uint64_t>{2, 2, 1}));
+}
+
+TEST(MetricStoreStateTest, GaugesMergeByTheirMode) {
+  MetricStore store({gauge("set", GaugeMode::kSet), gauge("add", GaugeMode::kAdd),
+                     gauge("max", GaugeMode::kMax), gauge("min", GaugeMode::kMin)},
+                    {"in"}, {"p"}, 2);
+  // Shard 0 holds the later `set` update (stamp 9) although its value is the smaller one.
+  const double values[2] = {3, 8};
+  const uint64_t stamps[2] = {9, 4};
+  for (size_t w = 0; w < 2; ++w) {
+    MetricShard& s = store.shard(w);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    for (uint32_t mi = 0; mi < 4; ++mi)
+      s.gauge_update(mi, s.series(mi, key({})), values[w], stamps[w]);
+  }
+  const StoreState st = store.export_state();
+  for (size_t mi = 0; mi < 4; ++mi) ASSERT_EQ(st.metrics[mi].size(), 1u) << mi;
+  EXPECT_EQ(st.metrics[0][0].value, 3);   // set: the update with the later stamp
+  EXPECT_EQ(st.metrics[1][0].value, 11);  // add
+  EXPECT_EQ(st.metrics[2][0].value, 8);   // max
+  EXPECT_EQ(st.metrics[3][0].value, 3);   // min
+}
+
+TEST(MetricStoreStateTest, ImportContinuesCountersAndHistogramsAndRestoresGauges) {
+  std::vector<MetricSpec> specs = {counter("hits", {"pod"}), gauge("depth", GaugeMode::kSet),
+                                   histogram("lat", {0.1, 1})};
+  MetricStore before(specs, {"in"}, {"p"}, 2);
+  {
+    MetricShard& s = before.shard(1);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 5);
+    s.gauge_update(1, s.series(1, key({})), 42, 100);
+    s.histogram_observe(2, s.series(2, key({"/x"})), 0.5);
+    s.count_source(0, 7, 70);
+    s.count_dropped(0, DropReason::kInvalidJson, 3);
+    s.count_filtered(0, 4);
+  }
+  const StoreState saved = before.export_state();
+
+  MetricStore after(specs, {"in"}, {"p"}, 3);
+  after.import_state(saved);
+  {
+    // Updates after the restore, on another shard than the restored values (shard 0).
+    MetricShard& s = after.shard(2);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 1);
+    s.counter_add(0, s.series(0, key({"b"})), 2);
+    s.histogram_observe(2, s.series(2, key({"/x"})), 0.05);
+    s.count_source(0, 1, 10);
+    s.count_dropped(0, DropReason::kInvalidJson, 1);
+    s.count_filtered(0, 1);
+  }
+  const Snapshot snap = after.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 2u);
+  EXPECT_EQ(snap.metrics[0].series[0].labels, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(snap.metrics[0].series[0].value, 6);
+  EXPECT_EQ(snap.metrics[0].series[1].labels, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(snap.metrics[0].series[1].value, 2);
+  ASSERT_EQ(snap.metrics[1].series.size(), 1u);
+  EXPECT_EQ(snap.metrics[1].series[0].value, 42);
+  ASSERT_EQ(snap.metrics[2].series.size(), 1u);
+  EXPECT_DOUBLE_EQ(snap.metrics[2].series[0].value, 0.55);
+  EXPECT_EQ(snap.metrics[2].series[0].buckets, (std::vector<uint64_t>{1, 1, 0}));
+  EXPECT_EQ(snap.source_records, (std::vector<uint64_t>{8}));
+  EXPECT_EQ(snap.source_bytes, (std::vector<uint64_t>{80}));
+  EXPECT_EQ(snap.dropped[static_cast<size_t>(DropReason::kInvalidJson)], 4u);
+  EXPECT_EQ(snap.filtered, (std::vector<uint64_t>{5}));
+}
+
+TEST(MetricStoreStateTest, AGaugeSetAfterARestoreReplacesTheRestoredValue) {
+  // Stamps are not saved: any update after the restore is later than the restored value.
+  MetricStore before({gauge("g", GaugeMode::kSet)}, {"in"}, {"p"}, 1);
+  {
+    MetricShard& s = before.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.gauge_update(0, s.series(0, key({})), 10, 1000);
+  }
+  MetricStore after({gauge("g", GaugeMode::kSet)}, {"in"}, {"p"}, 2);
+  after.import_state(before.export_state());
+  {
+    MetricShard& s = after.shard(1);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.gauge_update(0, s.series(0, key({})), 2, 1);
+  }
+  const Snapshot snap = after.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 1u);
+  EXPECT_EQ(snap.metrics[0].series[0].value, 2);
+}
+
+TEST(MetricStoreStateTest, OverflowSeriesAndCountRoundTrip) {
+  MetricSpec limited = counter("users_total", {"user"});
+  limited.max_series = 1;
+  MetricStore before({limited}, {"in"}, {"p"}, 1);
+  {
+    MetricShard& s = before.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    for (const char* u : {"a", "b", "c", "a"}) s.counter_add(0, s.series(0, key({u})), 1);
+  }
+  const StoreState saved = before.export_state();
+  EXPECT_EQ(saved.overflow, (std::vector<uint64_t>{2}));  // b and c
+  ASSERT_EQ(saved.metrics[0].size(), 2u);
+  const auto* over = find(saved, 0, key({kOverflowLabel}));
+  ASSERT_NE(over, nullptr);
+  EXPECT_EQ(over->value, 2);
+
+  MetricStore after({limited}, {"in"}, {"p"}, 1);
+  after.import_state(saved);
+  {
+    MetricShard& s = after.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 1);  // Still admitted.
+    s.counter_add(0, s.series(0, key({"d"})), 1);  // The one place is taken: overflow.
+  }
+  const Snapshot snap = after.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 2u);
+  EXPECT_EQ(snap.metrics[0].series[0].labels,
+            (std::vector<std::string>{std::string(kOverflowLabel)}));
+  EXPECT_EQ(snap.metrics[0].series[0].value, 3);
+  EXPECT_EQ(snap.metrics[0].series[1].labels, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(snap.metrics[0].series[1].value, 3);
+  EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{3}));
+}
+
+TEST(MetricStoreStateTest, ImportAddsToWhatTheStoreAlreadyHolds) {
+  MetricStore store({counter("c", {})}, {"in"}, {"p"}, 1);
+  {
+    MetricShard& s = store.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({})), 2);
+    s.count_source(0, 1, 1);
+  }
+  const StoreState st = store.export_state();
+  store.import_state(st);
+  const Snapshot snap = store.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 1u);
+  EXPECT_EQ(snap.metrics[0].series[0].value, 4);
+  EXPECT_EQ(snap.source_records, (std::vector<uint64_t>{2}));
+}
+
+}  // namespace
+}  // namespace logtally::core
