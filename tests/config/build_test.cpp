@@ -79,7 +79,7 @@ TEST(BuildTest, PipelinesGetInputsParsersRulesAndOneSlotPerField) {
   const transforms::Pipeline& http = c.pipelines[0];
   EXPECT_EQ(http.name, "http");
   EXPECT_EQ(http.index, 0u);
-  EXPECT_EQ(http.parser, parsers::ParserType::kJson);
+  EXPECT_EQ(http.parser->type_name(), "json");
   EXPECT_EQ(http.inputs, (std::vector<uint32_t>{1}));
   EXPECT_EQ(http.filter, nullptr);
   // `method` is used by both metrics: one slot. Slots are numbered in first-use order.
@@ -99,7 +99,7 @@ TEST(BuildTest, PipelinesGetInputsParsersRulesAndOneSlotPerField) {
 
   const transforms::Pipeline& apps = c.pipelines[1];
   EXPECT_EQ(apps.index, 1u);
-  EXPECT_EQ(apps.parser, parsers::ParserType::kLogfmt);
+  EXPECT_EQ(apps.parser->type_name(), "logfmt");
   EXPECT_EQ(apps.inputs, (std::vector<uint32_t>{0, 1}));
   ASSERT_EQ(apps.plan.slot_count(), 1u);
   EXPECT_EQ(apps.plan.path(0).to_string(), "queue.depth");

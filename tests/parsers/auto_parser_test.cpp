@@ -98,13 +98,14 @@ TEST_F(AutoParserTest, NothingCarriesOverFromTheOtherFormat) {
   EXPECT_EQ(slot(user).text, "bob");
 }
 
-TEST(AutoParserFactoryTest, MakeParserBuildsTheAutoParser) {
+TEST(AutoParserFactoryTest, SpecBuildsTheAutoParser) {
   core::FieldPlan plan;
   const uint32_t level = plan.add(*core::parse_field_path("level"), core::kUseText);
-  std::unique_ptr<Parser> p = make_parser(ParserType::kAuto, plan);
+  std::unique_ptr<Parser> p = auto_parser_spec()->make(plan);
   ASSERT_NE(p, nullptr);
   EXPECT_NE(dynamic_cast<AutoParser*>(p.get()), nullptr);
-  EXPECT_EQ(parser_type_name(ParserType::kAuto), "auto");
+  EXPECT_EQ(auto_parser_spec()->type_name(), "auto");
+  EXPECT_EQ(auto_parser_entry().type, "auto");
   std::string buffer = std::string("{\"level\":\"x\"}") + std::string(core::kPadding, ' ');
   core::Record r(plan.slot_count());
   ASSERT_EQ(p->parse(std::string_view(buffer.data(), 13), r), ParseStatus::kOk);
