@@ -1,27 +1,16 @@
-// logtally's command line: run (default), check, config-reference, version, help.
+// logtally's command line: run (default), check, config-reference, version, help. Parses the
+// flags and hands over: the run loop is engine/engine.h.
 //
 // Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
-#include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "checkpoint/checkpointer.h"
 #include "config/build.h"
 #include "config/config.h"
 #include "config/registry.h"
-#include "core/batch_channel.h"
-#include "core/log.h"
-#include "core/metric_store.h"
-#include "core/worker_pool.h"
-#include "ingest/kafka_source.h"
-#include "ingest/line_reader.h"
-#include "sinks/exposition.h"
-#include "transforms/pipeline.h"
+#include "engine/engine.h"
 
 namespace {
 
@@ -75,130 +64,6 @@ core::Result<config::Config> load(const Options& opts) {
     return config::load_config_text(config::default_config_text(), "<default config>");
   }
   return config::load_config_file(opts.config_path);
-}
-
-int run(const Options& opts) {
-  core::Result<config::Config> cfg = load(opts);
-  if (!cfg) {
-    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
-    return 1;
-  }
-  const config::Compiled compiled = config::compile(*cfg);
-  const size_t workers = cfg->workers;
-  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, workers,
-                          compiled.native);
-  transforms::BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
-
-  size_t max_record = 0;
-  for (const config::SourceConfig& s : cfg->sources)
-    max_record = std::max(max_record, s.max_record_bytes);
-  // Two batches per worker in flight or queued, plus one being filled per source.
-  // A source with a container envelope or a Kafka source holds a second batch (see
-  // ingest/line_reader.h, ingest/batch_writer.h).
-  size_t second_batches = 0;
-  for (const config::SourceConfig& s : cfg->sources) {
-    if (s.format != ingest::EnvelopeFormat::kNone || s.type == config::SourceConfig::Type::kKafka)
-      ++second_batches;
-  }
-  core::BatchChannel channel(2 * workers + cfg->sources.size() + second_batches + 1,
-                             ingest::batch_capacity_for(max_record));
-
-  auto sources =
-      config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee}, &store.self_metrics());
-  // Checkpoints: restore before sources prepare (they resume at their saved positions).
-  std::unique_ptr<checkpoint::Checkpointer> checkpointer;
-  if (!cfg->checkpoint.dir.empty()) {
-    std::vector<ingest::Source*> raw;
-    raw.reserve(sources.size());
-    for (auto& s : sources) raw.push_back(s.get());
-    checkpointer = std::make_unique<checkpoint::Checkpointer>(
-        checkpoint::CheckpointConfig{cfg->checkpoint.dir,
-                                     std::chrono::milliseconds(cfg->checkpoint.interval_millis)},
-        channel, store, std::move(raw));
-    core::Status st = checkpointer->restore(opts.reset_state);
-    if (!st) {
-      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
-      return 1;
-    }
-    // A Kafka source checkpoints before letting revoked partitions go, and commits offsets
-    // only once a checkpoint holding them is durable (docs/ingest-kafka.md).
-    for (auto& s : sources) {
-      if (auto* kafka = dynamic_cast<ingest::KafkaSource*>(s.get())) {
-        kafka->set_checkpoint_trigger([cp = checkpointer.get()] { return cp->checkpoint(); });
-      }
-    }
-  }
-  for (auto& s : sources) {
-    core::Status st = s->prepare();
-    if (!st) {
-      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
-      return 1;
-    }
-  }
-
-  // SIGINT and SIGTERM are taken by the main thread with sigwait(); every thread started
-  // below inherits the blocked mask, so no other thread is interrupted by them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  // A batch run (--once) serves nothing, but pushing sinks run too: their stop() sends the
-  // final result.
-  std::vector<std::unique_ptr<sinks::Sink>> sinks;
-  for (auto& sink : config::make_sinks(*cfg, store)) {
-    if (opts.once && !sink->pushes()) continue;
-    core::Status st = sink->start();
-    if (!st) {
-      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
-      return 1;
-    }
-    if (!opts.once) core::log(core::LogLevel::kInfo, "serving " + sink->describe());
-    sinks.push_back(std::move(sink));
-  }
-  if (!opts.once && sinks.empty()) {
-    core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
-  }
-
-  core::WorkerPool pool(channel, processor, workers);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> source_threads;
-  source_threads.reserve(sources.size());
-  for (auto& s : sources) {
-    source_threads.emplace_back([&channel, &stop, src = s.get()] { src->run(channel, stop); });
-  }
-  if (checkpointer && !opts.once) checkpointer->start();
-  for (auto& sink : sinks) sink->mark_ready();  // The exporter's /-/ready answers 200 from now.
-
-  if (!opts.once) {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    core::log(core::LogLevel::kInfo,
-              std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    stop.store(true);
-  }
-  for (std::thread& t : source_threads) t.join();
-  channel.close();
-  pool.join();
-  if (checkpointer) {
-    // Everything read is counted and no source runs: the final checkpoint is exact.
-    checkpointer->stop();
-    core::Status st = checkpointer->checkpoint();
-    if (!st) {
-      std::fprintf(stderr, "logtally: final %s\n", st.error().message.c_str());
-      if (opts.once) return 1;
-    }
-  }
-
-  if (opts.once) {
-    const std::string text = sinks::to_text(store);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  }
-  for (auto& sink : sinks) sink->stop();
-  return 0;
 }
 
 int check(const Options& opts) {
@@ -261,7 +126,12 @@ static int main_with_args(int argc, char** argv) {
   if (opts.tee && opts.once) {
     return usage_error("--tee and --once both write to stdout; use one of them");
   }
-  return run(opts);
+  core::Result<config::Config> cfg = load(opts);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  return engine::run(*cfg, engine::RunOptions{opts.once, opts.tee, opts.reset_state});
 }
 
 int main(int argc, char** argv) {

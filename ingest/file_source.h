@@ -70,6 +70,8 @@ class FileSource final : public Source {
   bool checkpointable() const override { return true; }
   std::string checkpoint_state() override;
   [[nodiscard]] core::Status restore_state(std::string_view state) override;
+  /// With an envelope, the joined output is a second batch (ingest/batch_writer.h).
+  size_t batches_held() const override { return config_.format == EnvelopeFormat::kNone ? 1 : 2; }
 
   /// Files currently open (tests).
   size_t files_open() const;

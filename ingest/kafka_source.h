@@ -78,7 +78,9 @@ class KafkaSource final : public Source {
   /// Turns checkpoints on for this source: `checkpoint_now` runs a whole checkpoint (the
   /// barrier and the durable file; checkpoint::Checkpointer::checkpoint()). It is called on
   /// revoke, before the partitions are let go. Set before run().
-  void set_checkpoint_trigger(std::function<core::Status()> checkpoint_now);
+  void set_checkpoint_trigger(CheckpointTrigger checkpoint_now) override;
+  /// The batch being filled from messages and, with an envelope, the joined output.
+  size_t batches_held() const override { return 2; }
 
   struct Impl;
 

@@ -19,6 +19,8 @@ class StdinSource final : public Source {
       : index_(index), config_(config), mode_(mode), fd_(fd) {}
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override { return mode_.tee ? "stdin (tee to stdout)" : "stdin"; }
+  /// With an envelope, the joined output is a second batch (ingest/batch_writer.h).
+  size_t batches_held() const override { return config_.format == EnvelopeFormat::kNone ? 1 : 2; }
 
  private:
   uint32_t index_;
