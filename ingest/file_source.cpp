@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/hash.h"
 #include "core/log.h"
 
 namespace logtally::ingest {
@@ -26,16 +27,6 @@ namespace logtally::ingest {
 namespace {
 
 constexpr std::string_view kStateHeader = "logtally-file-state 2\n";
-
-// FNV-1a 64: stable across versions and machines, because fingerprints are persisted.
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(p[i]);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 // Hash of the first `len` bytes of `fd`; false if fewer bytes are there.
 bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
@@ -48,7 +39,7 @@ bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
     if (n <= 0) return false;
     got += static_cast<size_t>(n);
   }
-  out = fnv1a(buf, len);
+  out = core::stable_hash(std::string_view(buf, len));  // Persisted: must stay stable.
   return true;
 }
 
