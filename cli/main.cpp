@@ -13,12 +13,11 @@
 #include "checkpoint/checkpointer.h"
 #include "config/build.h"
 #include "config/config.h"
-#include "config/options.h"
+#include "config/registry.h"
 #include "core/batch_channel.h"
 #include "core/log.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
-#include "ingest/kafka_source.h"
 #include "ingest/line_reader.h"
 #include "sinks/exposition.h"
 #include "transforms/pipeline.h"
@@ -92,19 +91,14 @@ int run(const Options& opts) {
   size_t max_record = 0;
   for (const config::SourceConfig& s : cfg->sources)
     max_record = std::max(max_record, s.max_record_bytes);
-  // Two batches per worker in flight or queued, plus one being filled per source.
-  // A source with a container envelope or a Kafka source holds a second batch (see
-  // ingest/line_reader.h, ingest/batch_writer.h).
-  size_t second_batches = 0;
-  for (const config::SourceConfig& s : cfg->sources) {
-    if (s.format != ingest::EnvelopeFormat::kNone || s.type == config::SourceConfig::Type::kKafka)
-      ++second_batches;
-  }
-  core::BatchChannel channel(2 * workers + cfg->sources.size() + second_batches + 1,
-                             ingest::batch_capacity_for(max_record));
-
   auto sources =
       config::make_sources(*cfg, ingest::SourceMode{opts.once, opts.tee}, &store.self_metrics());
+  // Two batches per worker in flight or queued, plus what each source holds while it fills one
+  // (ingest/source.h: batches_held()).
+  size_t held = 0;
+  for (const auto& s : sources) held += s->batches_held();
+  core::BatchChannel channel(2 * workers + held + 1, ingest::batch_capacity_for(max_record));
+
   // Checkpoints: restore before sources prepare (they resume at their saved positions).
   std::unique_ptr<checkpoint::Checkpointer> checkpointer;
   if (!cfg->checkpoint.dir.empty()) {
@@ -121,11 +115,9 @@ int run(const Options& opts) {
       return 1;
     }
     // A Kafka source checkpoints before letting revoked partitions go, and commits offsets
-    // only once a checkpoint holding them is durable (docs/ingest-kafka.md).
+    // only once a checkpoint holding them is durable (docs/ingest-kafka.md); others ignore it.
     for (auto& s : sources) {
-      if (auto* kafka = dynamic_cast<ingest::KafkaSource*>(s.get())) {
-        kafka->set_checkpoint_trigger([cp = checkpointer.get()] { return cp->checkpoint(); });
-      }
+      s->set_checkpoint_trigger([cp = checkpointer.get()] { return cp->checkpoint(); });
     }
   }
   for (auto& s : sources) {

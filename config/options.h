@@ -27,12 +27,14 @@ struct OptionTable {
   std::string key_list() const;
 };
 
-/// All tables, in the order the reference lists them.
+/// The config's own tables (top level, checkpoint, pipeline, ...), in the order the reference
+/// lists them; each component's tables are its own (config/registry.h).
 const std::vector<OptionTable>& option_tables();
 /// The table of one section; the section must exist.
 const OptionTable& option_table(std::string_view section);
 
-/// The configuration reference in Markdown, generated from the tables.
-std::string config_reference_markdown();
+/// The configuration reference in Markdown with `tables` in this order (the whole document:
+/// config/registry.h's config_reference_markdown() passes every table).
+std::string config_reference_markdown(const std::vector<const OptionTable*>& tables);
 
 }  // namespace logtally::config

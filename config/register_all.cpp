@@ -2,11 +2,17 @@
 // named outside its own files (docs/development.md). The order is the order of
 // `logtally config-reference` and of "expected ..." lists in messages.
 #include "config/registry.h"
+#include "ingest/file/config.h"
+#include "ingest/kafka/config.h"
+#include "ingest/stdin/stdin_source.h"
 
 namespace logtally::config {
 
 void register_all(Registry& r) {
   // Sources.
+  r.add(ingest::stdin_source_entry());
+  r.add(ingest::file_source_entry());
+  r.add(ingest::kafka_source_entry());
   // Parsers.
   // Sinks.
   (void)r;

@@ -1,4 +1,4 @@
-#include "ingest/file_source.h"
+#include "ingest/file/file_source.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -56,14 +56,14 @@ std::string dir_name(const std::string& path) {
 
 }  // namespace
 
-FileSource::FileSource(uint32_t index, FileSourceConfig config, SourceMode mode,
+FileSource::FileSource(const SourceCommon& common, FileSourceConfig config, SourceMode mode,
                        core::SelfMetrics* self_metrics)
-    : index_(index), config_(std::move(config)), mode_(mode) {
+    : common_(common), config_(std::move(config)), mode_(mode) {
   if (!config_.path_pattern.empty()) {
     pattern_ = std::make_unique<re2::RE2>(config_.path_pattern, re2::RE2::Quiet);
   }
   if (self_metrics != nullptr) {
-    const core::SelfMetrics::Labels src = {{"source", config_.name}};
+    const core::SelfMetrics::Labels src = {{"source", common_.name}};
     watched_ = &self_metrics->gauge("logtally_files_watched", "Files a file source has open.", src);
     core::SelfMetrics::Labels ren = src;
     ren.emplace_back("kind", "rename");
@@ -456,7 +456,7 @@ void FileSource::release(std::list<File>::iterator it) {
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
+  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
   auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_relaxed)) {
