@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "ingest/file_source.h"
+#include "ingest/file/file_source.h"
 
 using namespace logtally;
 using Clock = std::chrono::steady_clock;
@@ -34,10 +34,10 @@ double run_cat(const std::string& file) {
 
 double run_source(const std::string& file, uint64_t& records) {
   ingest::FileSourceConfig cfg;
-  cfg.name = "bench";
   cfg.path = file;
-  core::BatchChannel channel(8, ingest::batch_capacity_for(cfg.max_record_bytes));
-  ingest::FileSource source(0, cfg, ingest::SourceMode{true, false});
+  const ingest::SourceCommon common{"bench", 0, 1 << 20, ingest::EnvelopeFormat::kNone};
+  core::BatchChannel channel(8, ingest::batch_capacity_for(common.max_record_bytes));
+  ingest::FileSource source(common, cfg, ingest::SourceMode{true, false});
   records = 0;
   const auto t0 = Clock::now();
   if (!source.prepare().ok()) std::exit(1);

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/hash.h"
+
 namespace logtally::checkpoint {
 
 namespace {
@@ -22,20 +24,6 @@ namespace {
 //   4  CRC-32 (zlib) of everything before it
 constexpr char kMagic[8] = {'L', 'T', 'C', 'K', 'P', 'T', '\r', '\n'};
 constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8;
-
-// FNV-1a, 64 bit: stable across versions and machines (core/hash.h is not, by design).
-uint64_t fnv(uint64_t h, std::string_view bytes) {
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-uint64_t fnv_u64(uint64_t h, uint64_t v) {
-  char b[8];
-  std::memcpy(b, &v, 8);
-  return fnv(h, std::string_view(b, 8));
-}
 
 class Writer {
  public:
@@ -145,22 +133,25 @@ core::Error io_error(const std::string& what, const std::string& path) {
 }  // namespace
 
 uint64_t config_fingerprint(const std::vector<core::MetricSpec>& specs) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  h = fnv_u64(h, specs.size());
+  // Persisted in every checkpoint file: core::stable_hash() (FNV-1a 64), never hash_bytes().
+  using core::stable_hash;
+  using core::stable_hash_u64;
+  uint64_t h = core::kStableHashBasis;
+  h = stable_hash_u64(specs.size(), h);
   for (const core::MetricSpec& s : specs) {
-    h = fnv(h, s.name);
-    h = fnv_u64(h, static_cast<uint64_t>(s.type));
-    h = fnv_u64(h, s.type == core::MetricType::kGauge ? static_cast<uint64_t>(s.mode) : 0);
-    h = fnv_u64(h, s.label_names.size());
+    h = stable_hash(s.name, h);
+    h = stable_hash_u64(static_cast<uint64_t>(s.type), h);
+    h = stable_hash_u64(s.type == core::MetricType::kGauge ? static_cast<uint64_t>(s.mode) : 0, h);
+    h = stable_hash_u64(s.label_names.size(), h);
     for (const std::string& l : s.label_names) {
-      h = fnv_u64(h, l.size());
-      h = fnv(h, l);
+      h = stable_hash_u64(l.size(), h);
+      h = stable_hash(l, h);
     }
-    h = fnv_u64(h, s.buckets.size());
+    h = stable_hash_u64(s.buckets.size(), h);
     for (const double b : s.buckets) {
       uint64_t bits = 0;
       std::memcpy(&bits, &b, 8);
-      h = fnv_u64(h, bits);
+      h = stable_hash_u64(bits, h);
     }
   }
   return h;

@@ -6,9 +6,6 @@
 #include <map>
 #include <sstream>
 
-#include "ingest/file_source.h"
-#include "ingest/kafka_source.h"
-#include "ingest/stdin_source.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"
@@ -115,24 +112,6 @@ Compiled compile(const Config& config) {
   return out;
 }
 
-namespace {
-
-std::unique_ptr<ingest::Source> make_kafka_source(const SourceConfig& s, uint32_t index,
-                                                  ingest::SourceMode mode,
-                                                  core::SelfMetrics* self_metrics) {
-  ingest::KafkaSourceConfig kc;
-  kc.name = s.name;
-  kc.brokers = s.brokers;
-  kc.topics = s.topics;
-  kc.group = s.group;
-  kc.librdkafka = s.librdkafka;
-  kc.max_record_bytes = s.max_record_bytes;
-  kc.format = s.format;
-  return std::make_unique<ingest::KafkaSource>(index, std::move(kc), mode, self_metrics);
-}
-
-}  // namespace
-
 std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
                                                           ingest::SourceMode mode) {
   return make_sources(config, mode, nullptr);
@@ -144,31 +123,9 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
   std::vector<std::unique_ptr<ingest::Source>> out;
   for (size_t i = 0; i < config.sources.size(); ++i) {
     const SourceConfig& s = config.sources[i];
-    const auto index = static_cast<uint32_t>(i);
-    switch (s.type) {
-      case SourceConfig::Type::kStdin:
-        out.push_back(std::make_unique<ingest::StdinSource>(
-            index, ingest::StdinSourceConfig{s.max_record_bytes, s.format}, mode));
-        break;
-      case SourceConfig::Type::kFile: {
-        ingest::FileSourceConfig fc;
-        fc.name = s.name;
-        fc.path = s.path;
-        fc.include = s.include;
-        fc.exclude = s.exclude;
-        fc.path_pattern = s.path_pattern;
-        fc.poll_millis = s.poll_millis;
-        fc.start_at_end = s.start_at_end;
-        fc.max_record_bytes = s.max_record_bytes;
-        fc.format = s.format;
-        out.push_back(
-            std::make_unique<ingest::FileSource>(index, std::move(fc), mode, self_metrics));
-        break;
-      }
-      case SourceConfig::Type::kKafka:
-        out.push_back(make_kafka_source(s, index, mode, self_metrics));
-        break;
-    }
+    const ingest::SourceCommon common{s.name, static_cast<uint32_t>(i), s.max_record_bytes,
+                                      s.format};
+    out.push_back(s.spec->build(common, mode, self_metrics));
   }
   return out;
 }
@@ -209,21 +166,7 @@ std::string describe(const Config& config, const Compiled& compiled) {
   out << "workers: " << config.workers << "\n";
   out << "sources:\n";
   for (const SourceConfig& s : config.sources) {
-    out << "  " << s.name << ": ";
-    if (s.type == SourceConfig::Type::kStdin) {
-      out << "stdin";
-    } else if (s.type == SourceConfig::Type::kKafka) {
-      out << "kafka " << s.brokers << " topics [";
-      for (size_t i = 0; i < s.topics.size(); ++i) out << (i ? ", " : "") << s.topics[i];
-      out << "] group " << s.group;
-    } else {
-      out << "file";
-      if (!s.path.empty()) out << " " << s.path;
-      for (const std::string& g : s.include) out << " include " << g;
-      for (const std::string& g : s.exclude) out << " exclude " << g;
-      if (!s.path_pattern.empty()) out << " path_pattern " << s.path_pattern;
-      out << " (start_at " << (s.start_at_end ? "end" : "beginning") << ")";
-    }
+    out << "  " << s.name << ": " << s.spec->describe();
     if (s.format != ingest::EnvelopeFormat::kNone) {
       out << ", format " << ingest::envelope_format_name(s.format);
     }

@@ -20,7 +20,7 @@
 
 #include "config/options.h"
 #include "config/registry.h"
-#include "ingest/kafka_source.h"
+#include "ingest/source_options.h"
 #include "sinks/http_auth.h"
 #include "transforms/filter.h"
 
@@ -55,7 +55,6 @@ class Loader : public Reader {
 
  private:
   void load_source(const std::string& name, const YAML::Node& n, Config& cfg);
-  void load_kafka_source(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_pipeline(const std::string& name, const YAML::Node& n, Config& cfg);
   void load_metric(const YAML::Node& n, const std::string& pipeline, PipelineConfig& p);
   void load_label(const std::string& name, const YAML::Node& key, const YAML::Node& n,
@@ -69,7 +68,6 @@ class Loader : public Reader {
   void load_label_rules(const YAML::Node& n, const std::string& what, LabelConfig& label);
   void load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m);
   void check_shared_metrics(const Config& cfg);
-  void load_file_source_keys(const YAML::Node& n, const std::string& what, SourceConfig& src);
   void load_checkpoint(const YAML::Node& n, Config& cfg);
   // Sinks (docs/sinks.md, docs/sinks-remote-write.md).
   void load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg);
@@ -83,66 +81,38 @@ class Loader : public Reader {
 
 void Loader::load_source(const std::string& name, const YAML::Node& n, Config& cfg) {
   const std::string what = "source '" + name + "'";
+  const std::vector<SourceEntry>& types = registry().sources();
   SourceConfig src;
   src.name = name;
   src.location = where(n);
   if (!n.IsMap() || !n["type"]) {
-    error(n, what + ": expected a map with a 'type' (stdin, file or kafka)");
+    error(n, what + ": expected a map with a 'type' (" + Registry::type_list(types) + ")");
     return;
   }
   const std::optional<std::string> type = string_value(n["type"], what + " type");
   if (!type) return;
-  if (*type == "stdin") {
-    src.type = SourceConfig::Type::kStdin;
-    check_keys(n, option_table("source: stdin"), what);
-    for (const SourceConfig& other : cfg.sources) {
-      if (other.type == SourceConfig::Type::kStdin) {
-        error(n, what + ": only one stdin source is allowed ('" + other.name + "' is one)");
-      }
-    }
-  } else if (*type == "file") {
-    src.type = SourceConfig::Type::kFile;
-    check_keys(n, option_table("source: file"), what);
-    if (n["path"]) {
-      if (auto p = string_value(n["path"], what + " path")) {
-        if (p->empty()) error(n["path"], what + " path: must not be empty");
-        src.path = *p;
-      }
-    }
-    if (n["start_at"]) {
-      if (auto s = string_value(n["start_at"], what + " start_at")) {
-        if (*s == "end") {
-          src.start_at_end = true;
-        } else if (*s != "beginning") {
-          error(n["start_at"], what + " start_at: expected beginning or end, got \"" + *s + "\"");
-        }
-      }
-    }
-    load_file_source_keys(n, what, src);
-  } else if (*type == "kafka") {
-    src.type = SourceConfig::Type::kKafka;
-    check_keys(n, option_table("source: kafka"), what);
-    load_kafka_source(n, what, src);
-  } else {
-    error(n["type"], what + ": unknown source type '" + *type + "'; expected stdin, file or kafka");
+  const SourceEntry* entry = registry().source(*type);
+  if (entry == nullptr) {
+    error(n["type"],
+          what + ": unknown source type '" + *type + "'; expected " + Registry::type_list(types));
     return;
   }
-  if (n["format"]) {
-    if (auto f = string_value(n["format"], what + " format")) {
-      if (*f == "cri") {
-        src.format = ingest::EnvelopeFormat::kCri;
-      } else if (*f == "docker") {
-        src.format = ingest::EnvelopeFormat::kDocker;
-      } else if (*f != "none") {
-        error(n["format"], what + " format: expected none, cri or docker, got \"" + *f + "\"");
+  src.type = *type;
+  // The source type reads its own keys (ingest/<type>/), then the keys every source has.
+  check_keys(n, *entry->tables[0], what);
+  if (entry->single) {
+    for (const SourceConfig& other : cfg.sources) {
+      if (other.type == src.type) {
+        error(n,
+              what + ": only one " + src.type + " source is allowed ('" + other.name + "' is one)");
       }
     }
   }
-  if (n["max_record_bytes"]) {
-    if (auto v = integer_value(n["max_record_bytes"], what + " max_record_bytes", 16, 1LL << 30)) {
-      src.max_record_bytes = static_cast<size_t>(*v);
-    }
-  }
+  src.spec = entry->load(*this, n, what);
+  ingest::SourceCommon common;
+  ingest::read_source_common(*this, n, what, common);
+  src.format = common.format;
+  src.max_record_bytes = common.max_record_bytes;
   cfg.sources.push_back(std::move(src));
 }
 
@@ -353,59 +323,6 @@ void Loader::check_shared_metrics(const Config& cfg) {
                                  ": help, max_series, expire_after and initial of a shared "
                                  "metric belong on its first entry" +
                                  at);
-      }
-    }
-  }
-}
-
-void Loader::load_kafka_source(const YAML::Node& n, const std::string& what, SourceConfig& src) {
-  if (n["brokers"]) {
-    if (auto s = string_value(n["brokers"], what + " brokers")) {
-      if (s->empty()) error(n["brokers"], what + " brokers: must not be empty");
-      src.brokers = *s;
-    }
-  }
-  if (n["group"]) {
-    if (auto s = string_value(n["group"], what + " group")) {
-      if (s->empty()) error(n["group"], what + " group: must not be empty");
-      src.group = *s;
-    }
-  }
-  if (const YAML::Node t = n["topics"]) {
-    if (t.IsScalar()) {
-      if (auto s = string_value(t, what + " topics")) src.topics.push_back(*s);
-    } else if (t.IsSequence() && t.size() > 0) {
-      for (const YAML::Node& item : t) {
-        if (auto s = string_value(item, what + " topics")) {
-          if (s->empty()) error(item, what + " topics: a topic name must not be empty");
-          src.topics.push_back(*s);
-        }
-      }
-    } else {
-      error(t, what + " topics: expected a non-empty list of topic names or ^regex patterns");
-    }
-    for (size_t i = 0; i < src.topics.size(); ++i) {
-      const std::string& topic = src.topics[i];
-      if (topic.size() > 1 && topic[0] == '^') {
-        const std::string problem = ingest::check_topic_pattern(topic);
-        if (!problem.empty()) error(t.IsSequence() ? t[i] : t, what + " topics: " + problem);
-      }
-    }
-  }
-  if (const YAML::Node props = n["librdkafka"]) {
-    if (!props.IsMap()) {
-      error(props, what + " librdkafka: expected a map of librdkafka property -> value");
-    } else {
-      for (auto it = props.begin(); it != props.end(); ++it) {
-        const std::string key = it->first.Scalar();
-        auto value = string_value(it->second, what + " librdkafka " + key);
-        if (!value) continue;
-        const std::string problem = ingest::check_kafka_property(key, *value);
-        if (!problem.empty()) {
-          error(it->first, what + " librdkafka: " + problem);
-          continue;
-        }
-        src.librdkafka.emplace_back(key, *value);
       }
     }
   }
@@ -1097,54 +1014,6 @@ core::Result<Config> Loader::load() {
 
   if (!errors().empty()) return core::make_error(core::ErrorCode::kConfig, all_errors());
   return cfg;
-}
-
-void Loader::load_file_source_keys(const YAML::Node& n, const std::string& what,
-                                   SourceConfig& src) {
-  auto globs = [&](const char* key, std::vector<std::string>& out) {
-    const YAML::Node list = n[key];
-    if (!list) return;
-    if (list.IsScalar()) {
-      if (auto v = string_value(list, what + " " + key)) out.push_back(*v);
-      return;
-    }
-    if (!list.IsSequence()) {
-      error(list, what + " " + key + ": expected a list of glob patterns");
-      return;
-    }
-    for (const YAML::Node& item : list) {
-      if (auto v = string_value(item, what + " " + key)) {
-        if (v->empty()) {
-          error(item, what + " " + key + ": a pattern must not be empty");
-        } else {
-          out.push_back(*v);
-        }
-      }
-    }
-  };
-  globs("include", src.include);
-  globs("exclude", src.exclude);
-  if (src.path.empty() && src.include.empty()) {
-    error(n, what + ": expected 'path' (one file) or 'include' (a list of globs)");
-  }
-  if (n["path_pattern"]) {
-    if (auto p = string_value(n["path_pattern"], what + " path_pattern")) {
-      RE2 re(*p, RE2::Quiet);
-      if (!re.ok()) {
-        error(n["path_pattern"], what + " path_pattern: invalid RE2 expression: " + re.error());
-      } else if (re.NamedCapturingGroups().empty()) {
-        error(n["path_pattern"],
-              what + " path_pattern: expected named groups, e.g. (?P<pod>[^_]+)");
-      } else {
-        src.path_pattern = *p;
-      }
-    }
-  }
-  if (n["poll_interval"]) {
-    if (auto ms = duration_millis(n["poll_interval"], what + " poll_interval")) {
-      src.poll_millis = *ms;
-    }
-  }
 }
 
 void Loader::load_checkpoint(const YAML::Node& n, Config& cfg) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "core/record.h"
 #include "core/result.h"
 #include "ingest/envelope_format.h"
+#include "ingest/source.h"
 #include "parsers/json_parser.h"
 #include "parsers/parser.h"
 #include "sinks/pushgateway.h"
@@ -27,24 +29,15 @@
 
 namespace logtally::config {
 
+/// A source: what every source has, and its type's own config (ingest/<type>/, registered in
+/// config/register_all.cpp), which builds the runtime source.
 struct SourceConfig {
-  enum class Type : uint8_t { kStdin, kFile, kKafka };
   std::string name;
-  Type type = Type::kStdin;
-  std::string path;
-  bool start_at_end = false;
-  std::vector<std::string> include;  ///< Globs (file source); `path` adds itself here.
-  std::vector<std::string> exclude;
-  std::string path_pattern;  ///< RE2 with named groups (validated at load).
-  int poll_millis = 250;
+  std::string type;             ///< The `type:` value (a registered source type).
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   ingest::EnvelopeFormat format = ingest::EnvelopeFormat::kNone;  ///< `format:` cri/docker/none.
-  // Kafka (type: kafka) only.
-  std::string brokers;
-  std::vector<std::string> topics;  ///< Names, or `^regex` patterns.
-  std::string group;
-  std::vector<std::pair<std::string, std::string>> librdkafka;  ///< Passed through as-is.
   Location location;
+  std::shared_ptr<const ingest::SourceSpec> spec;  ///< Null only in a config with errors.
 };
 
 /// One row of a label's `map:` (docs/transforms.md).

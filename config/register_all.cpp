@@ -2,6 +2,9 @@
 // named outside its own files (docs/development.md). The order is the order of
 // `logtally config-reference` and of "expected ..." lists in messages.
 #include "config/registry.h"
+#include "ingest/file/config.h"
+#include "ingest/kafka/config.h"
+#include "ingest/stdin/stdin_source.h"
 #include "parsers/auto_parser.h"
 #include "parsers/json_parser.h"
 #include "parsers/logfmt_parser.h"
@@ -11,6 +14,9 @@ namespace logtally::config {
 
 void register_all(Registry& r) {
   // Sources.
+  r.add(ingest::stdin_source_entry());
+  r.add(ingest::file_source_entry());
+  r.add(ingest::kafka_source_entry());
   // Parsers.
   r.add(parsers::json_parser_entry());
   r.add(parsers::logfmt_parser_entry());

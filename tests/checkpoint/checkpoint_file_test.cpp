@@ -118,6 +118,20 @@ TEST(CheckpointFileTest, DamageVersionAndConfigChangesAreDetected) {
   EXPECT_NE(config_fingerprint(other), d.fingerprint);
 }
 
+// The fingerprint is stored in every checkpoint file: its value for a given config must never
+// change, or every saved checkpoint would be refused as made for another config.
+TEST(CheckpointFileTest, ConfigFingerprintValuesAreStable) {
+  std::vector<core::MetricSpec> specs(2);
+  specs[0].name = "http_requests_total";
+  specs[0].type = core::MetricType::kCounter;
+  specs[0].label_names = {"method", "status"};
+  specs[1].name = "latency_seconds";
+  specs[1].type = core::MetricType::kHistogram;
+  specs[1].buckets = {0.1, 1, 10};
+  EXPECT_EQ(config_fingerprint(specs), 0x528de916643e808fULL);
+  EXPECT_EQ(config_fingerprint({}), 0xa8c7f832281a39c5ULL);
+}
+
 // The cardinality limit's state survives a restart: the overflow series stays the overflow
 // series (it does not take one of the max_series places), and logtally_series_overflow_total and
 // logtally_records_filtered_total continue from their saved values.

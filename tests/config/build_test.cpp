@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "ingest/file_source.h"
-#include "ingest/kafka_source.h"
-#include "ingest/stdin_source.h"
+#include "ingest/file/file_source.h"
+#include "ingest/kafka/consumer.h"
+#include "ingest/stdin/stdin_source.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/pushgateway.h"
 #include "sinks/remote_write.h"

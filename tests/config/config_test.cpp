@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "config/build.h"
+#include "ingest/file/config.h"
+#include "ingest/kafka/config.h"
 
 namespace logtally::config {
 namespace {
@@ -47,7 +49,9 @@ TEST(ConfigTest, LoadsTheDocumentedExample) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->workers, 2u);
   ASSERT_EQ(cfg->sources.size(), 2u);
-  EXPECT_EQ(cfg->sources[1].path, "/var/log/app/access.log");
+  const auto* access = dynamic_cast<const ingest::FileSourceConfig*>(cfg->sources[1].spec.get());
+  ASSERT_NE(access, nullptr);
+  EXPECT_EQ(access->path, "/var/log/app/access.log");
   EXPECT_EQ(cfg->sources[1].max_record_bytes, 1u << 20);
   ASSERT_EQ(cfg->pipelines.size(), 1u);
   const PipelineConfig& p = cfg->pipelines[0];
@@ -170,7 +174,9 @@ workers: ${LOGTALLY_TEST_UNSET:-3}
 )";
   auto cfg = load_config_text(text, "env.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-  EXPECT_EQ(cfg->sources[0].path, "/tmp/x.log");
+  const auto* file = dynamic_cast<const ingest::FileSourceConfig*>(cfg->sources[0].spec.get());
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->path, "/tmp/x.log");
   EXPECT_EQ(cfg->pipelines[0].metrics[0].labels[0].default_value, "dev-${literal}");
   EXPECT_EQ(cfg->sinks[0].listen, "127.0.0.1:9999");
   EXPECT_EQ(cfg->workers, 3u);
@@ -234,14 +240,16 @@ pipelines:
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   ASSERT_EQ(cfg->sources.size(), 2u);
   const SourceConfig& k = cfg->sources[0];
-  EXPECT_EQ(k.type, SourceConfig::Type::kKafka);
-  EXPECT_EQ(k.brokers, "127.0.0.1:9092");
-  EXPECT_EQ(k.topics, (std::vector<std::string>{"a", "^b-.*"}));
-  EXPECT_EQ(k.group, "g");
+  EXPECT_EQ(k.type, "kafka");
+  const auto* kc = dynamic_cast<const ingest::KafkaSourceConfig*>(k.spec.get());
+  ASSERT_NE(kc, nullptr);
+  EXPECT_EQ(kc->brokers, "127.0.0.1:9092");
+  EXPECT_EQ(kc->topics, (std::vector<std::string>{"a", "^b-.*"}));
+  EXPECT_EQ(kc->group, "g");
   EXPECT_EQ(k.format, ingest::EnvelopeFormat::kDocker);
-  ASSERT_EQ(k.librdkafka.size(), 2u);
-  EXPECT_EQ(k.librdkafka[0].first, "fetch.max.bytes");
-  EXPECT_EQ(k.librdkafka[0].second, "1048576");
+  ASSERT_EQ(kc->librdkafka.size(), 2u);
+  EXPECT_EQ(kc->librdkafka[0].first, "fetch.max.bytes");
+  EXPECT_EQ(kc->librdkafka[0].second, "1048576");
   EXPECT_EQ(cfg->sources[1].format, ingest::EnvelopeFormat::kCri);
 }
 

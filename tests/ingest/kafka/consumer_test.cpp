@@ -1,6 +1,6 @@
 // KafkaSource against librdkafka's mock cluster, in process: backpressure pauses the partitions
 // (the consumer is not blocked) and loses nothing; batches carry one partition's fields.
-#include "ingest/kafka_source.h"
+#include "ingest/kafka/consumer.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -70,13 +70,12 @@ TEST(KafkaSourceTest, BackpressurePausesAndLosesNothing) {
 
   core::SelfMetrics sm;
   KafkaSourceConfig cfg;
-  cfg.name = "k";
   cfg.brokers = mock.bootstraps;
   cfg.topics = {"t"};
   cfg.group = "bp";
   cfg.librdkafka = {{"session.timeout.ms", "6000"}, {"fetch.wait.max.ms", "20"}};
-  cfg.max_record_bytes = 256;
-  KafkaSource source(7, cfg, SourceMode{/*once=*/true, false}, &sm);
+  KafkaSource source(SourceCommon{"k", 7, 256, EnvelopeFormat::kNone}, cfg,
+                     SourceMode{/*once=*/true, false}, &sm);
   ASSERT_TRUE(source.prepare().ok());
 
   // Two small batches and nobody popping: the source runs out of batches quickly.

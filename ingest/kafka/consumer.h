@@ -1,5 +1,5 @@
-// KafkaSource: records from Kafka topics through a librdkafka high-level consumer in a consumer
-// group (the central consumer: N instances share the partitions). docs/ingest-kafka.md.
+// KafkaSource: the consumer. Records from Kafka topics through a librdkafka high-level consumer in
+// a consumer group (the central consumer: N instances share the partitions). docs/ingest-kafka.md.
 //
 // Contract:
 // - prepare() (main thread) builds the librdkafka configuration and the consumer; a property
@@ -34,33 +34,14 @@
 
 #include "core/self_metrics.h"
 #include "ingest/envelope_format.h"
+#include "ingest/kafka/config.h"
 #include "ingest/source.h"
 
 namespace logtally::ingest {
 
-struct KafkaSourceConfig {
-  std::string name;  ///< The source's name in the config (a label of the self-metrics).
-  std::string brokers;
-  std::vector<std::string> topics;  ///< Names or `^regex` patterns.
-  std::string group;
-  std::vector<std::pair<std::string, std::string>> librdkafka;  ///< Passed through as-is.
-  size_t max_record_bytes = 1 << 20;
-  EnvelopeFormat format = EnvelopeFormat::kNone;
-  size_t max_messages_per_poll = 10000;  ///< Messages asked of one consume call.
-  int commit_interval_ms = 200;          ///< Asynchronous commit period (without checkpoints).
-};
-
-/// "" if librdkafka accepts `key` = `value` on a consumer, else what is wrong (for the config
-/// loader, which reports it at the key's line and column). Keys logtally sets itself are
-/// refused.
-std::string check_kafka_property(const std::string& key, const std::string& value);
-
-/// "" if a `^regex` topic pattern is a valid regular expression, else the problem.
-std::string check_topic_pattern(const std::string& pattern);
-
 class KafkaSource final : public Source {
  public:
-  KafkaSource(uint32_t index, KafkaSourceConfig config, SourceMode mode,
+  KafkaSource(const SourceCommon& common, KafkaSourceConfig config, SourceMode mode,
               core::SelfMetrics* self_metrics);
   ~KafkaSource() override;
 
@@ -69,8 +50,9 @@ class KafkaSource final : public Source {
   std::string describe() const override;
 
   // Checkpoints (ingest/source.h). The state is one line per partition: topic, partition and
-  // the offset after the last message handed to the workers. With checkpoints, offsets are
-  // committed only in checkpoint_durable(), for partitions assigned here at that moment.
+  // the offset after the last message handed to the workers (ingest/kafka/offsets.h). With
+  // checkpoints, offsets are committed only in checkpoint_durable(), for partitions assigned
+  // here at that moment.
   bool checkpointable() const override { return true; }
   std::string checkpoint_state() override;
   [[nodiscard]] core::Status restore_state(std::string_view state) override;
@@ -79,7 +61,9 @@ class KafkaSource final : public Source {
   /// barrier and the durable file; checkpoint::Checkpointer::checkpoint()). It is called on
   /// revoke, before the partitions are let go. Set before run().
   void set_checkpoint_trigger(CheckpointTrigger checkpoint_now) override;
-  /// The batch being filled from messages and, with an envelope, the joined output.
+  /// The run loop has always reserved two batches for a Kafka source; kept so that the
+  /// channel's size does not change with the reorganisation. (Its BatchWriter holds one at a
+  /// time, envelope or not: the decoded records go into that same batch.)
   size_t batches_held() const override { return 2; }
 
   struct Impl;

@@ -1,4 +1,4 @@
-#include "ingest/file_source.h"
+#include "ingest/file/file_source.h"
 
 #include <unistd.h>
 
@@ -18,12 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kMaxRecordBytes = 1024;
+
 // Runs a FileSource on its own thread and collects the records it produces.
 class FileSourceHarness {
  public:
   explicit FileSourceHarness(FileSourceConfig cfg, bool once = false, const std::string& state = "")
-      : channel_(64, batch_capacity_for(cfg.max_record_bytes)),
-        source_(0, std::move(cfg), SourceMode{once, false}) {
+      : channel_(64, batch_capacity_for(kMaxRecordBytes)),
+        source_(SourceCommon{"f", 0, kMaxRecordBytes, EnvelopeFormat::kNone}, std::move(cfg),
+                SourceMode{once, false}) {
     if (!state.empty()) restored_ = source_.restore_state(state);
   }
   core::Status restored_ = core::Ok{};
@@ -111,7 +114,6 @@ class FileSourceTest : public ::testing::Test {
     FileSourceConfig c;
     c.path = path_;
     c.start_at_end = at_end;
-    c.max_record_bytes = 1024;
     c.poll_millis = 10;
     return c;
   }

@@ -1,4 +1,4 @@
-#include "ingest/stdin_source.h"
+#include "ingest/stdin/stdin_source.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "ingest/source_options.h"
 
 namespace logtally::ingest {
 
@@ -16,8 +17,34 @@ namespace {
 constexpr int kPollMillis = 200;
 }  // namespace
 
+std::unique_ptr<Source> StdinSourceConfig::build(const SourceCommon& common, SourceMode mode,
+                                                 core::SelfMetrics*) const {
+  return std::make_unique<StdinSource>(common, mode);
+}
+
+const config::OptionTable& stdin_source_options() {
+  static const config::OptionTable table = {
+      "source: stdin",
+      "Lines from standard input (the sidecar: `app | logtally`).",
+      {
+          source_type_option("`stdin`. At most one stdin source per config."),
+          max_record_bytes_option(),
+          envelope_format_option(),
+      }};
+  return table;
+}
+
+config::SourceEntry stdin_source_entry() {
+  return {"stdin",
+          {&stdin_source_options()},
+          [](config::Reader&, const YAML::Node&, const std::string&) {
+            return std::shared_ptr<const SourceSpec>(std::make_shared<StdinSourceConfig>());
+          },
+          /*single=*/true};
+}
+
 void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
+  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
   const int tee_fd = mode_.tee ? STDOUT_FILENO : -1;
   while (!stop.load(std::memory_order_relaxed)) {
     pollfd pfd{fd_, POLLIN, 0};

@@ -1,4 +1,4 @@
-#include "ingest/stdin_source.h"
+#include "ingest/stdin/stdin_source.h"
 
 #include <unistd.h>
 
@@ -71,13 +71,21 @@ Collected run_to_end(StdinSource& source, core::BatchChannel& channel) {
   return c;
 }
 
+SourceCommon common(uint32_t index, size_t max_record_bytes = size_t{1} << 20) {
+  SourceCommon c;
+  c.name = "stdin";
+  c.index = index;
+  c.max_record_bytes = max_record_bytes;
+  return c;
+}
+
 TEST(StdinSourceTest, ReadsLinesUntilEndOfInput) {
   Pipe pipe;
   const std::string text = "first\r\nsecond\n\nlast without newline";
   pipe.write(text);
   pipe.close_write();
   core::BatchChannel channel(4, batch_capacity_for(1024));
-  StdinSource source(3, StdinSourceConfig{1024, EnvelopeFormat::kNone}, SourceMode{}, pipe.read_fd);
+  StdinSource source(common(3, 1024), SourceMode{}, pipe.read_fd);
   const Collected c = run_to_end(source, channel);
   // The '\r' before '\n' is dropped; the empty line is a record (the workers count it as empty).
   EXPECT_EQ(c.records, (std::vector<std::string>{"first", "second", "", "last without newline"}));
@@ -89,7 +97,7 @@ TEST(StdinSourceTest, ReadsLinesUntilEndOfInput) {
 TEST(StdinSourceTest, LinesArrivingOverTimeAreEachCounted) {
   Pipe pipe;
   core::BatchChannel channel(4, batch_capacity_for(1024));
-  StdinSource source(0, StdinSourceConfig{}, SourceMode{}, pipe.read_fd);
+  StdinSource source(common(0), SourceMode{}, pipe.read_fd);
   std::atomic<bool> stop{false};
   std::thread runner([&] {
     source.run(channel, stop);
@@ -117,7 +125,7 @@ TEST(StdinSourceTest, TooLongLinesAreSkippedAndCounted) {
   pipe.write("ok\n" + std::string(100, 'x') + "\nfine\n" + std::string(9, 'y') + "\n");
   pipe.close_write();
   core::BatchChannel channel(4, batch_capacity_for(8));
-  StdinSource source(0, StdinSourceConfig{8, EnvelopeFormat::kNone}, SourceMode{}, pipe.read_fd);
+  StdinSource source(common(0, 8), SourceMode{}, pipe.read_fd);
   const Collected c = run_to_end(source, channel);
   EXPECT_EQ(c.records, (std::vector<std::string>{"ok", "fine"}));
   EXPECT_EQ(c.too_long, 2u);
@@ -127,7 +135,7 @@ TEST(StdinSourceTest, TooLongLinesAreSkippedAndCounted) {
 TEST(StdinSourceTest, StopEndsTheRunWhileNoInputComes) {
   Pipe pipe;  // The write end stays open: no data and no end of input.
   core::BatchChannel channel(4, batch_capacity_for(64));
-  StdinSource source(0, StdinSourceConfig{64, EnvelopeFormat::kNone}, SourceMode{}, pipe.read_fd);
+  StdinSource source(common(0, 64), SourceMode{}, pipe.read_fd);
   std::atomic<bool> stop{false};
   std::promise<void> returned;
   std::future<void> done = returned.get_future();
@@ -149,8 +157,8 @@ TEST(StdinSourceTest, StopEndsTheRunWhileNoInputComes) {
 }
 
 TEST(StdinSourceTest, DescribesItselfAndIsNotCheckpointable) {
-  StdinSource plain(0, StdinSourceConfig{}, SourceMode{});
-  StdinSource tee(0, StdinSourceConfig{}, SourceMode{false, true});
+  StdinSource plain(common(0), SourceMode{});
+  StdinSource tee(common(0), SourceMode{false, true});
   EXPECT_EQ(plain.describe(), "stdin");
   EXPECT_EQ(tee.describe(), "stdin (tee to stdout)");
   EXPECT_FALSE(plain.checkpointable());

@@ -1,4 +1,4 @@
-#include "ingest/file_source.h"
+#include "ingest/file/file_source.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/hash.h"
 #include "core/log.h"
 
 namespace logtally::ingest {
@@ -26,16 +27,6 @@ namespace logtally::ingest {
 namespace {
 
 constexpr std::string_view kStateHeader = "logtally-file-state 2\n";
-
-// FNV-1a 64: stable across versions and machines, because fingerprints are persisted.
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(p[i]);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 // Hash of the first `len` bytes of `fd`; false if fewer bytes are there.
 bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
@@ -48,7 +39,7 @@ bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
     if (n <= 0) return false;
     got += static_cast<size_t>(n);
   }
-  out = fnv1a(buf, len);
+  out = core::stable_hash(std::string_view(buf, len));  // Persisted: must stay stable.
   return true;
 }
 
@@ -65,14 +56,14 @@ std::string dir_name(const std::string& path) {
 
 }  // namespace
 
-FileSource::FileSource(uint32_t index, FileSourceConfig config, SourceMode mode,
+FileSource::FileSource(const SourceCommon& common, FileSourceConfig config, SourceMode mode,
                        core::SelfMetrics* self_metrics)
-    : index_(index), config_(std::move(config)), mode_(mode) {
+    : common_(common), config_(std::move(config)), mode_(mode) {
   if (!config_.path_pattern.empty()) {
     pattern_ = std::make_unique<re2::RE2>(config_.path_pattern, re2::RE2::Quiet);
   }
   if (self_metrics != nullptr) {
-    const core::SelfMetrics::Labels src = {{"source", config_.name}};
+    const core::SelfMetrics::Labels src = {{"source", common_.name}};
     watched_ = &self_metrics->gauge("logtally_files_watched", "Files a file source has open.", src);
     core::SelfMetrics::Labels ren = src;
     ren.emplace_back("kind", "rename");
@@ -465,7 +456,7 @@ void FileSource::release(std::list<File>::iterator it) {
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, index_, config_.max_record_bytes, config_.format);
+  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
   auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_relaxed)) {

@@ -6,7 +6,7 @@
 //   turn, through one LineReader, so an idle file costs a descriptor and a few dozen bytes of
 //   state, never a buffer. An unfinished last line is not kept across turns: the file is read
 //   again from the start of that line on its next turn.
-// - A file is identified by device + inode + a fingerprint (FNV-1a of its first up to
+// - A file is identified by device + inode + a fingerprint (core::stable_hash of its first up to
 //   kFingerprintBytes bytes), because inodes are reused.
 // - Rotation by rename: the path names another file. The old file stays open and is read to its
 //   end; once it has been at its end for a whole poll interval after the rename, its
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/self_metrics.h"
+#include "ingest/file/config.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 
@@ -38,18 +39,6 @@ class RE2;
 }
 
 namespace logtally::ingest {
-
-struct FileSourceConfig {
-  std::string name;                  ///< The source's name (for self-metric labels).
-  std::string path;                  ///< One file, taken literally (no globbing); may be empty.
-  std::vector<std::string> include;  ///< Glob patterns.
-  std::vector<std::string> exclude;  ///< Glob patterns (fnmatch on the whole path).
-  std::string path_pattern;          ///< RE2 with named groups -> `_source.<group>`.
-  bool start_at_end = false;  ///< `start_at: end`: files present at a first start (no checkpoint).
-  size_t max_record_bytes = 1 << 20;
-  EnvelopeFormat format = EnvelopeFormat::kNone;  ///< Container envelope around each line.
-  int poll_millis = 250;  ///< How often files are checked for growth and globs re-expanded.
-};
 
 /// Bytes of a file's start hashed into its identity.
 inline constexpr size_t kFingerprintBytes = 1024;
@@ -60,18 +49,18 @@ inline constexpr size_t kTurnBytes = 4 << 20;
 
 class FileSource final : public Source {
  public:
-  FileSource(uint32_t index, FileSourceConfig config, SourceMode mode,
+  FileSource(const SourceCommon& common, FileSourceConfig config, SourceMode mode,
              core::SelfMetrics* self_metrics = nullptr);
   ~FileSource() override;
   [[nodiscard]] core::Status prepare() override;
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override;
+  /// With a container envelope, the LineReader also holds the batch it joins into.
+  size_t batches_held() const override { return common_.format == EnvelopeFormat::kNone ? 1 : 2; }
 
   bool checkpointable() const override { return true; }
   std::string checkpoint_state() override;
   [[nodiscard]] core::Status restore_state(std::string_view state) override;
-  /// With an envelope, the joined output is a second batch (ingest/batch_writer.h).
-  size_t batches_held() const override { return config_.format == EnvelopeFormat::kNone ? 1 : 2; }
 
   /// Files currently open (tests).
   size_t files_open() const;
@@ -126,7 +115,7 @@ class FileSource final : public Source {
   // Sleeps until an inotify event or poll_millis; true if a file may have appeared.
   bool wait_for_change();
 
-  uint32_t index_;
+  SourceCommon common_;
   FileSourceConfig config_;
   SourceMode mode_;
   std::unique_ptr<re2::RE2> pattern_;

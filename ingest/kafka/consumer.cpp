@@ -1,4 +1,4 @@
-#include "ingest/kafka_source.h"
+#include "ingest/kafka/consumer.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -16,19 +15,13 @@
 #include "core/log.h"
 #include "ingest/batch_writer.h"
 #include "ingest/envelope.h"
+#include "ingest/kafka/offsets.h"
 
 namespace logtally::ingest {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Properties logtally sets itself: giving them would break the offset handling or the --once
-// end detection, or duplicate `brokers` / `group`.
-constexpr const char* kReservedProperties[] = {
-    "group.id",           "bootstrap.servers",        "metadata.broker.list",
-    "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
-};
 
 // How long one consume call waits for messages; bounds the reaction time to `stop`.
 constexpr int kConsumeTimeoutMs = 100;
@@ -45,40 +38,10 @@ struct PartitionState {
   core::SelfMetrics::Value* lag = nullptr;
 };
 
-using PartitionKey = std::pair<std::string, int32_t>;
-
 }  // namespace
 
-std::string check_kafka_property(const std::string& key, const std::string& value) {
-  for (const char* reserved : kReservedProperties) {
-    if (key == reserved) {
-      return "'" + key + "' is set by logtally" +
-             (key == "group.id"                                             ? " (use 'group')"
-              : key == "bootstrap.servers" || key == "metadata.broker.list" ? " (use 'brokers')"
-                                                                            : "") +
-             " and may not be given here";
-    }
-  }
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512] = {};
-  const rd_kafka_conf_res_t res =
-      rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err));
-  rd_kafka_conf_destroy(conf);
-  if (res == RD_KAFKA_CONF_OK) return "";
-  return "'" + key + "': " + err;
-}
-
-std::string check_topic_pattern(const std::string& pattern) {
-  try {
-    std::regex re(pattern, std::regex::extended);
-  } catch (const std::regex_error& e) {
-    return "invalid regular expression '" + pattern + "': " + e.what();
-  }
-  return "";
-}
-
 struct KafkaSource::Impl {
-  uint32_t index;
+  SourceCommon common;  ///< name, index, max_record_bytes, format.
   KafkaSourceConfig cfg;
   SourceMode mode;
   core::SelfMetrics* self_metrics;
@@ -102,7 +65,7 @@ struct KafkaSource::Impl {
   // Checkpoints (ingest/source.h). `mu` guards `parts`' membership and `pushed` against
   // checkpoint_state() on the checkpoint thread; only this source's thread writes them.
   mutable std::mutex mu;
-  std::map<PartitionKey, int64_t> saved;         ///< Offsets from restore_state(), for assignment.
+  PartitionOffsets saved;                        ///< Offsets from restore_state(), for assignment.
   std::function<core::Status()> checkpoint_now;  ///< Set when checkpoints are configured.
   std::thread::id run_thread;
   bool paused = false;
@@ -116,8 +79,8 @@ struct KafkaSource::Impl {
   core::SelfMetrics::Value* paused_total = nullptr;
   core::SelfMetrics::Value dummy;  ///< Target of the pointers above when there is no registry.
 
-  Impl(uint32_t i, KafkaSourceConfig c, SourceMode m, core::SelfMetrics* sm)
-      : index(i), cfg(std::move(c)), mode(m), self_metrics(sm) {}
+  Impl(const SourceCommon& co, KafkaSourceConfig c, SourceMode m, core::SelfMetrics* sm)
+      : common(co), cfg(std::move(c)), mode(m), self_metrics(sm) {}
 
   ~Impl() {
     for (rd_kafka_message_t* m : held) rd_kafka_message_destroy(m);
@@ -140,7 +103,7 @@ struct KafkaSource::Impl {
   PartitionState* state_of(const rd_kafka_message_t* m);
   static void on_queued(void* context, const core::Batch& batch);
   std::string state_text() const;
-  void commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync);
+  void commit_durable(const PartitionOffsets& offsets, bool sync);
   int64_t start_offset(const std::string& topic, int32_t partition);
   void handle(rd_kafka_message_t* m);
   bool hand_over();
@@ -186,7 +149,7 @@ core::Status KafkaSource::Impl::create() {
   auto set = [&](const std::string& k, const std::string& v) -> core::Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
       return core::make_error(core::ErrorCode::kConfig,
-                              "source '" + cfg.name + "': librdkafka '" + k + "': " + err);
+                              "source '" + common.name + "': librdkafka '" + k + "': " + err);
     }
     return core::Ok{};
   };
@@ -214,28 +177,29 @@ core::Status KafkaSource::Impl::create() {
   rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));  // Takes `conf` on success.
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
-    return core::make_error(core::ErrorCode::kConfig,
-                            "source '" + cfg.name + "': cannot create the Kafka consumer: " + err);
+    return core::make_error(
+        core::ErrorCode::kConfig,
+        "source '" + common.name + "': cannot create the Kafka consumer: " + err);
   }
   rd_kafka_poll_set_consumer(rk);  // Rebalance and commit callbacks come with the messages.
   queue = rd_kafka_queue_get_consumer(rk);
 
-  const core::SelfMetrics::Labels src = {{"source", cfg.name}};
+  const core::SelfMetrics::Labels src = {{"source", common.name}};
   messages_total = &counter("logtally_kafka_messages_total",
                             "Kafka messages consumed and handed to the workers.", src);
   assigns_total = &counter("logtally_kafka_rebalances_total",
                            "Consumer group rebalances seen, by event (assign or revoke).",
-                           {{"source", cfg.name}, {"event", "assign"}});
+                           {{"source", common.name}, {"event", "assign"}});
   revokes_total = &counter("logtally_kafka_rebalances_total",
                            "Consumer group rebalances seen, by event (assign or revoke).",
-                           {{"source", cfg.name}, {"event", "revoke"}});
+                           {{"source", common.name}, {"event", "revoke"}});
   commit_failures_total = &counter("logtally_kafka_commit_failures_total",
                                    "Offset commits (per partition) the group refused or that "
                                    "failed; they are retried with the next commit.",
                                    src);
   paused_total = &counter("logtally_kafka_paused_total",
                           "Times the partitions were paused because the workers were behind.", src);
-  scratch.resize(cfg.max_record_bytes + core::kPadding);
+  scratch.resize(common.max_record_bytes + core::kPadding);
   return core::Ok{};
 }
 
@@ -246,7 +210,7 @@ void KafkaSource::Impl::on_rebalance(rd_kafka_resp_err_t err,
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     on_revoke(list);
   } else {
-    core::log(core::LogLevel::kError, "source '" + cfg.name + "': rebalance failed: " +
+    core::log(core::LogLevel::kError, "source '" + common.name + "': rebalance failed: " +
                                           rd_kafka_err2str(err) + "; dropping the assignment");
     on_revoke(list);
   }
@@ -265,21 +229,23 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
     }
     PartitionState& st = parts[{tp.topic, tp.partition}];
     st.eof = false;
-    if (cfg.format != EnvelopeFormat::kNone && !st.decoder) {
-      st.decoder = std::make_unique<EnvelopeDecoder>(cfg.format, cfg.max_record_bytes);
+    if (common.format != EnvelopeFormat::kNone && !st.decoder) {
+      st.decoder = std::make_unique<EnvelopeDecoder>(common.format, common.max_record_bytes);
     }
     if (!st.fields) {
       auto f = std::make_shared<core::SourceFields>();
       f->values = {{"topic", st.topic}, {"partition", std::to_string(st.partition)}};
-      st.fields = cfg.format == EnvelopeFormat::kNone ? core::SourceFieldsPtr(std::move(f))
-                                                      : envelope_fields(std::move(f));
+      st.fields = common.format == EnvelopeFormat::kNone ? core::SourceFieldsPtr(std::move(f))
+                                                         : envelope_fields(std::move(f));
     }
     if (self_metrics && st.lag == nullptr) {
       st.lag = &self_metrics->gauge(
           "logtally_kafka_consumer_lag",
           "Messages in the partition after the last one handed to the workers (0 once the "
           "partition is no longer assigned here).",
-          {{"source", cfg.name}, {"topic", st.topic}, {"partition", std::to_string(tp.partition)}});
+          {{"source", common.name},
+           {"topic", st.topic},
+           {"partition", std::to_string(tp.partition)}});
     }
     // RD_KAFKA_OFFSET_INVALID starts at the group's committed offset; a checkpoint's saved
     // offset wins when it is further (see start_offset()).
@@ -298,11 +264,11 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
   }
   if (e) {
     core::log(core::LogLevel::kError,
-              "source '" + cfg.name + "': assign failed: " + rd_kafka_error_string(e));
+              "source '" + common.name + "': assign failed: " + rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
   }
   if (paused) rd_kafka_pause_partitions(rk, list);
-  core::log(core::LogLevel::kInfo, "source '" + cfg.name + "': assigned " + names);
+  core::log(core::LogLevel::kInfo, "source '" + common.name + "': assigned " + names);
 }
 
 int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partition) {
@@ -314,10 +280,7 @@ int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partit
     own = it->second;
   }
   // Our counters include every message before `own` (a checkpoint's saved offset, or where
-  // this instance stopped when the partition was last revoked from it). If the group
-  // committed further (another instance owned the partition since and counted on), those
-  // messages are in that instance's counters: start at the committed offset. If the commit is
-  // behind (a crash between the durable checkpoint and its commit), start at the saved one.
+  // this instance stopped when the partition was last revoked from it): see resume_offset().
   int64_t committed = RD_KAFKA_OFFSET_INVALID;
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, topic.c_str(), partition);
@@ -325,7 +288,7 @@ int64_t KafkaSource::Impl::start_offset(const std::string& topic, int32_t partit
     committed = l->elems[0].offset;
   }
   rd_kafka_topic_partition_list_destroy(l);
-  return committed >= 0 && committed > own ? committed : own;
+  return resume_offset(own, committed);
 }
 
 void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
@@ -337,7 +300,7 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
     // The checkpoint's durable callback commits (checkpoint_durable()).
     const core::Status st = checkpoint_now();
     if (!st) {
-      core::log(core::LogLevel::kError, "source '" + cfg.name +
+      core::log(core::LogLevel::kError, "source '" + common.name +
                                             "': checkpoint before revoke failed, offsets not "
                                             "committed: " +
                                             st.error().message);
@@ -371,7 +334,7 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
   }
   last_state = nullptr;
   last_rkt = nullptr;
-  core::log(core::LogLevel::kInfo, "source '" + cfg.name + "': revoked " + names);
+  core::log(core::LogLevel::kInfo, "source '" + common.name + "': revoked " + names);
 }
 
 void KafkaSource::Impl::on_commit(rd_kafka_resp_err_t err,
@@ -408,7 +371,7 @@ void KafkaSource::Impl::commit(bool sync, const rd_kafka_topic_partition_list_t*
       // The callback is not called for a synchronous commit's result when it failed before
       // being sent; count it here (a partition-level failure comes through on_commit).
       core::log(core::LogLevel::kWarn,
-                "source '" + cfg.name + "': offset commit failed: " + rd_kafka_err2str(err));
+                "source '" + common.name + "': offset commit failed: " + rd_kafka_err2str(err));
     }
   }
   rd_kafka_topic_partition_list_destroy(list);
@@ -430,7 +393,7 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
     return;
   }
   if (m->err) {
-    core::log(core::LogLevel::kWarn, "source '" + cfg.name + "': " + rd_kafka_message_errstr(m));
+    core::log(core::LogLevel::kWarn, "source '" + common.name + "': " + rd_kafka_message_errstr(m));
     return;
   }
   PartitionState* st = state_of(m);
@@ -444,7 +407,7 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
   // Room for the record and its envelope columns, without blocking the consumer: if the batch
   // is full and the workers are behind, the partitions are paused until a batch is free.
-  if (!ensure_room(std::min(value.size(), cfg.max_record_bytes) + 64)) return;
+  if (!ensure_room(std::min(value.size(), common.max_record_bytes) + 64)) return;
   // A rebalance served while waiting may have revoked (or re-assigned) the partition.
   st = state_of(m);
   if (st == nullptr) return;
@@ -456,7 +419,7 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   st->eof = false;
   core::Batch* b = writer->batch();  // In hand: ensure_room() took it.
   if (b == nullptr) return;
-  if (value.size() > cfg.max_record_bytes) {
+  if (value.size() > common.max_record_bytes) {
     ++b->too_long;
   } else if (!st->decoder) {
     writer->append(value);  // May hand over the full batch first (ending at batch_end).
@@ -493,9 +456,9 @@ void KafkaSource::Impl::on_queued(void* context, const core::Batch&) {
 }
 
 std::string KafkaSource::Impl::state_text() const {
-  // One line per partition: TOPIC \t PARTITION \t NEXT_OFFSET. Saved offsets of partitions not
-  // assigned now are carried over (start_offset() compares them with the group's commit).
-  std::map<PartitionKey, int64_t> all;
+  // Saved offsets of partitions not assigned now are carried over (start_offset() compares
+  // them with the group's commit).
+  PartitionOffsets all;
   {
     std::lock_guard<std::mutex> lock(mu);
     all = saved;
@@ -503,28 +466,16 @@ std::string KafkaSource::Impl::state_text() const {
       if (st.pushed >= 0) all[key] = st.pushed;
     }
   }
-  std::string out;
-  for (const auto& [key, offset] : all) {
-    out += key.first + "\t" + std::to_string(key.second) + "\t" + std::to_string(offset) + "\n";
-  }
-  return out;
+  return encode_offsets(all);
 }
 
-void KafkaSource::Impl::commit_offsets(const std::map<PartitionKey, int64_t>& offsets, bool sync) {
-  rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
-  for (const auto& [key, offset] : offsets) {
-    rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = offset;
+void KafkaSource::Impl::commit_durable(const PartitionOffsets& offsets, bool sync) {
+  const rd_kafka_resp_err_t err = commit_offsets(rk, offsets, sync);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    commit_failures_total->add(1);
+    core::log(core::LogLevel::kWarn,
+              "source '" + common.name + "': offset commit failed: " + rd_kafka_err2str(err));
   }
-  if (list->cnt > 0) {
-    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, sync ? 0 : 1);
-    if (sync && err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      commit_failures_total->add(1);
-      core::log(core::LogLevel::kWarn,
-                "source '" + cfg.name + "': offset commit failed: " + rd_kafka_err2str(err));
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(list);
 }
 
 bool KafkaSource::Impl::hand_over() {
@@ -601,49 +552,25 @@ bool KafkaSource::Impl::once_done() const {
   return true;
 }
 
-KafkaSource::KafkaSource(uint32_t index, KafkaSourceConfig config, SourceMode mode,
+KafkaSource::KafkaSource(const SourceCommon& common, KafkaSourceConfig config, SourceMode mode,
                          core::SelfMetrics* self_metrics)
-    : impl_(std::make_unique<Impl>(index, std::move(config), mode, self_metrics)) {}
+    : impl_(std::make_unique<Impl>(common, std::move(config), mode, self_metrics)) {}
 
 KafkaSource::~KafkaSource() = default;
 
 core::Status KafkaSource::prepare() { return impl_->create(); }
 
-void KafkaSource::set_checkpoint_trigger(std::function<core::Status()> checkpoint_now) {
+void KafkaSource::set_checkpoint_trigger(CheckpointTrigger checkpoint_now) {
   impl_->checkpoint_now = std::move(checkpoint_now);
 }
 
 std::string KafkaSource::checkpoint_state() { return impl_->state_text(); }
 
-namespace {
-
-// Parses state_text(); false if a line is malformed.
-bool parse_state(std::string_view text, std::map<PartitionKey, int64_t>& out) {
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    if (nl == std::string_view::npos) return false;
-    const std::string line(text.substr(0, nl));
-    text.remove_prefix(nl + 1);
-    const size_t t1 = line.find('\t');
-    const size_t t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-    if (t2 == std::string::npos || t1 == 0) return false;
-    char* end = nullptr;
-    const long partition = std::strtol(line.c_str() + t1 + 1, &end, 10);
-    if (end != line.c_str() + t2 || partition < 0) return false;
-    const long long offset = std::strtoll(line.c_str() + t2 + 1, &end, 10);
-    if (end != line.c_str() + line.size() || offset < 0) return false;
-    out[{line.substr(0, t1), static_cast<int32_t>(partition)}] = offset;
-  }
-  return true;
-}
-
-}  // namespace
-
 core::Status KafkaSource::restore_state(std::string_view state) {
-  std::map<PartitionKey, int64_t> saved;
-  if (!parse_state(state, saved)) {
-    return core::make_error(core::ErrorCode::kConfig,
-                            "source '" + impl_->cfg.name + "': saved Kafka offsets are malformed");
+  PartitionOffsets saved;
+  if (!decode_offsets(state, saved)) {
+    return core::make_error(core::ErrorCode::kConfig, "source '" + impl_->common.name +
+                                                          "': saved Kafka offsets are malformed");
   }
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->saved = std::move(saved);
@@ -652,8 +579,8 @@ core::Status KafkaSource::restore_state(std::string_view state) {
 
 void KafkaSource::checkpoint_durable(uint64_t id, std::string_view state) {
   Impl& s = *impl_;
-  std::map<PartitionKey, int64_t> offsets;
-  if (!parse_state(state, offsets)) return;
+  PartitionOffsets offsets;
+  if (!decode_offsets(state, offsets)) return;
   {
     // Only partitions assigned here: committing another owner's partition could move its
     // committed offset backwards.
@@ -664,21 +591,17 @@ void KafkaSource::checkpoint_durable(uint64_t id, std::string_view state) {
   }
   // On this source's thread (a revoke's checkpoint) the commit must land before the partitions
   // go; elsewhere (the periodic checkpoint thread) it is asynchronous.
-  s.commit_offsets(offsets, std::this_thread::get_id() == s.run_thread);
+  s.commit_durable(offsets, std::this_thread::get_id() == s.run_thread);
 }
 
-std::string KafkaSource::describe() const {
-  std::string topics;
-  for (const std::string& t : impl_->cfg.topics) topics += (topics.empty() ? "" : ", ") + t;
-  return "kafka " + impl_->cfg.brokers + " topics [" + topics + "] group " + impl_->cfg.group;
-}
+std::string KafkaSource::describe() const { return impl_->cfg.describe(); }
 
 void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   if (s.rk == nullptr) return;  // prepare() failed or was not called.
   s.run_thread = std::this_thread::get_id();
   s.stop_flag = &stop;
-  BatchWriter writer(channel, s.index);
+  BatchWriter writer(channel, s.common.index);
   writer.set_on_queued(&Impl::on_queued, &s);
   s.writer = &writer;
 
@@ -691,7 +614,7 @@ void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
   rd_kafka_topic_partition_list_destroy(topics);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     core::log(core::LogLevel::kError,
-              "source '" + s.cfg.name + "': subscribe failed: " + rd_kafka_err2str(err));
+              "source '" + s.common.name + "': subscribe failed: " + rd_kafka_err2str(err));
     s.writer = nullptr;
     return;
   }
@@ -736,7 +659,7 @@ void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
 
   // End of input or stop: hand over (with --once, joins still waiting for their final piece
   // too), commit, leave the group.
-  if (s.mode.once && s.cfg.format != EnvelopeFormat::kNone) {
+  if (s.mode.once && s.common.format != EnvelopeFormat::kNone) {
     for (auto& [key, st] : s.parts) {
       if (!st.decoder) continue;
       Decoded d;
