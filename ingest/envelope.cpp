@@ -33,18 +33,6 @@ int stream_index(std::string_view s) noexcept {
 
 }  // namespace
 
-std::string_view envelope_format_name(EnvelopeFormat f) noexcept {
-  switch (f) {
-    case EnvelopeFormat::kNone:
-      return "none";
-    case EnvelopeFormat::kCri:
-      return "cri";
-    case EnvelopeFormat::kDocker:
-      return "docker";
-  }
-  return "?";
-}
-
 bool is_rfc3339(std::string_view s) noexcept {
   // YYYY-MM-DDTHH:MM:SS
   if (!digits(s, 0, 4) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' ||

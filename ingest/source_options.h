@@ -1,7 +1,7 @@
 // The keys every source type has (`type`, `format`, `max_record_bytes`): their option rows, for
 // each source type's table, and the reader of `format` and `max_record_bytes` that the config
-// calls after the type's own load(). `format` belongs to the container envelopes
-// (ingest/envelope.h); its row is written once, here.
+// calls after the type's own load(). `format` belongs to the container envelopes: its row and
+// reader are in ingest/envelope_format.h.
 #pragma once
 
 #include <string>
@@ -15,8 +15,6 @@ namespace logtally::ingest {
 
 /// The `type` row of a source type's table: `description` is e.g. "`file`.".
 config::Option source_type_option(std::string_view description);
-/// The `format` row (the container envelope).
-config::Option envelope_format_option();
 /// The `max_record_bytes` row with its usual description, or with `description`.
 config::Option max_record_bytes_option(std::string_view description = {});
 
