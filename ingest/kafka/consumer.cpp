@@ -250,6 +250,16 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
     // RD_KAFKA_OFFSET_INVALID starts at the group's committed offset; a checkpoint's saved
     // offset wins when it is further (see start_offset()).
     tp.offset = start_offset(st.topic, st.partition);
+    if (tp.offset >= 0) {
+      // Our counters cover every message before the start offset (start_offset()): it is this
+      // partition's position until a message is read, so a checkpoint saves it and a commit
+      // (on revoke or at stop) makes it the group's, even when nothing new arrives. Without
+      // this a partition whose commit failed during a rebalance and came back here would never
+      // commit it, and its next owner would read those messages again.
+      std::lock_guard<std::mutex> lock(mu);
+      st.pushed = tp.offset;
+      st.committed = -1;
+    }
     names += (names.empty() ? "" : ", ") + st.topic + "[" + std::to_string(tp.partition) + "]";
     if (tp.offset >= 0) names += "@" + std::to_string(tp.offset);
   }
