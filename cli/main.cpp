@@ -20,7 +20,7 @@
 #include "core/worker_pool.h"
 #include "ingest/kafka_source.h"
 #include "ingest/line_reader.h"
-#include "sinks/exposition.h"
+#include "sinks/exposition/exposition.h"
 #include "transforms/pipeline.h"
 
 namespace {

@@ -21,7 +21,7 @@
 #include "config/options.h"
 #include "ingest/kafka_source.h"
 #include "parsers/regex_parser.h"
-#include "sinks/http_auth.h"
+#include "sinks/exporter/http_auth.h"
 #include "transforms/filter.h"
 
 namespace logtally::config {

@@ -19,9 +19,9 @@
 #include "core/result.h"
 #include "ingest/envelope_format.h"
 #include "parsers/parser.h"
-#include "sinks/pushgateway.h"
-#include "sinks/remote_write.h"
-#include "sinks/statsd.h"
+#include "sinks/pushgateway/pushgateway.h"
+#include "sinks/remote_write/client.h"
+#include "sinks/statsd/statsd.h"
 #include "transforms/value_units.h"
 
 namespace logtally::config {

@@ -1,8 +1,10 @@
-#include "sinks/openmetrics.h"
+#include "sinks/exposition/openmetrics.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "sinks/exposition/escape.h"
 
 namespace logtally::sinks {
 
@@ -38,20 +40,6 @@ void append_number(std::string& out, double v) {
   }
 }
 
-void append_label_value(std::string& out, std::string_view v) {
-  for (const char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-}
-
 // One sample line: NAME{labels[,extra="..."]} VALUE
 void append_sample(std::string& out, std::string_view name, const prometheus::ClientMetric& m,
                    std::string_view extra_name, std::string_view extra_value, double value) {
@@ -64,7 +52,7 @@ void append_sample(std::string& out, std::string_view name, const prometheus::Cl
       first = false;
       out += l.name;
       out += "=\"";
-      append_label_value(out, l.value);
+      append_escaped(out, l.value, EscapeQuotes::kYes);
       out += '"';
     }
     if (!extra_name.empty()) {

@@ -1,4 +1,4 @@
-#include "sinks/remote_write.h"
+#include "sinks/remote_write/client.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "sinks/http_auth.h"
+#include "sinks/exporter/http_auth.h"
 
 #include <crypt.h>
 

@@ -1,8 +1,8 @@
-#include "sinks/openmetrics.h"
+#include "sinks/exposition/openmetrics.h"
 
 #include <gtest/gtest.h>
 
-#include "sinks/exposition.h"
+#include "sinks/exposition/exposition.h"
 
 namespace logtally::sinks {
 namespace {

@@ -1,4 +1,4 @@
-#include "sinks/statsd.h"
+#include "sinks/statsd/statsd.h"
 
 #include <netdb.h>
 #include <sys/socket.h>

@@ -30,7 +30,7 @@ inline constexpr std::string_view kOpenMetricsContentType =
 ExpositionFormat negotiate_format(std::string_view accept);
 
 /// `families` as OpenMetrics text. HELP strings are taken as already escaped for text 0.0.4
-/// (`\\` and `\n`, as sinks/exposition.cpp does); `"` is escaped here.
+/// (`\\` and `\n`, as sinks/exposition/exposition.cpp does); `"` is escaped here.
 std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace logtally::sinks

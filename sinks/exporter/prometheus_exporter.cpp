@@ -1,4 +1,4 @@
-#include "sinks/prometheus_exporter.h"
+#include "sinks/exporter/prometheus_exporter.h"
 
 #include <CivetServer.h>
 #include <civetweb.h>
@@ -16,9 +16,9 @@
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 
-#include "sinks/exposition.h"
-#include "sinks/http_auth.h"
-#include "sinks/openmetrics.h"
+#include "sinks/exposition/exposition.h"
+#include "sinks/exporter/http_auth.h"
+#include "sinks/exposition/openmetrics.h"
 
 namespace logtally::sinks {
 
@@ -75,7 +75,7 @@ struct TlsApi {
   decltype(&SSL_CTX_check_private_key) check_key = nullptr;
 };
 
-// Loads sinks/tls_compat/civetweb_openssl3.c's library (SONAME libssl.so) before civetweb
+// Loads sinks/exporter/tls_compat/civetweb_openssl3.c's library (SONAME libssl.so) before civetweb
 // dlopen()s "libssl.so", so that civetweb gets it, with the function Debian 12's civetweb needs
 // and OpenSSL 3 lacks. Without it every TLS connection would crash the process: refuse TLS.
 const TlsApi* load_tls_shim(std::string& tried) {

@@ -1,9 +1,11 @@
-#include "sinks/exposition.h"
+#include "sinks/exposition/exposition.h"
 
 #include <limits>
 #include <utility>
 
 #include <prometheus/text_serializer.h>
+
+#include "sinks/exposition/escape.h"
 
 namespace logtally::sinks {
 
@@ -17,16 +19,7 @@ namespace {
 // (`\\` and `\n`); label values, which prometheus-cpp does escape, are left to it.
 std::string escape_help(std::string_view help) {
   std::string out;
-  out.reserve(help.size());
-  for (const char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
+  append_escaped(out, help, EscapeQuotes::kNo);
   return out;
 }
 

@@ -1,4 +1,4 @@
-#include "sinks/exposition.h"
+#include "sinks/exposition/exposition.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sinks/prometheus_exporter.h"
+#include "sinks/exporter/prometheus_exporter.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "sinks/remote_write_encoder.h"
+#include "sinks/remote_write/encoder.h"
 
 #include <map>
 #include <string>

@@ -36,7 +36,7 @@ struct PrometheusExporterConfig {
   std::string tls_cert_file;             ///< PEM certificate (chain); TLS is on when set.
   std::string tls_key_file;              ///< PEM private key; empty: the key is in tls_cert_file.
   std::string basic_auth_username;       ///< Basic auth is on when set.
-  std::string basic_auth_password_hash;  ///< crypt(3) hash, see sinks/http_auth.h.
+  std::string basic_auth_password_hash;  ///< crypt(3) hash, see sinks/exporter/http_auth.h.
   size_t threads = 2;                    ///< civetweb worker threads.
 };
 

@@ -1,4 +1,4 @@
-#include "sinks/pushgateway.h"
+#include "sinks/pushgateway/pushgateway.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "sinks/remote_write_encoder.h"
+#include "sinks/remote_write/encoder.h"
 
 #include <algorithm>
 #include <charconv>
@@ -50,7 +50,7 @@ constexpr char kTagSampleTimestamp = 0x10;  // Sample.timestamp = 2, varint
 // so their bytes are written directly: each series' size is computed from its labels first, then
 // its bytes are appended. The native Histogram, which has nested spans and packed deltas, is
 // still built with the generated class and serialized into a reused scratch string. The tests
-// decode every request with the generated classes (tests/sinks/remote_write_encoder_test.cpp).
+// decode every request with the generated classes (tests/sinks/remote_write/encoder_test.cpp).
 class Builder {
  public:
   Builder(std::string& out, const RemoteWriteEncodeOptions& opt, int64_t ts,

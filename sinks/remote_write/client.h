@@ -34,7 +34,7 @@
 
 #include "core/self_metrics.h"
 #include "sinks/push_loop.h"
-#include "sinks/remote_write_encoder.h"
+#include "sinks/remote_write/encoder.h"
 #include "sinks/sink.h"
 
 namespace logtally::sinks {

@@ -1,4 +1,4 @@
-#include "sinks/pushgateway.h"
+#include "sinks/pushgateway/pushgateway.h"
 
 #include <curl/curl.h>
 
@@ -9,8 +9,8 @@
 
 #include "core/log.h"
 #include "sinks/curl_api.h"
-#include "sinks/exposition.h"
-#include "sinks/http_auth.h"
+#include "sinks/exposition/exposition.h"
+#include "sinks/exporter/http_auth.h"
 #include "sinks/push_loop.h"
 
 namespace logtally::sinks {
