@@ -16,8 +16,8 @@
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 
-#include "sinks/exposition/exposition.h"
 #include "sinks/exporter/http_auth.h"
+#include "sinks/exposition/exposition.h"
 #include "sinks/exposition/openmetrics.h"
 
 namespace logtally::sinks {
@@ -28,6 +28,8 @@ class StoreCollectable final : public prometheus::Collectable {
  public:
   explicit StoreCollectable(const core::MetricStore& store) : store_(store) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
+    // Expiry is a step of its own (core/metric_store.h): run it before every scrape's merge.
+    store_.expire(core::MetricStore::steady_now_ms());
     return to_families(store_, store_.snapshot());
   }
 
@@ -176,6 +178,7 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
                   "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
     return 401;
   }
+  store_.expire(core::MetricStore::steady_now_ms());
   const std::string body = to_openmetrics(to_families(store_, store_.snapshot()));
   send_response(conn, 200, "OK", kOpenMetricsContentType, body);
   return 200;

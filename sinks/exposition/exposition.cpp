@@ -177,6 +177,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
 
 std::string to_text(const core::MetricStore& store) {
   const prometheus::TextSerializer serializer;
+  store.expire(core::MetricStore::steady_now_ms());
   return serializer.Serialize(to_families(store, store.snapshot()));
 }
 

@@ -22,7 +22,7 @@ namespace logtally::sinks {
 std::vector<prometheus::MetricFamily> to_families(const core::MetricStore& store,
                                                   const core::Snapshot& snapshot);
 
-/// Text format 0.0.4 of the store's current state.
+/// Text format 0.0.4 of the store's current state, after expiring stale series.
 std::string to_text(const core::MetricStore& store);
 
 }  // namespace logtally::sinks

@@ -9,8 +9,8 @@
 
 #include "core/log.h"
 #include "sinks/curl_api.h"
-#include "sinks/exposition/exposition.h"
 #include "sinks/exporter/http_auth.h"
+#include "sinks/exposition/exposition.h"
 #include "sinks/push_loop.h"
 
 namespace logtally::sinks {
@@ -95,6 +95,7 @@ bool Pushgateway::push() {
   std::string body;
   try {
     const prometheus::TextSerializer serializer;
+    store_.expire(core::MetricStore::steady_now_ms());
     body = serializer.Serialize(to_families(store_, store_.snapshot()));
   } catch (const std::exception& e) {
     core::log(core::LogLevel::kError, "sink " + name_ + ": cannot serialize: " + e.what());

@@ -123,6 +123,7 @@ bool RemoteWriteSink::push_once(bool final) {
     core::log(core::LogLevel::kError, "sink '" + name_ + "': " + error);
     return false;
   }
+  store_.expire(core::MetricStore::steady_now_ms());
   const core::Snapshot snap = store_.snapshot();
   RemoteWriteEncodeStats stats;
   const std::string body =

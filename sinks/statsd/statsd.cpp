@@ -257,6 +257,7 @@ bool StatsdSink::send_datagram(const std::string& payload) {
 bool StatsdSink::flush() {
   // Encode first, even when the target is unknown, so deltas stay relative to the last flush
   // that was attempted.
+  store_.expire(core::MetricStore::steady_now_ms());
   const std::vector<std::string> datagrams =
       StatsdEncoder::pack(encoder_.encode(store_.snapshot()), config_.mtu);
   if (fd_ < 0 && !resolve()) {
