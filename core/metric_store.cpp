@@ -457,12 +457,14 @@ Snapshot MetricStore::snapshot() const {
     MetricSample& sample = snap.metrics[mi];
     sample.spec = &specs_[mi];
     sample.series.reserve(state.metrics[mi].size());
-    for (StoreState::Series& in : state.metrics[mi]) {
+    const bool native = !state.native.empty() && !state.native[mi].empty();
+    for (size_t i = 0; i < state.metrics[mi].size(); ++i) {
+      StoreState::Series& in = state.metrics[mi][i];
       SeriesSample s;
       s.labels = LabelKey::decode(in.key);
       s.value = in.value;
       s.buckets = std::move(in.buckets);
-      s.native = std::move(in.native);
+      if (native) s.native = std::move(state.native[mi][i]);
       sample.series.push_back(std::move(s));
     }
     std::sort(sample.series.begin(), sample.series.end(),

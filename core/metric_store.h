@@ -292,10 +292,11 @@ struct StoreState {
     std::string_view key;           ///< Encoded label tuple (LabelKey::view()), in key_arena.
     double value = 0;               ///< Counter/gauge value; histogram sum.
     std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
-    /// Histogram native buckets, in the merge behind snapshot() only (checkpoints omit them).
-    std::optional<NativeSample> native;
   };
   std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
+  /// [metric][series], beside `metrics`: native buckets of histogram series, only in the merge
+  /// behind snapshot() (checkpoints omit them; kept apart so the checkpoint's Series stay small).
+  std::vector<std::vector<std::optional<NativeSample>>> native;
   /// Holds every Series::key: one allocation instead of one per series (the export runs
   /// inside the checkpoint barrier). Reserved up front and never grown once a key points
   /// into it; a copy of a StoreState still points into the original's arena.

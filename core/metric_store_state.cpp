@@ -12,6 +12,7 @@ StoreState MetricStore::export_state() const { return merge(false); }
 StoreState MetricStore::merge(bool with_native) const {
   StoreState out;
   out.metrics.resize(specs_.size());
+  if (with_native) out.native.resize(specs_.size());
   out.source_records.assign(source_names_.size(), 0);
   out.source_bytes.assign(source_names_.size(), 0);
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
@@ -43,6 +44,8 @@ StoreState MetricStore::merge(bool with_native) const {
   const bool merge = shards_.size() > 1;
   for (size_t mi = 0; mi < specs_.size(); ++mi) {
     out.metrics[mi].reserve(totals[mi]);
+    if (with_native && specs_[mi].type == MetricType::kHistogram)
+      out.native[mi].reserve(totals[mi]);
     if (merge) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
@@ -93,7 +96,11 @@ StoreState MetricStore::merge(bool with_native) const {
           out_series.value = v;
           if (spec.type == MetricType::kHistogram) {
             out_series.buckets.assign(m.buckets.begin() + s * nb, m.buckets.begin() + (s + 1) * nb);
-            if (with_native && !m.native.empty()) out_series.native = native_of(m, s);
+            if (with_native) {
+              std::optional<NativeSample> ns;
+              if (!m.native.empty()) ns = native_of(m, s);
+              out.native[mi].push_back(std::move(ns));
+            }
           }
           series.push_back(std::move(out_series));
           if (slot != nullptr) *slot = static_cast<uint32_t>(series.size());
@@ -110,10 +117,11 @@ StoreState MetricStore::merge(bool with_native) const {
             o.value += v;
             for (size_t b = 0; b < nb; ++b) o.buckets[b] += m.buckets[s * nb + b];
             if (with_native && !m.native.empty()) {
-              if (o.native) {
-                o.native->merge(native_of(m, s));
+              std::optional<NativeSample>& o_native = out.native[mi][at];
+              if (o_native) {
+                o_native->merge(native_of(m, s));
               } else {
-                o.native = native_of(m, s);
+                o_native = native_of(m, s);
               }
             }
             break;
