@@ -21,6 +21,7 @@
 #include "ingest/kafka_source.h"
 #include "ingest/line_reader.h"
 #include "sinks/exposition/exposition.h"
+#include "sinks/push_loop.h"
 #include "transforms/pipeline.h"
 
 namespace {
@@ -145,9 +146,10 @@ int run(const Options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // A batch run (--once) serves nothing, but pushing sinks run too: their stop() sends the
-  // final result.
+  // A batch run (--once) serves nothing, but pushing sinks run too: the push loop's stop()
+  // flushes the final result to them.
   std::vector<std::unique_ptr<sinks::Sink>> sinks;
+  std::vector<sinks::PushSink*> pushing;
   for (auto& sink : config::make_sinks(*cfg, store)) {
     if (opts.once && !sink->pushes()) continue;
     core::Status st = sink->start();
@@ -156,8 +158,11 @@ int run(const Options& opts) {
       return 1;
     }
     if (!opts.once) core::log(core::LogLevel::kInfo, "serving " + sink->describe());
+    if (auto* p = dynamic_cast<sinks::PushSink*>(sink.get())) pushing.push_back(p);
     sinks.push_back(std::move(sink));
   }
+  sinks::PushLoop push_loop(store, std::move(pushing));
+  push_loop.start();
   if (!opts.once && sinks.empty()) {
     core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
   }
@@ -197,6 +202,7 @@ int run(const Options& opts) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   }
+  push_loop.stop();  // The final flush of every pushing sink.
   for (auto& sink : sinks) sink->stop();
   return 0;
 }

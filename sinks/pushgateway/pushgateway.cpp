@@ -11,7 +11,6 @@
 #include "sinks/curl_api.h"
 #include "sinks/exporter/http_auth.h"
 #include "sinks/exposition/exposition.h"
-#include "sinks/push_loop.h"
 
 namespace logtally::sinks {
 
@@ -68,8 +67,6 @@ Pushgateway::Pushgateway(std::string name, PushgatewayConfig config, const core:
       store_(store),
       url_(pushgateway_url(config_)) {}
 
-Pushgateway::~Pushgateway() { stop(); }
-
 core::Status Pushgateway::start() {
   std::string error;
   curl_ = curl_api(&error);
@@ -80,33 +77,24 @@ core::Status Pushgateway::start() {
   sent_ok_ = &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "ok"}});
   sent_error_ =
       &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "error"}});
-  loop_ = std::make_unique<PushLoop>(name_, config_.interval, [this](bool) { push(); });
-  loop_->start();
   return core::Ok{};
 }
 
-void Pushgateway::stop() {
-  if (!loop_) return;
-  loop_->stop();  // Pushes once more (the final state) and joins.
-  loop_.reset();
-}
-
-bool Pushgateway::push() {
+FlushResult Pushgateway::flush(const core::Snapshot& snapshot, bool /*final*/) {
   std::string body;
   try {
     const prometheus::TextSerializer serializer;
-    store_.expire(core::MetricStore::steady_now_ms());
-    body = serializer.Serialize(to_families(store_, store_.snapshot()));
+    body = serializer.Serialize(to_families(store_, snapshot));
   } catch (const std::exception& e) {
     core::log(core::LogLevel::kError, "sink " + name_ + ": cannot serialize: " + e.what());
     if (sent_error_ != nullptr) sent_error_->add(1);
-    return false;
+    return {false, std::nullopt};
   }
   const CurlApi& api = *curl_;
   CURL* curl = api.easy_init();
   if (curl == nullptr) {
     if (sent_error_ != nullptr) sent_error_->add(1);
-    return false;
+    return {false, std::nullopt};
   }
   curl_slist* headers =
       api.slist_append(nullptr, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
@@ -139,7 +127,7 @@ bool Pushgateway::push() {
                   (rc != CURLE_OK ? std::string(api.easy_strerror(rc))
                                   : "HTTP status " + std::to_string(status)));
   }
-  return ok;
+  return {ok, std::nullopt};
 }
 
 std::string Pushgateway::describe() const {

@@ -1,12 +1,12 @@
 // Pushgateway: pushes the merged metrics (text format 0.0.4, self-metrics included) to a
 // Prometheus Pushgateway under /metrics/job/<job>{/<label>/<value>}, every `interval` and
-// once more at stop(), so a `--once` batch run leaves its final result there.
+// once more at the PushLoop's stop(), so a `--once` batch run leaves its final result there.
 //
 // Contract:
-// - Pushes run on the sink's own thread (the push loop); each reads MetricStore::snapshot()
-//   only. A slow or down gateway delays nothing but the next push.
-// - Every HTTP request is bounded by `timeout` (connect and transfer), so stop() returns within
-//   about one timeout even when the gateway is unreachable.
+// - A PushSink: flush() runs on the PushLoop's thread with the snapshot the loop merged. A slow
+//   or down gateway delays nothing but the other sinks of the same tick, by at most `timeout`.
+// - Every HTTP request is bounded by `timeout` (connect and transfer), so the loop's stop()
+//   returns within about two timeouts (one in flight, the final one) when the gateway hangs.
 // - Exceptions never leave the sink; failures are logged and counted in
 //   logtally_sink_sends_total{sink,result="error"}.
 //
@@ -46,20 +46,17 @@ struct PushgatewayConfig {
 /// others are percent-encoded.
 std::string pushgateway_url(const PushgatewayConfig& config);
 
-class PushLoop;
 struct CurlApi;
 
-class Pushgateway final : public Sink {
+class Pushgateway final : public PushSink {
  public:
   Pushgateway(std::string name, PushgatewayConfig config, const core::MetricStore& store);
-  ~Pushgateway() override;
   [[nodiscard]] core::Status start() override;
-  void stop() override;
   std::string describe() const override;
-  bool pushes() const override { return true; }
-
-  /// One push of the current state; true on a 2xx answer. Called by the push loop.
-  bool push();
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+  /// One push of `snapshot`; ok on a 2xx answer. Never asks for a retry: the next interval
+  /// pushes the state of then.
+  FlushResult flush(const core::Snapshot& snapshot, bool final) override;
 
  private:
   std::string name_;
@@ -69,7 +66,6 @@ class Pushgateway final : public Sink {
   const CurlApi* curl_ = nullptr;  ///< libcurl, loaded at start().
   core::SelfMetrics::Value* sent_ok_ = nullptr;
   core::SelfMetrics::Value* sent_error_ = nullptr;
-  std::unique_ptr<PushLoop> loop_;
 };
 
 }  // namespace logtally::sinks

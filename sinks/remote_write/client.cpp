@@ -42,7 +42,8 @@ RemoteWriteSink::RemoteWriteSink(std::string name, RemoteWriteConfig config,
     : name_(std::move(name)),
       config_(std::move(config)),
       store_(store),
-      rng_(std::random_device{}()) {
+      rng_(std::random_device{}()),
+      backoff_(config_.min_backoff) {
   encode_.external_labels = config_.external_labels;
   encode_.native_histograms = config_.native_histograms && store_.native_options().enabled;
   encode_.native_schema = config_.native_schema;
@@ -67,7 +68,6 @@ RemoteWriteSink::RemoteWriteSink(std::string name, RemoteWriteConfig config,
 }
 
 RemoteWriteSink::~RemoteWriteSink() {
-  stop();
   if (curl_ != nullptr) api_->easy_cleanup(static_cast<CURL*>(curl_));
 }
 
@@ -85,13 +85,7 @@ core::Status RemoteWriteSink::start() {
   if (!init_curl(error)) {
     return core::make_error(core::ErrorCode::kInternal, "sink '" + name_ + "': " + error);
   }
-  loop_ = std::make_unique<PushLoop>(name_, config_.interval, [this](bool final) { push(final); });
-  loop_->start();
   return core::Ok{};
-}
-
-void RemoteWriteSink::stop() {
-  if (loop_) loop_->stop();
 }
 
 std::string RemoteWriteSink::describe() const {
@@ -117,14 +111,12 @@ bool RemoteWriteSink::retryable(const Attempt& a) const {
   return a.status == 0 || a.status == 429 || a.status >= 500;
 }
 
-bool RemoteWriteSink::push_once(bool final) {
+bool RemoteWriteSink::push_once(const core::Snapshot& snap, bool final) {
   std::string error;
   if (!init_curl(error)) {
     core::log(core::LogLevel::kError, "sink '" + name_ + "': " + error);
     return false;
   }
-  store_.expire(core::MetricStore::steady_now_ms());
-  const core::Snapshot snap = store_.snapshot();
   RemoteWriteEncodeStats stats;
   const std::string body =
       snappy_compress(encode_write_request(store_, snap, encode_, now_ms(), &stats));
@@ -162,27 +154,30 @@ bool RemoteWriteSink::push_once(bool final) {
   return false;
 }
 
-void RemoteWriteSink::push(bool final) {
-  std::chrono::milliseconds backoff = config_.min_backoff;
-  for (int attempt = 0;; ++attempt) {
-    if (attempt > 0) retries_->add(1);
-    if (push_once(final)) return;
-    if (native_dropped_) {  // At once, without the native histograms (see push_once).
-      native_dropped_ = false;
-      continue;
-    }
-    if (!last_retryable_ || final || loop_->stopping()) return;
-    // Full jitter in [backoff/2, backoff]: many logtally instances do not retry in lockstep.
-    std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
-    auto delay = std::chrono::milliseconds(jitter(rng_));
-    // A receiver's Retry-After (429/503) is honoured, up to max_backoff.
-    if (last_retry_after_s_ > 0) {
-      delay = std::max(delay, std::min(std::chrono::milliseconds(last_retry_after_s_ * 1000),
-                                       config_.max_backoff));
-    }
-    if (!loop_->wait_for(delay)) return;  // stop() was called
-    backoff = std::min(backoff * 2, config_.max_backoff);
+FlushResult RemoteWriteSink::flush(const core::Snapshot& snapshot, bool final) {
+  if (retrying_ && !final) retries_->add(1);
+  retrying_ = false;
+  bool ok = push_once(snapshot, final);
+  if (!ok && native_dropped_) {  // At once, without the native histograms (see push_once).
+    native_dropped_ = false;
+    retries_->add(1);
+    ok = push_once(snapshot, final);
   }
+  if (ok || !last_retryable_ || final) {
+    backoff_ = config_.min_backoff;
+    return {ok, std::nullopt};
+  }
+  // Full jitter in [backoff/2, backoff]: many logtally instances do not retry in lockstep.
+  std::uniform_int_distribution<int64_t> jitter(backoff_.count() / 2, backoff_.count());
+  auto delay = std::chrono::milliseconds(jitter(rng_));
+  // A receiver's Retry-After (429/503) is honoured, up to max_backoff.
+  if (last_retry_after_s_ > 0) {
+    delay = std::max(delay, std::min(std::chrono::milliseconds(last_retry_after_s_ * 1000),
+                                     config_.max_backoff));
+  }
+  backoff_ = std::min(backoff_ * 2, config_.max_backoff);
+  retrying_ = true;
+  return {false, delay};
 }
 
 RemoteWriteSink::Attempt RemoteWriteSink::send(const std::string& body) {

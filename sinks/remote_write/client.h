@@ -2,16 +2,18 @@
 // (Prometheus with --web.enable-remote-write-receiver, Mimir, Thanos, VictoriaMetrics, ...).
 //
 // Contract:
-// - Every `interval`, and once more at stop() (so `--once` pushes the final state), one request
-//   is built from a fresh MetricStore::snapshot() (see remote_write_encoder.h), snappy-compressed
-//   and POSTed with libcurl on the sink's own thread (a PushLoop).
+// - A PushSink: every `interval`, and once more at the PushLoop's stop() (so `--once` pushes the
+//   final state), flush() builds one request from the snapshot the loop merged (see
+//   sinks/remote_write/encoder.h), snappy-compresses it and POSTs it with libcurl on the loop's
+//   thread.
 // - 2xx is success. 5xx, 429 and transport errors (refused, timeout) are retried with exponential
-//   backoff (min_backoff doubling to max_backoff, jittered to 50-100%) until one succeeds or
-//   stop() is called; each retry rebuilds the request from the current state, so memory holds
-//   one request at most while the backend is down (latest values, never a queue of old sends),
-//   and the first success after an outage carries the current state. Any other status (400,
-//   401, 404, ...) is not retried: it is logged and counted, and the next interval tries again.
-// - The final push at stop() makes one attempt (bounded by `timeout`).
+//   backoff (min_backoff doubling to max_backoff, jittered to 50-100%; a receiver's Retry-After
+//   honoured up to max_backoff) until one succeeds or the loop stops: flush() returns the delay
+//   as FlushResult::retry_in and the loop flushes again with a fresh merge, so memory holds one
+//   request at most while the backend is down (latest values, never a queue of old sends), and
+//   the first success after an outage carries the current state. Any other status (400, 401,
+//   404, ...) is not retried: it is logged and counted, and the next interval tries again.
+// - The final flush makes one attempt (bounded by `timeout`).
 // - Self-metrics (MetricStore::self_metrics(), label sink=<name>):
 //     logtally_remote_write_samples_sent_total        float samples accepted by the receiver
 //     logtally_remote_write_histograms_sent_total     native histogram samples accepted
@@ -33,7 +35,6 @@
 #include <vector>
 
 #include "core/self_metrics.h"
-#include "sinks/push_loop.h"
 #include "sinks/remote_write/encoder.h"
 #include "sinks/sink.h"
 
@@ -64,18 +65,14 @@ struct RemoteWriteConfig {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-class RemoteWriteSink final : public Sink {
+class RemoteWriteSink final : public PushSink {
  public:
   RemoteWriteSink(std::string name, RemoteWriteConfig config, const core::MetricStore& store);
   ~RemoteWriteSink() override;
   [[nodiscard]] core::Status start() override;
-  void stop() override;
   std::string describe() const override;
-  bool pushes() const override { return true; }
-
-  /// One attempt now, without retries: true when the receiver accepted it. Used by the push
-  /// loop; call it directly only while the sink is not started (it is not reentrant).
-  bool push_once(bool final = false);
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+  FlushResult flush(const core::Snapshot& snapshot, bool final) override;
 
  private:
   /// Outcome of one HTTP attempt.
@@ -84,7 +81,8 @@ class RemoteWriteSink final : public Sink {
     std::string error;
     int64_t retry_after_s = 0;  ///< Retry-After of a 429/503 answer, in seconds (0: none).
   };
-  void push(bool final);
+  /// One request from `snapshot`: true when the receiver accepted it.
+  bool push_once(const core::Snapshot& snapshot, bool final);
   Attempt send(const std::string& body);
   bool retryable(const Attempt& a) const;
   core::SelfMetrics::Value& failed(const std::string& status);
@@ -96,11 +94,12 @@ class RemoteWriteSink final : public Sink {
   bool init_curl(std::string& error);
   const CurlApi* api_ = nullptr;
   void* curl_ = nullptr;  ///< CURL*, used by the push thread only.
-  std::unique_ptr<PushLoop> loop_;
   std::mt19937_64 rng_;
-  bool last_retryable_ = false;     ///< Whether the last failed attempt may be retried.
-  int64_t last_retry_after_s_ = 0;  ///< Its Retry-After, if any.
-  bool native_dropped_ = false;     ///< The last attempt turned native histograms off: resend now.
+  bool retrying_ = false;  ///< The last flush asked for a retry: the next one is a retry.
+  std::chrono::milliseconds backoff_{0};  ///< Delay base of the next retry.
+  bool last_retryable_ = false;           ///< Whether the last failed attempt may be retried.
+  int64_t last_retry_after_s_ = 0;        ///< Its Retry-After, if any.
+  bool native_dropped_ = false;  ///< The last attempt turned native histograms off: resend now.
 
   core::SelfMetrics::Value* samples_sent_;
   core::SelfMetrics::Value* histograms_sent_;

@@ -11,7 +11,6 @@
 #include <limits>
 
 #include "core/log.h"
-#include "sinks/push_loop.h"
 
 namespace logtally::sinks {
 
@@ -234,15 +233,10 @@ core::Status StatsdSink::start() {
     core::log(core::LogLevel::kWarn, "sink " + name_ + ": cannot resolve " + config_.address +
                                          " yet; retrying at each flush");
   }
-  loop_ = std::make_unique<PushLoop>(name_, config_.interval, [this](bool) { flush(); });
-  loop_->start();
   return core::Ok{};
 }
 
 void StatsdSink::stop() {
-  if (!loop_) return;
-  loop_->stop();  // Flushes once more and joins.
-  loop_.reset();
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
@@ -254,15 +248,14 @@ bool StatsdSink::send_datagram(const std::string& payload) {
   return n == static_cast<ssize_t>(payload.size());
 }
 
-bool StatsdSink::flush() {
+FlushResult StatsdSink::flush(const core::Snapshot& snapshot, bool /*final*/) {
   // Encode first, even when the target is unknown, so deltas stay relative to the last flush
   // that was attempted.
-  store_.expire(core::MetricStore::steady_now_ms());
   const std::vector<std::string> datagrams =
-      StatsdEncoder::pack(encoder_.encode(store_.snapshot()), config_.mtu);
+      StatsdEncoder::pack(encoder_.encode(snapshot), config_.mtu);
   if (fd_ < 0 && !resolve()) {
     sent_error_->add(static_cast<double>(datagrams.size()));
-    return false;
+    return {false, std::nullopt};
   }
   size_t failed = 0;
   int last_errno = 0;
@@ -279,7 +272,7 @@ bool StatsdSink::flush() {
                                          std::to_string(datagrams.size()) + " datagrams to " +
                                          config_.address + " failed: " + std::strerror(last_errno));
   }
-  return failed == 0;
+  return {failed == 0, std::nullopt};
 }
 
 std::string StatsdSink::describe() const {

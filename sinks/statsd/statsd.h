@@ -15,7 +15,7 @@
 // (`:|@#,` and newlines) in names and values become `_`.
 // Lines are packed into datagrams of at most `mtu` bytes (a single longer line goes alone).
 //
-// Contract: flushes run on the sink's own thread and read MetricStore::snapshot() only; sends
+// Contract: a PushSink; flushes run on the PushLoop's thread with the snapshot it merged; sends
 // never block (MSG_DONTWAIT): a full socket buffer drops the datagram and counts it in
 // logtally_sink_sends_total{sink,result="error"}.
 #pragma once
@@ -60,19 +60,17 @@ class StatsdEncoder {
   std::unordered_map<std::string, double> last_;
 };
 
-class PushLoop;
-
-class StatsdSink final : public Sink {
+class StatsdSink final : public PushSink {
  public:
   StatsdSink(std::string name, StatsdConfig config, const core::MetricStore& store);
   ~StatsdSink() override;
   [[nodiscard]] core::Status start() override;
+  /// Closes the socket.
   void stop() override;
   std::string describe() const override;
-  bool pushes() const override { return true; }
-
-  /// One flush: encodes the current state and sends it; true when every datagram went out.
-  bool flush();
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+  /// Encodes `snapshot` and sends it; ok when every datagram went out. Never asks for a retry.
+  FlushResult flush(const core::Snapshot& snapshot, bool final) override;
 
  private:
   bool send_datagram(const std::string& payload);
@@ -86,7 +84,6 @@ class StatsdSink final : public Sink {
   std::vector<unsigned char> addr_;  ///< sockaddr bytes of the target.
   core::SelfMetrics::Value* sent_ok_ = nullptr;
   core::SelfMetrics::Value* sent_error_ = nullptr;
-  std::unique_ptr<PushLoop> loop_;
 };
 
 }  // namespace logtally::sinks

@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+
+#include "sinks/push_loop.h"
 
 namespace logtally::sinks {
 namespace {
@@ -35,7 +38,8 @@ double sends(const core::MetricStore& store, const std::string& result) {
 }
 
 // A gateway that accepts TCP connections (the kernel completes them into the backlog) but never
-// answers: the worst case for a pusher. stop() must still return within about one timeout.
+// answers: the worst case for a pusher. The push loop's stop() must still return within about
+// two timeouts (the push in flight and the final one).
 TEST(PushgatewaySinkTest, StopIsBoundedWhenTheGatewayNeverAnswers) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -56,14 +60,22 @@ TEST(PushgatewaySinkTest, StopIsBoundedWhenTheGatewayNeverAnswers) {
   cfg.timeout = std::chrono::milliseconds(400);
   Pushgateway sink("pg", cfg, store);
   ASSERT_TRUE(sink.start());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // A push is now in flight.
+  PushLoop loop(store, {&sink});
+  loop.start();
+  // A push is in flight once its connection arrives (never answered, kept open).
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 10000), 1) << "no push within 10 s";
+  const int conn = accept(fd, nullptr, nullptr);
+  ASSERT_GE(conn, 0);
   const auto t0 = std::chrono::steady_clock::now();
+  loop.stop();
   sink.stop();
   const auto took = std::chrono::steady_clock::now() - t0;
   // At most the push in flight (<= 400 ms) plus the final push (<= 400 ms), plus slack.
   EXPECT_LT(took, std::chrono::milliseconds(2000));
   EXPECT_EQ(sends(store, "ok"), 0);
   EXPECT_GE(sends(store, "error"), 2);  // The one in flight and the final one, both timed out.
+  close(conn);
   close(fd);
 }
 
@@ -87,7 +99,10 @@ TEST(PushgatewaySinkTest, RefusedConnectionFailsFastAndIsCounted) {
   cfg.interval = std::chrono::hours(1);
   Pushgateway sink("pg", cfg, store);
   ASSERT_TRUE(sink.start());
-  EXPECT_FALSE(sink.push());
+  EXPECT_FALSE(sink.flush(store.snapshot(), false).ok);
+  PushLoop loop(store, {&sink});
+  loop.start();
+  loop.stop();  // The final flush.
   sink.stop();
   EXPECT_EQ(sends(store, "error"), 2);
   EXPECT_EQ(sends(store, "ok"), 0);

@@ -1,5 +1,7 @@
 #include "sinks/statsd/statsd.h"
 
+#include "sinks/push_loop.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -155,7 +157,7 @@ TEST(StatsdSinkTest, UdpListenerReceivesExactlyTheExpectedDatagrams) {
   f.hit("404", 1);
   f.temp(-2.5);
   f.lat("/", 0.05);
-  ASSERT_TRUE(sink.flush());
+  ASSERT_TRUE(sink.flush(f.store.snapshot(), false).ok);
   EXPECT_EQ(drain(rx), (std::vector<std::string>{
                            "hits_total:3|c|#code:200\nhits_total:1|c|#code:404",
                            // 20 + 1 + 37 = 58 bytes: fits the 64-byte MTU together.
@@ -166,7 +168,10 @@ TEST(StatsdSinkTest, UdpListenerReceivesExactlyTheExpectedDatagrams) {
                        }));
   f.hit("200", 4);
   f.temp(7);
-  sink.stop();  // The final flush.
+  PushLoop loop(f.store, {&sink});
+  loop.start();
+  loop.stop();  // The final flush.
+  sink.stop();
   EXPECT_EQ(drain(rx), (std::vector<std::string>{"hits_total:4|c|#code:200\ntemp:7|g"}));
   // Every datagram is counted as sent.
   double ok = -1;
@@ -197,6 +202,9 @@ TEST(StatsdSinkTest, UnixDatagramSocket) {
   StatsdSink sink("sd", cfg, f.store);
   ASSERT_TRUE(sink.start());
   f.hit("200", 2);
+  PushLoop loop(f.store, {&sink});
+  loop.start();
+  loop.stop();  // The final flush.
   sink.stop();
   EXPECT_EQ(drain(rx), (std::vector<std::string>{"hits_total.code.200:2|c"}));
   close(rx);
@@ -212,7 +220,10 @@ TEST(StatsdSinkTest, NoListenerNeverBlocksAndCountsNothingLost) {
   StatsdSink sink("sd", cfg, f.store);
   ASSERT_TRUE(sink.start());
   f.hit("200", 1);
-  EXPECT_FALSE(sink.flush());
+  EXPECT_FALSE(sink.flush(f.store.snapshot(), false).ok);
+  PushLoop loop(f.store, {&sink});
+  loop.start();
+  loop.stop();  // The final flush.
   sink.stop();
   double errors = -1;
   for (const auto& fam : f.store.self_metrics().collect()) {
