@@ -14,6 +14,7 @@
 #include "config/build.h"
 #include "config/config.h"
 #include "config/options.h"
+#include "config/registry.h"
 #include "core/batch_channel.h"
 #include "core/log.h"
 #include "core/metric_store.h"

@@ -243,113 +243,6 @@ const std::vector<OptionTable>& option_tables() {
            {"regex", "string", "", "RE2 pattern matched against the whole value.", true},
            {"with", "string", "", "Replacement template (`\\1` is group 1).", true},
        }},
-      {"sink: prometheus_exporter",
-       "Serves the metrics over HTTP for Prometheus to scrape (prometheus-cpp's Exposer).",
-       {
-           {"type", "string", "", "`prometheus_exporter`.", true},
-           {"listen", "host:port", "0.0.0.0:9898", "Address to listen on."},
-           {"path", "string", "/metrics",
-            "HTTP path of the metrics: Prometheus text 0.0.4, or OpenMetrics 1.0.0 when the "
-            "scraper's `Accept` header prefers `application/openmetrics-text`. `/-/healthy` and "
-            "`/-/ready` (503 until the sources started) are served on the same port, without "
-            "auth."},
-           {"tls_cert_file", "path", "(none: plain HTTP)",
-            "PEM certificate (chain) to serve HTTPS with (TLS 1.2 or newer). Needs libssl at run "
-            "time."},
-           {"tls_key_file", "path", "(the key is in `tls_cert_file`)",
-            "PEM private key of the certificate."},
-           {"basic_auth_username", "string", "(none: no auth)",
-            "User name required on the metrics path (HTTP basic auth); needs "
-            "`basic_auth_password_hash`."},
-           {"basic_auth_password_hash", "crypt(3) hash", "",
-            "Hash of the password, e.g. from `openssl passwd -6` (`$6$...`) or bcrypt "
-            "(`$2b$...`); never the password itself."},
-       }},
-      {"sink: pushgateway",
-       "Pushes the metrics (text format, self-metrics included) to a Prometheus Pushgateway "
-       "every `interval` and once more at exit, `--once` runs included.",
-       {
-           {"type", "string", "", "`pushgateway`.", true},
-           {"url", "URL", "http://127.0.0.1:9091", "The gateway: `http(s)://host:port`."},
-           {"job", "string", "", "The `job` grouping label.", true},
-           {"grouping", "map of label name -> string", "(none)",
-            "More grouping labels (e.g. `instance`), in the push URL after the job."},
-           {"method", "`put` or `post`", "put",
-            "`put` replaces every metric of the group; `post` only those of the same names."},
-           {"interval", "duration", "15s", "Time between pushes (`500ms`, `15s`, `1m`)."},
-           {"timeout", "duration", "5s",
-            "Bound on each push (connect and transfer); shutdown waits at most this long for the "
-            "final push."},
-           {"username", "string", "(none)", "Basic auth user name towards the gateway."},
-           {"password", "string", "(none)",
-            "Basic auth password (use `${VAR}` to keep it out "
-            "of the file)."},
-       }},
-      {"sink: statsd",
-       "Sends the user metrics to a StatsD or DogStatsD server over UDP or a unix datagram "
-       "socket every `interval` and once more at exit: counters as deltas since the last flush "
-       "(`|c`), gauges as values (`|g`), histograms as bucket counters (`NAME_bucket` per `le`, "
-       "`NAME_count`, `NAME_sum`, as deltas). See docs/sinks.md.",
-       {
-           {"type", "string", "", "`statsd`.", true},
-           {"address", "host:port or unix:///path", "127.0.0.1:8125", "Where to send datagrams."},
-           {"dialect", "`statsd` or `dogstatsd`", "statsd",
-            "`dogstatsd` sends labels as tags (`|#k:v`); `statsd` appends them to the name as "
-            "`.k.v`."},
-           {"prefix", "string", "\"\"", "Prepended to every metric name (e.g. `myapp.`)."},
-           {"mtu", "integer 64..65507", "1432",
-            "Largest datagram payload; lines are packed into datagrams up to this size."},
-           {"interval", "duration", "10s", "Time between flushes."},
-       }},
-      {"sink: prometheus_remote_write",
-       "Pushes every series' current value with Prometheus remote write 1.0 (protobuf, "
-       "snappy, HTTP POST) every `interval` and once more at exit, `--once` included. 5xx, 429 "
-       "and transport errors are retried with jittered exponential backoff, rebuilding the "
-       "request from the current state each time; other answers are logged, counted and not "
-       "retried. See docs/sinks-remote-write.md.",
-       {
-           {"type", "string", "", "`prometheus_remote_write`.", true},
-           {"url", "http(s) URL", "", "The receiver, e.g. `http://prometheus:9090/api/v1/write`.",
-            true},
-           {"interval", "duration", "15s", "Time between pushes (`500ms`, `15s`, `1m`)."},
-           {"timeout", "duration", "10s", "Per request, connecting included."},
-           {"min_backoff", "duration", "500ms", "First retry delay; doubles per retry."},
-           {"max_backoff", "duration", "30s", "Longest retry delay."},
-           {"external_labels", "map of label name -> string", "(none)",
-            "Added to every series that has no label of that name (e.g. `instance`)."},
-           {"native_histograms", "boolean", "false",
-            "Also send histograms as native (exponential) histograms, recorded per series at "
-            "observe time. Classic `_bucket`/`_sum`/`_count` series are sent either way."},
-           {"native_schema", "integer -4..8", "3",
-            "Resolution: each power of two is split into 2^schema buckets (3: ~9% wide)."},
-           {"native_max_buckets", "integer 16..4096", "160",
-            "Per sign and series: the widest span of bucket indices kept; wider halves the "
-            "series' resolution. Costs 16 bytes per bucket per histogram series."},
-           {"native_zero_threshold", "number", "2^-128",
-            "Observations with an absolute value up to this count in the zero bucket."},
-           {"basic_auth", "map", "(none)", "HTTP basic authentication (see below)."},
-           {"bearer_token", "string", "(none)", "Sent as `Authorization: Bearer ...`."},
-           {"bearer_token_file", "string", "(none)",
-            "File holding the token; read on every request, so a rotated token is picked up."},
-           {"tls", "map", "(none)", "TLS settings for https URLs (see below)."},
-           {"headers", "map of name -> string", "(none)",
-            "Extra HTTP headers (not the protocol's own)."},
-       }},
-      {"remote_write basic_auth",
-       "The `basic_auth` map of a `prometheus_remote_write` sink.",
-       {
-           {"username", "string", "", "User name.", true},
-           {"password", "string", "(none)", "Password."},
-           {"password_file", "string", "(none)", "File holding the password, read per request."},
-       }},
-      {"remote_write tls",
-       "The `tls` map of a `prometheus_remote_write` sink.",
-       {
-           {"ca_file", "string", "system CAs", "CA certificates to verify the server with."},
-           {"cert_file", "string", "(none)", "Client certificate (PEM), with key_file."},
-           {"key_file", "string", "(none)", "Client private key (PEM), with cert_file."},
-           {"insecure_skip_verify", "boolean", "false", "Do not verify the server certificate."},
-       }},
   };
   return tables;
 }
@@ -361,7 +254,7 @@ const OptionTable& option_table(std::string_view section) {
   std::abort();  // A section name in the code that has no table: a programming error.
 }
 
-std::string config_reference_markdown() {
+std::string config_reference_markdown(const std::vector<const OptionTable*>& component_tables) {
   std::string out =
       "# Configuration reference\n\n"
       "Generated by `logtally config-reference` from the option tables in "
@@ -370,7 +263,11 @@ std::string config_reference_markdown() {
       "environment (an unset variable without a default is an error); `$${` writes a literal "
       "`${`. Field paths are dotted (`kubernetes.labels.app`); a segment in double quotes may "
       "contain dots (`'\"log.level\"'`). Unknown keys are errors.\n";
-  for (const OptionTable& t : option_tables()) {
+  std::vector<const OptionTable*> all;
+  for (const OptionTable& t : option_tables()) all.push_back(&t);
+  all.insert(all.end(), component_tables.begin(), component_tables.end());
+  for (const OptionTable* table : all) {
+    const OptionTable& t = *table;
     out += "\n## ";
     out += t.section;
     out += "\n\n";

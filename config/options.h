@@ -32,7 +32,9 @@ const std::vector<OptionTable>& option_tables();
 /// The table of one section; the section must exist.
 const OptionTable& option_table(std::string_view section);
 
-/// The configuration reference in Markdown, generated from the tables.
-std::string config_reference_markdown();
+/// The configuration reference in Markdown, generated from the tables above followed by
+/// `component_tables` (the registered components' own: see config_reference_markdown() in
+/// config/registry.h, which passes them).
+std::string config_reference_markdown(const std::vector<const OptionTable*>& component_tables);
 
 }  // namespace logtally::config

@@ -11,4 +11,12 @@ const Registry& registry() {
   return filled;
 }
 
+std::string config_reference_markdown() {
+  // Sinks are the last sections of the reference, after the config's own tables.
+  std::vector<const OptionTable*> tables;
+  for (const SinkEntry& e : registry().sinks())
+    tables.insert(tables.end(), e.tables.begin(), e.tables.end());
+  return config_reference_markdown(tables);
+}
+
 }  // namespace logtally::config

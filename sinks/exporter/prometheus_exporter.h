@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "sinks/exporter/config.h"
 #include "sinks/sink.h"
 
 struct mg_connection;
@@ -29,16 +30,6 @@ class Collectable;
 }  // namespace prometheus
 
 namespace logtally::sinks {
-
-struct PrometheusExporterConfig {
-  std::string listen = "0.0.0.0:9898";  ///< host:port (use [::1]:port for IPv6).
-  std::string path = "/metrics";
-  std::string tls_cert_file;             ///< PEM certificate (chain); TLS is on when set.
-  std::string tls_key_file;              ///< PEM private key; empty: the key is in tls_cert_file.
-  std::string basic_auth_username;       ///< Basic auth is on when set.
-  std::string basic_auth_password_hash;  ///< crypt(3) hash, see sinks/exporter/http_auth.h.
-  size_t threads = 2;                    ///< civetweb worker threads.
-};
 
 class PrometheusExporter final : public Sink {
  public:

@@ -45,7 +45,7 @@ RemoteWriteSink::RemoteWriteSink(std::string name, RemoteWriteConfig config,
       rng_(std::random_device{}()),
       backoff_(config_.min_backoff) {
   encode_.external_labels = config_.external_labels;
-  encode_.native_histograms = config_.native_histograms && store_.native_options().enabled;
+  encode_.native_histograms = config_.send_native && store_.native_options().enabled;
   encode_.native_schema = config_.native_schema;
   core::SelfMetrics& sm = store_.self_metrics();
   const core::SelfMetrics::Labels l = {{"sink", name_}};

@@ -35,35 +35,13 @@
 #include <vector>
 
 #include "core/self_metrics.h"
+#include "sinks/remote_write/config.h"
 #include "sinks/remote_write/encoder.h"
 #include "sinks/sink.h"
 
 namespace logtally::sinks {
 
 struct CurlApi;
-
-struct RemoteWriteConfig {
-  std::string url;
-  std::chrono::milliseconds interval{15000};
-  std::chrono::milliseconds timeout{10000};  ///< Per HTTP attempt, connect included.
-  std::chrono::milliseconds min_backoff{500};
-  std::chrono::milliseconds max_backoff{30000};
-  std::vector<std::pair<std::string, std::string>> external_labels;
-  bool native_histograms = false;
-  int native_schema = 3;
-  uint32_t native_max_buckets = 160;
-  double native_zero_threshold = 2.938735877055719e-39;
-  std::string basic_auth_username;
-  std::string basic_auth_password;
-  std::string basic_auth_password_file;
-  std::string bearer_token;
-  std::string bearer_token_file;  ///< Re-read on every request (token rotation).
-  std::string tls_ca_file;
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  bool tls_insecure_skip_verify = false;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
 
 class RemoteWriteSink final : public PushSink {
  public:

@@ -28,20 +28,9 @@
 #include <vector>
 
 #include "sinks/sink.h"
+#include "sinks/statsd/config.h"
 
 namespace logtally::sinks {
-
-struct StatsdConfig {
-  enum class Dialect : uint8_t {
-    kStatsd,     ///< Etsy StatsD: no tags; labels go into the name.
-    kDogstatsd,  ///< DogStatsD: labels as tags.
-  };
-  std::string address = "127.0.0.1:8125";  ///< host:port (UDP) or unix:///path (datagram).
-  Dialect dialect = Dialect::kStatsd;
-  std::string prefix;  ///< Prepended to every metric name, e.g. "myapp.".
-  size_t mtu = 1432;   ///< Largest datagram payload.
-  std::chrono::milliseconds interval{10000};
-};
 
 /// Builds the StatsD lines of successive flushes; keeps the last flushed cumulative value per
 /// counter and histogram series. Not thread-safe: used by one flushing thread.

@@ -1,5 +1,7 @@
 #include "config/options.h"
 
+#include "config/registry.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +20,14 @@ TEST(OptionsTest, CommittedReferenceMatchesTheTables) {
 }
 
 TEST(OptionsTest, EveryTableHasDescribedKeys) {
-  for (const OptionTable& t : option_tables()) {
+  std::vector<const OptionTable*> tables;
+  for (const OptionTable& t : option_tables()) tables.push_back(&t);
+  for (const SinkEntry& e : registry().sinks()) {
+    ASSERT_FALSE(e.tables.empty()) << e.type;
+    tables.insert(tables.end(), e.tables.begin(), e.tables.end());
+  }
+  for (const OptionTable* table : tables) {
+    const OptionTable& t = *table;
     EXPECT_FALSE(t.options.empty()) << t.section;
     for (const Option& o : t.options) {
       EXPECT_FALSE(o.description.empty()) << t.section << "." << o.key;

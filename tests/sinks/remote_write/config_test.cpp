@@ -5,6 +5,7 @@
 
 #include "config/build.h"
 #include "config/config.h"
+#include "sinks/remote_write/config.h"
 
 namespace logtally::config {
 namespace {
@@ -42,8 +43,8 @@ TEST(RemoteWriteConfigTest, ReadsEveryKey) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   ASSERT_EQ(cfg->sinks.size(), 1u);
   const SinkConfig& s = cfg->sinks[0];
-  EXPECT_EQ(s.type, SinkConfig::Type::kRemoteWrite);
-  const sinks::RemoteWriteConfig& rw = s.remote_write;
+  EXPECT_EQ(s.type, "prometheus_remote_write");
+  const auto& rw = dynamic_cast<const sinks::RemoteWriteConfig&>(*s.spec);
   EXPECT_EQ(rw.url, "https://mimir.example/api/v1/push");
   EXPECT_EQ(rw.interval.count(), 1500);
   EXPECT_EQ(rw.timeout.count(), 250);
@@ -52,7 +53,7 @@ TEST(RemoteWriteConfigTest, ReadsEveryKey) {
   // Sorted by name.
   EXPECT_EQ(rw.external_labels, (std::vector<std::pair<std::string, std::string>>{
                                     {"cluster", "eu"}, {"instance", "node-1"}}));
-  EXPECT_TRUE(rw.native_histograms);
+  EXPECT_TRUE(rw.send_native);
   EXPECT_EQ(rw.native_schema, -2);
   EXPECT_EQ(rw.native_max_buckets, 64u);
   EXPECT_EQ(rw.native_zero_threshold, 0.001);
@@ -79,10 +80,10 @@ TEST(RemoteWriteConfigTest, DefaultsAndNoNativeRecordingUnlessAsked) {
       "  rw: { type: prometheus_remote_write, url: http://p:9090/api/v1/write }\n";
   auto cfg = load_config_text(text, "rw.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-  const sinks::RemoteWriteConfig& rw = cfg->sinks[0].remote_write;
+  const auto& rw = dynamic_cast<const sinks::RemoteWriteConfig&>(*cfg->sinks[0].spec);
   EXPECT_EQ(rw.interval.count(), 15000);
   EXPECT_EQ(rw.timeout.count(), 10000);
-  EXPECT_FALSE(rw.native_histograms);
+  EXPECT_FALSE(rw.send_native);
   EXPECT_FALSE(compile(*cfg).native.enabled);
 }
 
