@@ -6,6 +6,7 @@
 #include "sinks/pushgateway/config.h"
 #include "sinks/remote_write/config.h"
 #include "sinks/statsd/config.h"
+#include "sinks/textfile/config.h"
 
 namespace logtally::config {
 
@@ -17,6 +18,7 @@ void register_all(Registry& r) {
   r.add(sinks::pushgateway_sink_entry());
   r.add(sinks::statsd_sink_entry());
   r.add(sinks::prometheus_remote_write_sink_entry());
+  r.add(sinks::textfile_sink_entry());
   (void)r;
 }
 

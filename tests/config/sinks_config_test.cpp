@@ -109,7 +109,7 @@ TEST(SinksConfigTest, EveryMistakeIsReportedWithItsPosition) {
   EXPECT_THAT(m, HasSubstr("sink 'd' interval: expected a duration"));
   EXPECT_THAT(m, HasSubstr("sink 'd': unknown key 'extra'"));
   EXPECT_THAT(m, HasSubstr("sink 'e': unknown sink type 'kafka'; expected prometheus_exporter, "
-                           "prometheus_remote_write, pushgateway or statsd"));
+                           "prometheus_remote_write, pushgateway, statsd or textfile"));
 }
 
 }  // namespace
