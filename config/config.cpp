@@ -859,8 +859,8 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     std::vector<SinkEntry> by_name = registry().sinks();
     std::sort(by_name.begin(), by_name.end(),
               [](const SinkEntry& a, const SinkEntry& b) { return a.type < b.type; });
-    error(n["type"], what + ": unknown sink type '" + *type + "'; expected " +
-                         Registry::type_list(by_name));
+    error(n["type"],
+          what + ": unknown sink type '" + *type + "'; expected " + Registry::type_list(by_name));
     return;
   }
   Reader reader(file_, text_);
