@@ -162,7 +162,7 @@ int run(const Options& opts) {
     if (auto* p = dynamic_cast<sinks::PushSink*>(sink.get())) pushing.push_back(p);
     sinks.push_back(std::move(sink));
   }
-  sinks::PushLoop push_loop(store, std::move(pushing));
+  sinks::PushLoop push_loop(store, pushing);
   push_loop.start();
   if (!opts.once && sinks.empty()) {
     core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");

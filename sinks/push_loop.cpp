@@ -6,7 +6,8 @@
 
 namespace logtally::sinks {
 
-PushLoop::PushLoop(const core::MetricStore& store, std::vector<PushSink*> sinks) : store_(store) {
+PushLoop::PushLoop(const core::MetricStore& store, const std::vector<PushSink*>& sinks)
+    : store_(store) {
   slots_.reserve(sinks.size());
   for (PushSink* sink : sinks) {
     Slot slot;

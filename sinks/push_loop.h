@@ -33,7 +33,7 @@ namespace logtally::sinks {
 
 class PushLoop {
  public:
-  PushLoop(const core::MetricStore& store, std::vector<PushSink*> sinks);
+  PushLoop(const core::MetricStore& store, const std::vector<PushSink*>& sinks);
   ~PushLoop();
   PushLoop(const PushLoop&) = delete;
   PushLoop& operator=(const PushLoop&) = delete;
