@@ -20,7 +20,7 @@
 
 #include "core/metric_store.h"
 #include "remote_write.pb.h"
-#include "sinks/remote_write_encoder.h"
+#include "sinks/remote_write/encoder.h"
 
 namespace {
 

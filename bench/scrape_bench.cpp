@@ -23,9 +23,9 @@
 #include <prometheus/text_serializer.h>
 
 #include "core/metric_store.h"
-#include "sinks/exposition.h"
-#include "sinks/openmetrics.h"
-#include "sinks/prometheus_exporter.h"
+#include "sinks/exporter/prometheus_exporter.h"
+#include "sinks/exposition/exposition.h"
+#include "sinks/exposition/openmetrics.h"
 
 using namespace logtally;
 using Clock = std::chrono::steady_clock;

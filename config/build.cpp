@@ -6,11 +6,6 @@
 #include <map>
 #include <sstream>
 
-#include "sinks/prometheus_exporter.h"
-#include "sinks/pushgateway.h"
-#include "sinks/remote_write.h"
-#include "sinks/statsd.h"
-
 namespace logtally::config {
 
 Compiled compile(const Config& config) {
@@ -96,18 +91,16 @@ Compiled compile(const Config& config) {
     out.pipelines.push_back(std::move(p));
   }
   for (const SinkConfig& s : config.sinks) {
-    if (s.type != SinkConfig::Type::kRemoteWrite || !s.remote_write.native_histograms) continue;
-    const sinks::RemoteWriteConfig& rw = s.remote_write;
+    const std::optional<core::NativeHistogramOptions> want = s.spec->native_histograms();
+    if (!want) continue;
     if (!out.native.enabled) {
+      out.native = *want;
       out.native.enabled = true;
-      out.native.schema = static_cast<int8_t>(rw.native_schema);
-      out.native.zero_threshold = rw.native_zero_threshold;
-      out.native.max_buckets = rw.native_max_buckets;
       continue;
     }
-    out.native.schema = std::max(out.native.schema, static_cast<int8_t>(rw.native_schema));
-    out.native.zero_threshold = std::min(out.native.zero_threshold, rw.native_zero_threshold);
-    out.native.max_buckets = std::max(out.native.max_buckets, rw.native_max_buckets);
+    out.native.schema = std::max(out.native.schema, want->schema);
+    out.native.zero_threshold = std::min(out.native.zero_threshold, want->zero_threshold);
+    out.native.max_buckets = std::max(out.native.max_buckets, want->max_buckets);
   }
   return out;
 }
@@ -133,30 +126,7 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
 std::vector<std::unique_ptr<sinks::Sink>> make_sinks(const Config& config,
                                                      const core::MetricStore& store) {
   std::vector<std::unique_ptr<sinks::Sink>> out;
-  for (const SinkConfig& s : config.sinks) {
-    switch (s.type) {
-      case SinkConfig::Type::kPrometheusExporter: {
-        sinks::PrometheusExporterConfig ec;
-        ec.listen = s.listen;
-        ec.path = s.path;
-        ec.tls_cert_file = s.tls_cert_file;
-        ec.tls_key_file = s.tls_key_file;
-        ec.basic_auth_username = s.basic_auth_username;
-        ec.basic_auth_password_hash = s.basic_auth_password_hash;
-        out.push_back(std::make_unique<sinks::PrometheusExporter>(s.name, std::move(ec), store));
-        break;
-      }
-      case SinkConfig::Type::kPushgateway:
-        out.push_back(std::make_unique<sinks::Pushgateway>(s.name, s.pushgateway, store));
-        break;
-      case SinkConfig::Type::kStatsd:
-        out.push_back(std::make_unique<sinks::StatsdSink>(s.name, s.statsd, store));
-        break;
-      case SinkConfig::Type::kRemoteWrite:
-        out.push_back(std::make_unique<sinks::RemoteWriteSink>(s.name, s.remote_write, store));
-        break;
-    }
-  }
+  for (const SinkConfig& s : config.sinks) out.push_back(s.spec->build(s.name, store));
   return out;
 }
 
@@ -239,34 +209,8 @@ std::string describe(const Config& config, const Compiled& compiled) {
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";
   out << "\n";
-  for (const SinkConfig& s : config.sinks) {
-    switch (s.type) {
-      case SinkConfig::Type::kPrometheusExporter:
-        out << "  " << s.name << ": prometheus_exporter "
-            << (s.tls_cert_file.empty() ? "http://" : "https://") << s.listen << s.path
-            << (s.basic_auth_username.empty() ? "" : " (basic auth)") << "\n";
-        break;
-      case SinkConfig::Type::kRemoteWrite: {
-        const sinks::RemoteWriteConfig& rw = s.remote_write;
-        out << "  " << s.name << ": prometheus_remote_write " << rw.url << " every "
-            << rw.interval.count() << "ms";
-        if (rw.native_histograms) out << ", native histograms (schema " << rw.native_schema << ")";
-        out << "\n";
-        break;
-      }
-      case SinkConfig::Type::kPushgateway:
-        out << "  " << s.name << ": pushgateway " << sinks::pushgateway_url(s.pushgateway)
-            << (s.pushgateway.method == sinks::PushgatewayConfig::Method::kPut ? " PUT" : " POST")
-            << " every " << s.pushgateway.interval.count() << "ms\n";
-        break;
-      case SinkConfig::Type::kStatsd:
-        out << "  " << s.name << ": statsd " << s.statsd.address << " ("
-            << (s.statsd.dialect == sinks::StatsdConfig::Dialect::kDogstatsd ? "dogstatsd"
-                                                                             : "statsd")
-            << ", mtu " << s.statsd.mtu << ") every " << s.statsd.interval.count() << "ms\n";
-        break;
-    }
-  }
+  for (const SinkConfig& s : config.sinks)
+    out << "  " << s.name << ": " << s.spec->describe() << "\n";
   return out.str();
 }
 

@@ -21,7 +21,6 @@
 #include "config/options.h"
 #include "config/registry.h"
 #include "ingest/source_options.h"
-#include "sinks/http_auth.h"
 #include "transforms/filter.h"
 
 namespace logtally::config {
@@ -43,7 +42,7 @@ pipelines:
         labels:
           level: { field: [level, severity, lvl], lowercase: true, default: unknown }
 sinks:
-  prometheus: { type: prometheus_exporter, listen: "0.0.0.0:9898", path: /metrics }
+  prometheus: { type: prometheus_exporter, path: /metrics }
 )";
 
 // Reads a YAML document into a Config, collecting every error it finds.
@@ -69,11 +68,6 @@ class Loader : public Reader {
   void load_metric_limits(const YAML::Node& n, const std::string& what, MetricConfig& m);
   void check_shared_metrics(const Config& cfg);
   void load_checkpoint(const YAML::Node& n, Config& cfg);
-  // Sinks (docs/sinks.md, docs/sinks-remote-write.md).
-  void load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg);
-  void load_exporter_hardening(const YAML::Node& n, const std::string& what, SinkConfig& sink);
-  void load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink);
-  void load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink);
 
   bool parser_failed_ = false;  ///< The current pipeline's parser section was unusable.
   std::map<std::string, Location> metric_names_;
@@ -563,6 +557,8 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
   cfg.pipelines.push_back(std::move(p));
 }
 
+// A sink's keys are its type's own (sinks/<type>/config.cpp, found in the registry): this checks
+// them against its table, lets it read them, and asks earlier sinks for conflicts.
 void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg) {
   const std::string what = "sink '" + name + "'";
   if (!n.IsMap() || !n["type"]) {
@@ -571,68 +567,25 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
   }
   const std::optional<std::string> type = string_value(n["type"], what + " type");
   if (!type) return;
-  if (*type == "prometheus_remote_write") {
-    load_remote_write(name, n, cfg);
-    return;
-  }
-  SinkConfig sink;
-  sink.name = name;
-  sink.location = where(n);
-  if (*type == "pushgateway") {
-    sink.type = SinkConfig::Type::kPushgateway;
-    load_pushgateway(n, what, sink);
-    cfg.sinks.push_back(std::move(sink));
-    return;
-  }
-  if (*type == "statsd") {
-    sink.type = SinkConfig::Type::kStatsd;
-    load_statsd(n, what, sink);
-    cfg.sinks.push_back(std::move(sink));
-    return;
-  }
-  if (*type != "prometheus_exporter") {
+  const SinkEntry* entry = registry().sink(*type);
+  if (entry == nullptr) {
+    // Listed by name (the registry's order is the reference's: the exporter, pushing sinks,
+    // remote_write with its sub-tables last).
+    std::vector<SinkEntry> by_name = registry().sinks();
+    std::sort(by_name.begin(), by_name.end(),
+              [](const SinkEntry& a, const SinkEntry& b) { return a.type < b.type; });
     error(n["type"],
-          what + ": unknown sink type '" + *type +
-              "'; expected prometheus_exporter, prometheus_remote_write, pushgateway or statsd");
+          what + ": unknown sink type '" + *type + "'; expected " + Registry::type_list(by_name));
     return;
   }
-  check_keys(n, option_table("sink: prometheus_exporter"), what);
-  load_exporter_hardening(n, what, sink);
-  sink.listen = "0.0.0.0:9898";
-  sink.path = "/metrics";
-  if (n["listen"]) {
-    if (auto s = string_value(n["listen"], what + " listen")) {
-      const size_t colon = s->rfind(':');
-      bool ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size();
-      if (ok) {
-        const std::string port = s->substr(colon + 1);
-        ok = port.find_first_not_of("0123456789") == std::string::npos && port.size() <= 5 &&
-             std::stoi(port) >= 1 && std::stoi(port) <= 65535;
-      }
-      if (!ok) error(n["listen"], what + " listen: expected host:port, got \"" + *s + "\"");
-      sink.listen = *s;
-    }
-  }
-  if (n["path"]) {
-    if (auto s = string_value(n["path"], what + " path")) {
-      if (s->empty() || (*s)[0] != '/') error(n["path"], what + " path: must start with '/'");
-      sink.path = *s;
-    }
-  }
+  check_keys(n, *entry->tables[0], what);
+  std::shared_ptr<const sinks::SinkSpec> spec = entry->load(*this, n, what);
+  if (spec == nullptr) return;
   for (const SinkConfig& other : cfg.sinks) {
-    if (other.type != SinkConfig::Type::kPrometheusExporter) continue;
-    // Exporters find themselves by port in civetweb's callbacks: one port, one exporter.
-    const std::string other_port = other.listen.substr(other.listen.rfind(':') + 1);
-    const std::string port = sink.listen.substr(sink.listen.rfind(':') + 1);
-    if (other.listen != sink.listen && other_port == port) {
-      error(n, what + ": port " + port + " is already used by sink '" + other.name + "'");
-    }
-    if (other.listen == sink.listen) {
-      error(n, what + ": listen address " + sink.listen + " is already used by sink '" +
-                   other.name + "'");
-    }
+    const std::string conflict = spec->conflict_with(*other.spec, other.name);
+    if (!conflict.empty()) error(n, what + ": " + conflict);
   }
-  cfg.sinks.push_back(std::move(sink));
+  cfg.sinks.push_back({name, *type, where(n), std::move(spec)});
 }
 
 // The parser section: `parser: TYPE` or a map with `type:` and the type's own keys, read by the
@@ -676,263 +629,6 @@ void Loader::check_parser_fields(const std::string& what, const PipelineConfig& 
     for (const LabelConfig& l : m.labels) {
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }
-  }
-}
-
-void Loader::load_remote_write(const std::string& name, const YAML::Node& n, Config& cfg) {
-  const std::string what = "sink '" + name + "'";
-  check_keys(n, option_table("sink: prometheus_remote_write"), what);
-  SinkConfig sink;
-  sink.name = name;
-  sink.type = SinkConfig::Type::kRemoteWrite;
-  sink.location = where(n);
-  sinks::RemoteWriteConfig& rw = sink.remote_write;
-  if (n["url"]) {
-    if (auto s = string_value(n["url"], what + " url")) {
-      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
-        error(n["url"], what + " url: expected an http:// or https:// URL, got \"" + *s + "\"");
-      }
-      rw.url = *s;
-    }
-  }
-  const auto duration = [&](const char* key, std::chrono::milliseconds& out) {
-    if (!n[key]) return;
-    if (auto d = duration_value(n[key], what + " " + key)) {
-      if (d->count() <= 0) {
-        error(n[key], what + " " + key + ": must be more than 0");
-      } else {
-        out = *d;
-      }
-    }
-  };
-  duration("interval", rw.interval);
-  duration("timeout", rw.timeout);
-  duration("min_backoff", rw.min_backoff);
-  duration("max_backoff", rw.max_backoff);
-  if (rw.max_backoff < rw.min_backoff) {
-    error(n, what + ": max_backoff is below min_backoff");
-  }
-  if (n["external_labels"]) {
-    rw.external_labels = string_map(n["external_labels"], what + " external_labels", true);
-  }
-  if (n["headers"]) {
-    rw.headers = string_map(n["headers"], what + " headers", false);
-    for (const auto& [h, v] : rw.headers) {
-      std::string lower;
-      for (const char c : h)
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "content-type" || lower == "content-encoding" ||
-          lower == "x-prometheus-remote-write-version" || lower == "content-length") {
-        error(n["headers"], what + " headers: '" + h + "' is set by the remote write protocol");
-      }
-    }
-  }
-  if (n["native_histograms"]) {
-    if (auto b = bool_value(n["native_histograms"], what + " native_histograms"))
-      rw.native_histograms = *b;
-  }
-  if (n["native_schema"]) {
-    if (auto v = integer_value(n["native_schema"], what + " native_schema", core::kNativeMinSchema,
-                               core::kNativeMaxSchema))
-      rw.native_schema = static_cast<int>(*v);
-  }
-  if (n["native_max_buckets"]) {
-    if (auto v = integer_value(n["native_max_buckets"], what + " native_max_buckets", 16, 4096))
-      rw.native_max_buckets = static_cast<uint32_t>(*v);
-  }
-  if (n["native_zero_threshold"]) {
-    if (auto v = number_value(n["native_zero_threshold"], what + " native_zero_threshold")) {
-      if (*v < 0) {
-        error(n["native_zero_threshold"], what + " native_zero_threshold: must be >= 0");
-      } else {
-        rw.native_zero_threshold = *v;
-      }
-    }
-  }
-  if (n["bearer_token"]) {
-    if (auto s = string_value(n["bearer_token"], what + " bearer_token")) rw.bearer_token = *s;
-  }
-  if (n["bearer_token_file"]) {
-    if (auto s = string_value(n["bearer_token_file"], what + " bearer_token_file"))
-      rw.bearer_token_file = *s;
-  }
-  if (!rw.bearer_token.empty() && !rw.bearer_token_file.empty()) {
-    error(n, what + ": give bearer_token or bearer_token_file, not both");
-  }
-  if (const YAML::Node ba = n["basic_auth"]) {
-    const std::string w = what + " basic_auth";
-    if (check_keys(ba, option_table("remote_write basic_auth"), w)) {
-      if (ba["username"]) {
-        if (auto s = string_value(ba["username"], w + " username")) rw.basic_auth_username = *s;
-      }
-      if (ba["password"]) {
-        if (auto s = string_value(ba["password"], w + " password")) rw.basic_auth_password = *s;
-      }
-      if (ba["password_file"]) {
-        if (auto s = string_value(ba["password_file"], w + " password_file"))
-          rw.basic_auth_password_file = *s;
-      }
-      if (!rw.basic_auth_password.empty() && !rw.basic_auth_password_file.empty()) {
-        error(ba, w + ": give password or password_file, not both");
-      }
-    }
-    if (!rw.bearer_token.empty() || !rw.bearer_token_file.empty()) {
-      error(ba, what + ": give basic_auth or a bearer token, not both");
-    }
-  }
-  if (const YAML::Node tls = n["tls"]) {
-    const std::string w = what + " tls";
-    if (check_keys(tls, option_table("remote_write tls"), w)) {
-      const auto file = [&](const char* key, std::string& out) {
-        if (tls[key]) {
-          if (auto s = string_value(tls[key], w + " " + key)) out = *s;
-        }
-      };
-      file("ca_file", rw.tls_ca_file);
-      file("cert_file", rw.tls_cert_file);
-      file("key_file", rw.tls_key_file);
-      if (tls["insecure_skip_verify"]) {
-        if (auto b = bool_value(tls["insecure_skip_verify"], w + " insecure_skip_verify"))
-          rw.tls_insecure_skip_verify = *b;
-      }
-      if (rw.tls_cert_file.empty() != rw.tls_key_file.empty()) {
-        error(tls, w + ": cert_file and key_file go together");
-      }
-    }
-  }
-  cfg.sinks.push_back(std::move(sink));
-}
-
-void Loader::load_exporter_hardening(const YAML::Node& n, const std::string& what,
-                                     SinkConfig& sink) {
-  auto str = [&](const char* key, std::string& out) {
-    if (n[key]) {
-      if (auto s = string_value(n[key], what + " " + key)) out = *s;
-    }
-  };
-  str("tls_cert_file", sink.tls_cert_file);
-  str("tls_key_file", sink.tls_key_file);
-  str("basic_auth_username", sink.basic_auth_username);
-  str("basic_auth_password_hash", sink.basic_auth_password_hash);
-  if (!sink.tls_key_file.empty() && sink.tls_cert_file.empty()) {
-    error(n["tls_key_file"], what + ": tls_key_file needs tls_cert_file");
-  }
-  const bool user = !sink.basic_auth_username.empty();
-  const bool hash = !sink.basic_auth_password_hash.empty();
-  if (user != hash) {
-    error(n, what + ": basic auth needs both basic_auth_username and basic_auth_password_hash");
-  }
-  if (hash && !sinks::valid_password_hash(sink.basic_auth_password_hash)) {
-    error(n["basic_auth_password_hash"],
-          what +
-              " basic_auth_password_hash: expected a crypt(3) hash such as the output of "
-              "`openssl passwd -6` ($6$...) or bcrypt ($2b$...), not a plain password");
-  }
-}
-
-void Loader::load_pushgateway(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
-  check_keys(n, option_table("sink: pushgateway"), what);
-  sinks::PushgatewayConfig& pg = sink.pushgateway;
-  if (n["url"]) {
-    if (auto s = string_value(n["url"], what + " url")) {
-      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
-        error(n["url"],
-              what + " url: expected http://host:port or https://host:port, got \"" + *s + "\"");
-      }
-      while (!s->empty() && s->back() == '/') s->pop_back();
-      pg.url = *s;
-    }
-  }
-  if (n["job"]) {
-    if (auto s = string_value(n["job"], what + " job")) {
-      if (s->empty()) error(n["job"], what + " job: must not be empty");
-      pg.job = *s;
-    }
-  }
-  if (const YAML::Node g = n["grouping"]) {
-    if (!g.IsMap()) {
-      error(g, what + " grouping: expected a map of label name -> value");
-    } else {
-      for (auto it = g.begin(); it != g.end(); ++it) {
-        const std::string label = it->first.Scalar();
-        if (!valid_label_name(label) || label == "job") {
-          error(it->first, what + " grouping: invalid label name '" + label +
-                               "'; expected [a-zA-Z_][a-zA-Z0-9_]*, not 'job'");
-        }
-        if (auto v = string_value(it->second, what + " grouping " + label)) {
-          pg.grouping.emplace_back(label, *v);
-        }
-      }
-    }
-  }
-  if (n["method"]) {
-    if (auto s = string_value(n["method"], what + " method")) {
-      if (*s == "put") {
-        pg.method = sinks::PushgatewayConfig::Method::kPut;
-      } else if (*s == "post") {
-        pg.method = sinks::PushgatewayConfig::Method::kPost;
-      } else {
-        error(n["method"], what + " method: expected put or post, got \"" + *s + "\"");
-      }
-    }
-  }
-  if (n["interval"]) {
-    if (auto d = duration_value(n["interval"], what + " interval")) pg.interval = *d;
-  }
-  if (n["timeout"]) {
-    if (auto d = duration_value(n["timeout"], what + " timeout")) pg.timeout = *d;
-  }
-  if (n["username"]) {
-    if (auto s = string_value(n["username"], what + " username")) pg.username = *s;
-  }
-  if (n["password"]) {
-    if (auto s = string_value(n["password"], what + " password")) pg.password = *s;
-  }
-}
-
-void Loader::load_statsd(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
-  check_keys(n, option_table("sink: statsd"), what);
-  sinks::StatsdConfig& sd = sink.statsd;
-  if (n["address"]) {
-    if (auto s = string_value(n["address"], what + " address")) {
-      bool ok = false;
-      if (s->rfind("unix://", 0) == 0) {
-        ok = s->size() > 7 && (*s)[7] == '/';
-      } else {
-        const size_t colon = s->rfind(':');
-        ok = colon != std::string::npos && colon > 0 && colon + 1 < s->size();
-        if (ok) {
-          const std::string port = s->substr(colon + 1);
-          ok = port.find_first_not_of("0123456789") == std::string::npos && port.size() <= 5 &&
-               std::stoi(port) >= 1 && std::stoi(port) <= 65535;
-        }
-      }
-      if (!ok) {
-        error(n["address"],
-              what + " address: expected host:port or unix:///path, got \"" + *s + "\"");
-      }
-      sd.address = *s;
-    }
-  }
-  if (n["dialect"]) {
-    if (auto s = string_value(n["dialect"], what + " dialect")) {
-      if (*s == "statsd") {
-        sd.dialect = sinks::StatsdConfig::Dialect::kStatsd;
-      } else if (*s == "dogstatsd") {
-        sd.dialect = sinks::StatsdConfig::Dialect::kDogstatsd;
-      } else {
-        error(n["dialect"], what + " dialect: expected statsd or dogstatsd, got \"" + *s + "\"");
-      }
-    }
-  }
-  if (n["prefix"]) {
-    if (auto s = string_value(n["prefix"], what + " prefix")) sd.prefix = *s;
-  }
-  if (n["mtu"]) {
-    if (auto v = integer_value(n["mtu"], what + " mtu", 64, 65507)) sd.mtu = *v;
-  }
-  if (n["interval"]) {
-    if (auto d = duration_value(n["interval"], what + " interval")) sd.interval = *d;
   }
 }
 

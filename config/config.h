@@ -22,9 +22,7 @@
 #include "ingest/source.h"
 #include "parsers/json_parser.h"
 #include "parsers/parser.h"
-#include "sinks/pushgateway.h"
-#include "sinks/remote_write.h"
-#include "sinks/statsd.h"
+#include "sinks/sink.h"
 #include "transforms/value_units.h"
 
 namespace logtally::config {
@@ -94,21 +92,12 @@ struct PipelineConfig {
   Location location;
 };
 
+/// One entry of `sinks:`; its keys are its type's (the sink's own files, sinks/<type>/).
 struct SinkConfig {
-  enum class Type : uint8_t { kPrometheusExporter, kRemoteWrite, kPushgateway, kStatsd };
   std::string name;
-  Type type = Type::kPrometheusExporter;
-  std::string listen;
-  std::string path;
+  std::string type;  ///< The `type:` value, registered in config/register_all.cpp.
   Location location;
-  // prometheus_exporter hardening (empty: off).
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string basic_auth_username;
-  std::string basic_auth_password_hash;
-  sinks::RemoteWriteConfig remote_write;  ///< type prometheus_remote_write.
-  sinks::PushgatewayConfig pushgateway;   ///< type pushgateway
-  sinks::StatsdConfig statsd;             ///< type statsd
+  std::shared_ptr<const sinks::SinkSpec> spec;  ///< Never null once loaded.
 };
 
 struct CheckpointSettings {

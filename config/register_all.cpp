@@ -9,6 +9,11 @@
 #include "parsers/json_parser.h"
 #include "parsers/logfmt_parser.h"
 #include "parsers/regex_parser.h"
+#include "sinks/exporter/config.h"
+#include "sinks/pushgateway/config.h"
+#include "sinks/remote_write/config.h"
+#include "sinks/statsd/config.h"
+#include "sinks/textfile/config.h"
 
 namespace logtally::config {
 
@@ -23,6 +28,11 @@ void register_all(Registry& r) {
   r.add(parsers::auto_parser_entry());
   r.add(parsers::regex_parser_entry());
   // Sinks.
+  r.add(sinks::prometheus_exporter_sink_entry());
+  r.add(sinks::pushgateway_sink_entry());
+  r.add(sinks::statsd_sink_entry());
+  r.add(sinks::prometheus_remote_write_sink_entry());
+  r.add(sinks::textfile_sink_entry());
 }
 
 }  // namespace logtally::config

@@ -443,85 +443,28 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
 }
 
 Snapshot MetricStore::snapshot() const {
+  // One merge (the same as a checkpoint's, all shards locked for the copy), then decoding and
+  // sorting with no lock held.
+  StoreState state = merge(native_.enabled);
   Snapshot snap;
+  snap.source_records = std::move(state.source_records);
+  snap.source_bytes = std::move(state.source_bytes);
+  snap.dropped = std::move(state.dropped);
+  snap.filtered = std::move(state.filtered);
+  snap.overflow = std::move(state.overflow);
   snap.metrics.resize(specs_.size());
-  snap.source_records.assign(source_names_.size(), 0);
-  snap.source_bytes.assign(source_names_.size(), 0);
-  snap.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
-  snap.filtered.assign(pipeline_names_.size(), 0);
-  snap.overflow.assign(specs_.size(), 0);
-  expire(clock_());
-
-  struct Merged {
-    double value = 0;
-    uint64_t stamp = 0;
-    std::vector<uint64_t> buckets;
-    std::optional<NativeSample> native;
-  };
-  std::vector<std::unordered_map<std::string, Merged>> merged(specs_.size());
-
-  for (const auto& shard_ptr : shards_) {
-    MetricShard& shard = *shard_ptr;
-    std::lock_guard<std::mutex> lock(shard.mu_);
-    for (size_t i = 0; i < snap.source_records.size(); ++i) {
-      snap.source_records[i] += shard.source_records_[i];
-      snap.source_bytes[i] += shard.source_bytes_[i];
-    }
-    for (size_t i = 0; i < snap.dropped.size(); ++i) snap.dropped[i] += shard.dropped_[i];
-    for (size_t i = 0; i < snap.filtered.size(); ++i) snap.filtered[i] += shard.filtered_[i];
-    for (size_t i = 0; i < snap.overflow.size(); ++i)
-      snap.overflow[i] += shard.metrics_[i].overflow_records;
-
-    for (size_t mi = 0; mi < specs_.size(); ++mi) {
-      const MetricShard::MetricData& m = shard.metrics_[mi];
-      const MetricSpec& spec = specs_[mi];
-      const size_t nb = spec.buckets.size() + 1;
-      for (size_t s = 0; s < m.keys.size(); ++s) {
-        auto [it, inserted] = merged[mi].try_emplace(m.keys[s]);
-        Merged& out = it->second;
-        const double v = m.values[s];
-        switch (spec.type) {
-          case MetricType::kCounter:
-            out.value += v;
-            break;
-          case MetricType::kHistogram:
-            out.value += v;
-            out.buckets.resize(nb, 0);
-            for (size_t b = 0; b < nb; ++b) out.buckets[b] += m.buckets[s * nb + b];
-            if (!m.native.empty()) {
-              NativeSample ns =
-                  native_sample(native_, m.native[s],
-                                m.native_counts.data() + s * 2 * size_t{native_.max_buckets});
-              if (out.native) {
-                out.native->merge(ns);
-              } else {
-                out.native = std::move(ns);
-              }
-            }
-            break;
-          case MetricType::kGauge:
-            if (inserted) {
-              out.value = v;
-              out.stamp = m.stamps[s];
-              break;
-            }
-            merge_gauge(spec.mode, v, m.stamps[s], out.value, out.stamp);
-            break;
-        }
-      }
-    }
-  }
-
   for (size_t mi = 0; mi < specs_.size(); ++mi) {
     MetricSample& sample = snap.metrics[mi];
     sample.spec = &specs_[mi];
-    sample.series.reserve(merged[mi].size());
-    for (auto& [key, m] : merged[mi]) {
+    sample.series.reserve(state.metrics[mi].size());
+    const bool native = !state.native.empty() && !state.native[mi].empty();
+    for (size_t i = 0; i < state.metrics[mi].size(); ++i) {
+      StoreState::Series& in = state.metrics[mi][i];
       SeriesSample s;
-      s.labels = LabelKey::decode(key);
-      s.value = m.value;
-      s.buckets = std::move(m.buckets);
-      s.native = std::move(m.native);
+      s.labels = LabelKey::decode(in.key);
+      s.value = in.value;
+      s.buckets = std::move(in.buckets);
+      if (native) s.native = std::move(state.native[mi][i]);
       sample.series.push_back(std::move(s));
     }
     std::sort(sample.series.begin(), sample.series.end(),

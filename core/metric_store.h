@@ -4,9 +4,13 @@
 // - Each worker owns one MetricShard and updates it with the shard's mutex held, taken once
 //   per batch (never per record). Inside a batch, updates touch no lock, atomic or allocator
 //   unless a new series (or a longer key than any before) appears.
-// - snapshot() may run on any thread (a scrape, a push, --once at exit). It takes each shard's
-//   mutex in turn, copies its series out, and merges them: counters and histograms add, gauges
-//   merge by their mode (`set` keeps the latest update in input order, `add` sums, `max`/`min`).
+// - snapshot() and export_state() may run on any thread (a scrape, a push, a checkpoint, --once
+//   at exit). Both are one merge: it takes every shard's mutex (in index order) for the copy of
+//   their series, merging them as it goes: counters and histograms add, gauges merge by their
+//   mode (`set` keeps the latest update in input order, `add` sums, `max`/`min`). snapshot()
+//   decodes and sorts the merged series after the locks are released. Neither removes anything.
+// - expire(now) is its own step, run by whoever is about to read (the push loop before its
+//   merge, the exporter before answering a scrape, `--once` before printing).
 // - Label values are stored as valid UTF-8: a key with invalid bytes is repaired (U+FFFD) when
 //   its series is created, and the raw key is kept as an alias of the repaired one, so two raw
 //   keys that repair to the same text are one series.
@@ -80,7 +84,7 @@ struct MetricSpec {
   /// overflow series whose every label is `__overflow__`, counted in
   /// logtally_series_overflow_total{metric}.
   size_t max_series = 0;
-  /// A series not updated for this long is removed at the next snapshot (0 = never).
+  /// A series not updated for this long is removed by the next expire() (0 = never).
   int64_t expire_after_ms = 0;
   /// Label value tuples (in label_names order) whose series exist at 0 from the start; they
   /// count against max_series and never expire.
@@ -290,6 +294,9 @@ struct StoreState {
     std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
   };
   std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
+  /// [metric][series], beside `metrics`: native buckets of histogram series, only in the merge
+  /// behind snapshot() (checkpoints omit them; kept apart so the checkpoint's Series stay small).
+  std::vector<std::vector<std::optional<NativeSample>>> native;
   /// Holds every Series::key: one allocation instead of one per series (the export runs
   /// inside the checkpoint barrier). Reserved up front and never grown once a key points
   /// into it; a copy of a StoreState still points into the original's arena.
@@ -318,7 +325,8 @@ class MetricStore {
               NativeHistogramOptions native);
   const NativeHistogramOptions& native_options() const noexcept { return native_; }
 
-  /// Merges every shard; safe to call from any thread at any time. Runs expire() first.
+  /// Merges every shard (see merge()), then decodes and sorts the series with no lock held;
+  /// safe to call from any thread at any time. Removes nothing: expiry is expire()'s.
   Snapshot snapshot() const;
 
   /// Removes series of metrics with expire_after_ms whose latest update in ANY shard is older
@@ -329,11 +337,10 @@ class MetricStore {
 
   /// Milliseconds of the steady clock: the time base of set_now() and expire().
   static int64_t steady_now_ms() noexcept;
-  /// The clock snapshot() passes to expire() (steady_now_ms unless a test replaces it).
-  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
-  /// Merges every shard into a StoreState (no decoding, no sorting). Holds every shard's mutex
-  /// for the whole export, so it is one consistent cut of the store; a checkpoint also stops
-  /// the sources first (the barrier) so the cut matches their positions.
+  /// Merges every shard into a StoreState (no decoding, no sorting, no native buckets): the
+  /// checkpoint's export. Holds every shard's mutex for the whole merge, so it is one
+  /// consistent cut of the store; a checkpoint also stops the sources first (the barrier) so
+  /// the cut matches their positions. In metric_store_state.cpp.
   StoreState export_state() const;
   /// Adds `state` into shard 0 (counters and histograms continue, gauges take the saved value).
   /// Metric and source/pipeline indices must match this store's; call before workers start.
@@ -346,12 +353,16 @@ class MetricStore {
   SelfMetrics& self_metrics() const noexcept { return *self_metrics_; }
 
  private:
+  /// The one merge of every shard, behind snapshot() and export_state(): every shard locked
+  /// (in index order) for the whole copy; native buckets merged only `with_native`.
+  StoreState merge(bool with_native) const;
+  NativeSample native_of(const MetricShard::MetricData& m, size_t s) const;
+
   std::vector<MetricSpec> specs_;
   std::vector<std::string> source_names_;
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;
   std::vector<std::unique_ptr<Admission>> admissions_;  ///< [metric]; null without a limit.
-  std::function<int64_t()> clock_ = &MetricStore::steady_now_ms;
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
   NativeHistogramOptions native_;
   std::unique_ptr<NativeBoundsTable> native_table_;

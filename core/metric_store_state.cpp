@@ -1,14 +1,18 @@
-// MetricStore::export_state() / import_state(): the store's side of checkpoints. Kept apart
-// from metric_store.cpp so the series-limit and expiry work there stays independent.
+// MetricStore::merge() (the one merge of every shard, behind both snapshot() and export_state())
+// and import_state(), the store's side of checkpoints. Kept apart from metric_store.cpp so the
+// series-limit and expiry work there stays independent.
 #include <algorithm>
 
 #include "core/metric_store.h"
 
 namespace logtally::core {
 
-StoreState MetricStore::export_state() const {
+StoreState MetricStore::export_state() const { return merge(false); }
+
+StoreState MetricStore::merge(bool with_native) const {
   StoreState out;
   out.metrics.resize(specs_.size());
+  if (with_native) out.native.resize(specs_.size());
   out.source_records.assign(source_names_.size(), 0);
   out.source_bytes.assign(source_names_.size(), 0);
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
@@ -18,7 +22,8 @@ StoreState MetricStore::export_state() const {
   // Merging shards: per metric, an open-addressing table from key hash to index + 1 in
   // out.metrics[mi] (keys compared against the copies already made), sized from the shards'
   // series counts up front, so the merge allocates nothing but the copied keys. This runs
-  // inside the checkpoint barrier; with 1M series a std::unordered_map made it ~5x longer.
+  // inside the checkpoint barrier and on every scrape and push; with 1M series a
+  // std::unordered_map made it ~5x longer.
   // Every shard stays locked for the whole export (in index order; no other code holds two
   // shard locks), so the sizes counted first still hold when the keys are copied.
   std::vector<std::unique_lock<std::mutex>> locks;
@@ -39,6 +44,8 @@ StoreState MetricStore::export_state() const {
   const bool merge = shards_.size() > 1;
   for (size_t mi = 0; mi < specs_.size(); ++mi) {
     out.metrics[mi].reserve(totals[mi]);
+    if (with_native && specs_[mi].type == MetricType::kHistogram)
+      out.native[mi].reserve(totals[mi]);
     if (merge) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
@@ -89,6 +96,11 @@ StoreState MetricStore::export_state() const {
           out_series.value = v;
           if (spec.type == MetricType::kHistogram) {
             out_series.buckets.assign(m.buckets.begin() + s * nb, m.buckets.begin() + (s + 1) * nb);
+            if (with_native) {
+              std::optional<NativeSample> ns;
+              if (!m.native.empty()) ns = native_of(m, s);
+              out.native[mi].push_back(std::move(ns));
+            }
           }
           series.push_back(std::move(out_series));
           if (slot != nullptr) *slot = static_cast<uint32_t>(series.size());
@@ -104,6 +116,14 @@ StoreState MetricStore::export_state() const {
           case MetricType::kHistogram:
             o.value += v;
             for (size_t b = 0; b < nb; ++b) o.buckets[b] += m.buckets[s * nb + b];
+            if (with_native && !m.native.empty()) {
+              std::optional<NativeSample>& o_native = out.native[mi][at];
+              if (o_native) {
+                o_native->merge(native_of(m, s));
+              } else {
+                o_native = native_of(m, s);
+              }
+            }
             break;
           case MetricType::kGauge:
             merge_gauge(spec.mode, v, m.stamps[s], o.value, stamps[mi][at]);
@@ -113,6 +133,11 @@ StoreState MetricStore::export_state() const {
     }
   }
   return out;
+}
+
+NativeSample MetricStore::native_of(const MetricShard::MetricData& m, size_t s) const {
+  return native_sample(native_, m.native[s],
+                       m.native_counts.data() + s * 2 * size_t{native_.max_buckets});
 }
 
 void MetricStore::import_state(const StoreState& state) {

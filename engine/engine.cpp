@@ -15,7 +15,8 @@
 #include "core/worker_pool.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
-#include "sinks/exposition.h"
+#include "sinks/exposition/exposition.h"
+#include "sinks/push_loop.h"
 #include "sinks/sink.h"
 #include "transforms/pipeline.h"
 
@@ -86,15 +87,19 @@ core::Status Engine::start() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // A batch run (--once) serves nothing, but pushing sinks run too: their stop() sends the
-  // final result.
+  // A batch run (--once) serves nothing, but pushing sinks run too: the push loop's stop()
+  // flushes the final result to them.
+  std::vector<sinks::PushSink*> pushing;
   for (auto& sink : config::make_sinks(config_, *store_)) {
     if (options_.once && !sink->pushes()) continue;
     core::Status st = sink->start();
     if (!st) return st;
     if (!options_.once) core::log(core::LogLevel::kInfo, "serving " + sink->describe());
+    if (sinks::PushSink* p = sink->as_push_sink()) pushing.push_back(p);
     sinks_.push_back(std::move(sink));
   }
+  push_loop_ = std::make_unique<sinks::PushLoop>(*store_, pushing);
+  push_loop_->start();
   if (!options_.once && sinks_.empty()) {
     core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
   }
@@ -140,6 +145,7 @@ core::Status Engine::stop() {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   }
+  if (push_loop_) push_loop_->stop();  // The final flush to every pushing sink.
   for (auto& sink : sinks_) sink->stop();
   return result;
 }

@@ -10,7 +10,8 @@
 //   wait() with sigwait(), so no other thread is interrupted by them. SIGPIPE is ignored.
 // - Shutdown order: sources stop (no more batches), the channel closes, workers finish every
 //   queued batch, the final checkpoint is written (exact: nothing runs), `--once` prints the
-//   final metrics, then the sinks stop (pushing sinks send the final state).
+//   final metrics, the push loop flushes the final state to every pushing sink, then the sinks
+//   stop.
 // - Errors the user can act on (a checkpoint that cannot be used, a missing file in `--once`,
 //   a port in use) come back as Status; the caller prints them.
 #pragma once
@@ -36,8 +37,9 @@ namespace logtally::ingest {
 class Source;
 }
 namespace logtally::sinks {
+class PushLoop;
 class Sink;
-}
+}  // namespace logtally::sinks
 namespace logtally::transforms {
 class BatchProcessor;
 }
@@ -71,6 +73,7 @@ class Engine {
   std::unique_ptr<core::BatchChannel> channel_;
   std::unique_ptr<checkpoint::Checkpointer> checkpointer_;
   std::vector<std::unique_ptr<sinks::Sink>> sinks_;
+  std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
   std::unique_ptr<core::WorkerPool> pool_;
   std::atomic<bool> stop_sources_{false};
   std::vector<std::thread> source_threads_;

@@ -1,13 +1,20 @@
 #include "sinks/push_loop.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
 namespace logtally::sinks {
 
-PushLoop::PushLoop(std::string name, std::chrono::milliseconds interval, PushFn push)
-    : name_(std::move(name)), interval_(interval), push_(std::move(push)) {
-  if (interval_ <= std::chrono::milliseconds(0)) interval_ = std::chrono::milliseconds(1);
+PushLoop::PushLoop(const core::MetricStore& store, const std::vector<PushSink*>& sinks)
+    : store_(store) {
+  slots_.reserve(sinks.size());
+  for (PushSink* sink : sinks) {
+    Slot slot;
+    slot.sink = sink;
+    slot.interval = std::max(sink->interval(), std::chrono::milliseconds(1));
+    slots_.push_back(slot);
+  }
 }
 
 PushLoop::~PushLoop() { stop(); }
@@ -16,21 +23,49 @@ void PushLoop::start() {
   std::lock_guard lock(mu_);
   if (started_) std::abort();  // Programming error: start() twice.
   started_ = true;
+  if (slots_.empty() || stopped_) return;
+  const Clock::time_point now = Clock::now();
+  for (Slot& slot : slots_) slot.due = slot.anchor = now + slot.interval;
   thread_ = std::thread([this] { run(); });
 }
 
+core::Snapshot PushLoop::merge() const {
+  store_.expire(core::MetricStore::steady_now_ms());
+  return store_.snapshot();
+}
+
 void PushLoop::run() {
-  auto next = std::chrono::steady_clock::now() + interval_;
   for (;;) {
+    Clock::time_point next = Clock::time_point::max();
+    for (const Slot& slot : slots_) next = std::min(next, slot.due);
     {
       std::unique_lock lock(mu_);
       if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
     }
-    push_(false);
-    // Keep a steady cadence, but never try to catch up on pushes missed while one was slow.
-    next += interval_;
-    const auto now = std::chrono::steady_clock::now();
-    if (next < now) next = now + interval_;
+    const Clock::time_point tick = Clock::now();
+    if (std::none_of(slots_.begin(), slots_.end(),
+                     [&](const Slot& slot) { return slot.due <= tick; })) {
+      continue;  // Woken early (spurious or clock granularity).
+    }
+    const core::Snapshot snapshot = merge();
+    for (Slot& slot : slots_) {
+      if (slot.due > tick) continue;
+      {
+        // Once stop() was asked, the final flush (with a fresher merge) replaces the rest.
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+      const FlushResult result = slot.sink->flush(snapshot, false);
+      const Clock::time_point now = Clock::now();
+      if (result.retry_in) {
+        slot.due = now + *result.retry_in;
+        continue;
+      }
+      // A steady cadence, but never catching up on flushes missed while one was slow.
+      slot.anchor += slot.interval;
+      if (slot.anchor <= now) slot.anchor = now + slot.interval;
+      slot.due = slot.anchor;
+    }
   }
 }
 
@@ -40,25 +75,12 @@ void PushLoop::stop() {
     if (stopped_) return;
     stopped_ = true;
     stopping_ = true;
+    if (!started_ || slots_.empty()) return;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  bool was_started;
-  {
-    std::lock_guard lock(mu_);
-    was_started = started_;
-  }
-  if (was_started) push_(true);
-}
-
-bool PushLoop::stopping() const {
-  std::lock_guard lock(mu_);
-  return stopping_;
-}
-
-bool PushLoop::wait_for(std::chrono::milliseconds d) const {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stopping_; });
+  const core::Snapshot snapshot = merge();
+  for (Slot& slot : slots_) (void)slot.sink->flush(snapshot, true);
 }
 
 }  // namespace logtally::sinks

@@ -1,35 +1,39 @@
-// PushLoop: one thread that calls a push function every `interval`, and once more at stop(), so a
-// pushing sink (remote_write, Pushgateway, StatsD) sends its final state at exit (`--once`).
+// PushLoop: the one thread that drives every pushing sink (sinks/sink.h, PushSink). Per tick it
+// runs MetricStore::expire(now), takes ONE merge (MetricStore::snapshot()) and flushes every
+// sink due at that tick with it; each sink keeps its own interval() and the loop sleeps until
+// the next due time. At stop() it merges once more and flushes that final state to every sink
+// (final == true), so a `--once` run pushes its final result.
 //
 // Contract:
-// - start() starts the thread; the first push happens one `interval` after start (not at once:
-//   at start nothing has been counted yet). Calling start() twice is a programming error.
-// - stop() wakes the thread, waits for a push in progress to return, then calls `push` one last
-//   time with `final == true` on the thread that called stop(), and joins. It is idempotent and
-//   is also called by the destructor. Pushes never overlap.
-// - The push function is told, through `stopping()`, that shutdown was asked for, so a push
-//   that is retrying with backoff can give up early; a retry wait should use wait_for() so it
-//   ends at once when stop() is called. The final push runs after stopping() became true: it
-//   should still try once, but not wait out a long backoff.
-// - How long a push may take is the push function's business (its own timeouts); stop() is
-//   bounded by one push in progress plus the final push.
+// - Created by the run loop on the main thread with the started pushing sinks (non-owning: they
+//   outlive the loop); start() then starts the thread. The first flush of a sink comes one
+//   interval() after start() (at start nothing has been counted yet). start() twice is a
+//   programming error. With no sinks, start() and stop() do nothing (no merge).
+// - Flushes run on the loop's thread only, one at a time, in the order of `sinks`; a slow sink
+//   delays the others of its tick by at most its own timeout. A flush asking for a retry
+//   (FlushResult::retry_in) is flushed again after that delay with a fresh merge; otherwise at
+//   its next interval, on a steady cadence that never catches up on missed ticks.
+// - stop() (main thread; idempotent, also run by the destructor) wakes the thread, waits for a
+//   flush in progress to return, joins, then makes the final merge and flushes it to every sink
+//   on the calling thread. Pending retries are abandoned at once (no backoff is waited out), so
+//   stop() is bounded by one flush in progress plus one final flush per sink.
+// - The loop never holds a lock a worker waits for, except the shard locks of the merge.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
-#include <string>
 #include <thread>
+#include <vector>
+
+#include "core/metric_store.h"
+#include "sinks/sink.h"
 
 namespace logtally::sinks {
 
 class PushLoop {
  public:
-  /// `final` is true for the push made by stop().
-  using PushFn = std::function<void(bool final)>;
-
-  PushLoop(std::string name, std::chrono::milliseconds interval, PushFn push);
+  PushLoop(const core::MetricStore& store, const std::vector<PushSink*>& sinks);
   ~PushLoop();
   PushLoop(const PushLoop&) = delete;
   PushLoop& operator=(const PushLoop&) = delete;
@@ -37,22 +41,23 @@ class PushLoop {
   void start();
   void stop();
 
-  /// True once stop() was called. Safe from any thread.
-  bool stopping() const;
-  /// Sleeps up to `d`; returns early (false) when stop() is called, true when `d` passed.
-  bool wait_for(std::chrono::milliseconds d) const;
-
-  const std::string& name() const noexcept { return name_; }
-  std::chrono::milliseconds interval() const noexcept { return interval_; }
-
  private:
-  void run();
+  using Clock = std::chrono::steady_clock;
+  struct Slot {
+    PushSink* sink = nullptr;
+    std::chrono::milliseconds interval{1};
+    Clock::time_point due;     ///< Next flush (the regular one, or a retry).
+    Clock::time_point anchor;  ///< Next regular flush; the cadence retries do not move.
+  };
 
-  std::string name_;
-  std::chrono::milliseconds interval_;
-  PushFn push_;
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  void run();
+  /// Expires, then merges: the state every flush of one tick reads.
+  core::Snapshot merge() const;
+
+  const core::MetricStore& store_;
+  std::vector<Slot> slots_;
+  std::mutex mu_;
+  std::condition_variable cv_;
   bool stopping_ = false;
   bool started_ = false;
   bool stopped_ = false;

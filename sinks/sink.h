@@ -1,18 +1,24 @@
-// Sink: sends merged metric state somewhere (served on scrape, or pushed).
+// Sink: sends merged metric state somewhere. Two kinds:
+// - a serving sink (the Prometheus exporter) answers scrapes on its own threads; before each
+//   scrape it runs MetricStore::expire(now), then merges with MetricStore::snapshot();
+// - a pushing sink (remote_write, Pushgateway, StatsD, textfile) is a PushSink: it does not read
+//   the store's series itself. The one PushLoop (sinks/push_loop.h) merges once per tick and
+//   hands the same Snapshot to every pushing sink due at that tick, and once more at stop().
 //
 // Contract:
-// - start() runs on the main thread after the workers are up; it returns an Error the user can
-//   act on (a port in use). Exceptions from dependencies never leave a sink.
-// - A sink reads state only through MetricStore::snapshot(), on its own threads; it never blocks
-//   workers beyond the per-shard lock that snapshot() takes in turn.
-// - stop() is called once at shutdown, after the last batch was processed, so a pushing sink
-//   can send the final state. stop() returns within the sink's own bounded timeout even when its
-//   target is down or unreachable.
+// - start() runs on the main thread after the workers are up (before the PushLoop starts); it
+//   returns an Error the user can act on (a port in use). Exceptions from dependencies never
+//   leave a sink.
+// - A sink never blocks workers: the only locks it reaches are the shard locks of the merge.
+// - stop() is called once at shutdown on the main thread, after the last batch was processed
+//   and after PushLoop::stop() returned (so a pushing sink has sent its final flush). It
+//   releases what start() took and returns within the sink's own bounded timeout.
 // - mark_ready() is called once, after the sources started (the exporter's /-/ready).
-// - pushes(): a pushing sink is started in `--once` runs too, and its stop() pushes
-//   the final result; serving sinks are not started then.
+// - pushes(): a pushing sink is started in `--once` runs too, and the PushLoop's stop() flushes
+//   the final result to it; serving sinks are not started then.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,12 +34,42 @@ class Sink {
   [[nodiscard]] virtual core::Status start() = 0;
   virtual void stop() = 0;
   virtual std::string describe() const = 0;
-  /// True for sinks that push (remote_write, Pushgateway, StatsD): they also run with `--once`,
-  /// which starts them and stops them after the input ends, so their final push sends the
-  /// final state. Serving sinks (the exporter) do not run with `--once`.
-  virtual bool pushes() const { return false; }
+  /// True for PushSinks (remote_write, Pushgateway, StatsD, textfile): they also run with
+  /// `--once`, and the PushLoop's final flush sends them the final state. Serving sinks (the
+  /// exporter) do not run with `--once`.
+  bool pushes() const { return as_push_sink() != nullptr; }
+  /// This sink as a PushSink, or null for a serving sink: how the run loop hands pushing sinks
+  /// to the PushLoop without asking for the type.
+  virtual class PushSink* as_push_sink() noexcept { return nullptr; }
+  const class PushSink* as_push_sink() const noexcept {
+    return const_cast<Sink*>(this)->as_push_sink();
+  }
   /// Called once the config is loaded and the sources started (the exporter's /-/ready).
   virtual void mark_ready() {}
+};
+
+/// What a flush asks of the PushLoop.
+struct FlushResult {
+  bool ok = true;  ///< Everything was delivered (the sink counts and logs failures itself).
+  /// Set when the flush failed in a way worth retrying soon (remote_write's backoff, a
+  /// receiver's Retry-After): the loop flushes this sink again after this long, with a fresh
+  /// merge, instead of at its next interval. Ignored for the final flush.
+  std::optional<std::chrono::milliseconds> retry_in;
+};
+
+/// A sink that pushes (or writes) the merged state every interval(), driven by the PushLoop.
+class PushSink : public Sink {
+ public:
+  PushSink* as_push_sink() noexcept final { return this; }
+  [[nodiscard]] core::Status start() override { return core::Ok{}; }
+  void stop() override {}
+  /// Time between flushes (the sink's `interval` key). Constant once constructed.
+  virtual std::chrono::milliseconds interval() const = 0;
+  /// Sends `snapshot` (the same merge every sink due at this tick gets). Runs on the PushLoop's
+  /// thread, never concurrently with itself, between start() and stop(). Blocks at most for the
+  /// sink's own timeouts; never waits out a backoff (it returns `retry_in` instead). `final` is
+  /// true for the flush made by PushLoop::stop(): one attempt, no retry.
+  virtual FlushResult flush(const core::Snapshot& snapshot, bool final) = 0;
 };
 
 /// A sink type's validated config (its struct derives from this): the factory of its runtime

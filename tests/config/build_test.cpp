@@ -7,10 +7,10 @@
 #include "ingest/file/file_source.h"
 #include "ingest/kafka/consumer.h"
 #include "ingest/stdin/stdin_source.h"
-#include "sinks/prometheus_exporter.h"
-#include "sinks/pushgateway.h"
-#include "sinks/remote_write.h"
-#include "sinks/statsd.h"
+#include "sinks/exporter/prometheus_exporter.h"
+#include "sinks/pushgateway/pushgateway.h"
+#include "sinks/remote_write/client.h"
+#include "sinks/statsd/statsd.h"
 
 namespace logtally::config {
 namespace {

@@ -8,6 +8,7 @@
 #include "config/build.h"
 #include "ingest/file/config.h"
 #include "ingest/kafka/config.h"
+#include "sinks/exporter/config.h"
 
 namespace logtally::config {
 namespace {
@@ -65,7 +66,8 @@ TEST(ConfigTest, LoadsTheDocumentedExample) {
   EXPECT_EQ(p.metrics[2].buckets.size(), 11u);
   EXPECT_EQ(p.metrics[3].type, core::MetricType::kGauge);
   ASSERT_EQ(cfg->sinks.size(), 1u);
-  EXPECT_EQ(cfg->sinks[0].listen, "0.0.0.0:9898");
+  EXPECT_EQ(dynamic_cast<const sinks::PrometheusExporterConfig&>(*cfg->sinks[0].spec).listen,
+            "0.0.0.0:9898");
 
   const Compiled compiled = compile(*cfg);
   // method, status, kubernetes.labels.app, bytes, duration_ms, route, depth
@@ -82,7 +84,8 @@ TEST(ConfigTest, TheEmbeddedDefaultIsValid) {
   EXPECT_EQ(level.fields.size(), 3u);
   EXPECT_TRUE(level.lowercase);
   EXPECT_EQ(level.default_value, "unknown");
-  EXPECT_EQ(cfg->sinks[0].listen, "0.0.0.0:9898");
+  EXPECT_EQ(dynamic_cast<const sinks::PrometheusExporterConfig&>(*cfg->sinks[0].spec).listen,
+            "0.0.0.0:9898");
 }
 
 TEST(ConfigTest, ReportsEveryErrorWithLineAndColumn) {
@@ -178,7 +181,8 @@ workers: ${LOGTALLY_TEST_UNSET:-3}
   ASSERT_NE(file, nullptr);
   EXPECT_EQ(file->path, "/tmp/x.log");
   EXPECT_EQ(cfg->pipelines[0].metrics[0].labels[0].default_value, "dev-${literal}");
-  EXPECT_EQ(cfg->sinks[0].listen, "127.0.0.1:9999");
+  EXPECT_EQ(dynamic_cast<const sinks::PrometheusExporterConfig&>(*cfg->sinks[0].spec).listen,
+            "127.0.0.1:9999");
   EXPECT_EQ(cfg->workers, 3u);
 
   auto unset = load_config_text("workers: ${LOGTALLY_TEST_UNSET}\n", "u.yaml");

@@ -4,6 +4,9 @@
 
 #include "config/build.h"
 #include "config/config.h"
+#include "sinks/exporter/config.h"
+#include "sinks/pushgateway/config.h"
+#include "sinks/statsd/config.h"
 
 namespace logtally::config {
 namespace {
@@ -43,27 +46,30 @@ TEST(SinksConfigTest, AllThreeSinkTypesAtOnce) {
   auto cfg = load_config_text(text, "s.yaml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   ASSERT_EQ(cfg->sinks.size(), 3u);
-  const SinkConfig& prom = cfg->sinks[0];
-  EXPECT_EQ(prom.type, SinkConfig::Type::kPrometheusExporter);
+  const SinkConfig& prom_cfg = cfg->sinks[0];
+  EXPECT_EQ(prom_cfg.type, "prometheus_exporter");
+  const auto& prom = dynamic_cast<const sinks::PrometheusExporterConfig&>(*prom_cfg.spec);
   EXPECT_EQ(prom.tls_cert_file, "/etc/tls.crt");
   EXPECT_EQ(prom.tls_key_file, "/etc/tls.key");
   EXPECT_EQ(prom.basic_auth_username, "scraper");
-  const SinkConfig& gw = cfg->sinks[1];
-  EXPECT_EQ(gw.type, SinkConfig::Type::kPushgateway);
-  EXPECT_EQ(gw.pushgateway.url, "http://gw:9091");  // Trailing '/' dropped.
-  EXPECT_EQ(gw.pushgateway.job, "nightly");
-  EXPECT_EQ(gw.pushgateway.grouping,
+  const SinkConfig& gw_cfg = cfg->sinks[1];
+  EXPECT_EQ(gw_cfg.type, "pushgateway");
+  const auto& gw = dynamic_cast<const sinks::PushgatewayConfig&>(*gw_cfg.spec);
+  EXPECT_EQ(gw.url, "http://gw:9091");  // Trailing '/' dropped.
+  EXPECT_EQ(gw.job, "nightly");
+  EXPECT_EQ(gw.grouping,
             (std::vector<std::pair<std::string, std::string>>{{"instance", "a"}, {"team", "b"}}));
-  EXPECT_EQ(gw.pushgateway.method, sinks::PushgatewayConfig::Method::kPost);
-  EXPECT_EQ(gw.pushgateway.interval.count(), 90000);
-  EXPECT_EQ(gw.pushgateway.timeout.count(), 250);
-  const SinkConfig& sd = cfg->sinks[2];
-  EXPECT_EQ(sd.type, SinkConfig::Type::kStatsd);
-  EXPECT_EQ(sd.statsd.address, "unix:///run/dsd.sock");
-  EXPECT_EQ(sd.statsd.dialect, sinks::StatsdConfig::Dialect::kDogstatsd);
-  EXPECT_EQ(sd.statsd.prefix, "app.");
-  EXPECT_EQ(sd.statsd.mtu, 8192u);
-  EXPECT_EQ(sd.statsd.interval.count(), 2000);
+  EXPECT_EQ(gw.method, sinks::PushgatewayConfig::Method::kPost);
+  EXPECT_EQ(gw.interval.count(), 90000);
+  EXPECT_EQ(gw.timeout.count(), 250);
+  const SinkConfig& sd_cfg = cfg->sinks[2];
+  EXPECT_EQ(sd_cfg.type, "statsd");
+  const auto& sd = dynamic_cast<const sinks::StatsdConfig&>(*sd_cfg.spec);
+  EXPECT_EQ(sd.address, "unix:///run/dsd.sock");
+  EXPECT_EQ(sd.dialect, sinks::StatsdConfig::Dialect::kDogstatsd);
+  EXPECT_EQ(sd.prefix, "app.");
+  EXPECT_EQ(sd.mtu, 8192u);
+  EXPECT_EQ(sd.interval.count(), 2000);
   // `check` names each sink.
   const std::string described = describe(*cfg, compile(*cfg));
   EXPECT_THAT(described,
@@ -103,7 +109,7 @@ TEST(SinksConfigTest, EveryMistakeIsReportedWithItsPosition) {
   EXPECT_THAT(m, HasSubstr("sink 'd' interval: expected a duration"));
   EXPECT_THAT(m, HasSubstr("sink 'd': unknown key 'extra'"));
   EXPECT_THAT(m, HasSubstr("sink 'e': unknown sink type 'kafka'; expected prometheus_exporter, "
-                           "prometheus_remote_write, pushgateway or statsd"));
+                           "prometheus_remote_write, pushgateway, statsd or textfile"));
 }
 
 }  // namespace

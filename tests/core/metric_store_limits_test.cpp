@@ -121,8 +121,6 @@ TEST(MetricStoreLimitsTest, ExpiryRemovesASeriesOnlyWhenNoShardUpdatedIt) {
   spec.expire_after_ms = 1000;
   spec.initial = {{"pinned"}};
   MetricStore store({spec, counter("kept", 0, {"v"})}, {"src"}, {"p"}, 2);
-  int64_t now = 10'000;
-  store.set_clock([&now] { return now; });
   MetricShard& s0 = store.shard(0);
   MetricShard& s1 = store.shard(1);
   s0.set_now(10'000);
@@ -134,18 +132,19 @@ TEST(MetricStoreLimitsTest, ExpiryRemovesASeriesOnlyWhenNoShardUpdatedIt) {
   s1.set_now(10'800);
   s1.counter_add(0, s1.series(0, key_of({"a"})), 5);  // "a" is fresh in shard 1
 
-  now = 10'900;  // nothing is 1000 ms old yet
+  EXPECT_EQ(store.expire(10'900), 0u);  // nothing is 1000 ms old yet
   EXPECT_EQ(
       merged(store.snapshot(), 0),
       (std::map<std::string, double>{{"pinned", 0}, {"a", 6}, {"b", 1}, {"__overflow__", 1}}));
-  now = 11'500;  // "b" (10'000) is stale; "a" was updated at 10'800 by shard 1
+  // "b" (10'000) is stale; "a" was updated at 10'800 by shard 1.
+  EXPECT_EQ(store.expire(11'500), 1u);
   const Snapshot s = store.snapshot();
   // "a" keeps shard 0's part (1) too: no shard's copy goes while another is fresh. "pinned"
   // (initial) never expires; the overflow series stays.
   EXPECT_EQ(merged(s, 0),
             (std::map<std::string, double>{{"pinned", 0}, {"a", 6}, {"__overflow__", 1}}));
   EXPECT_EQ(merged(s, 1), (std::map<std::string, double>{{"b", 7}}));
-  now = 20'000;
+  EXPECT_EQ(store.expire(20'000), 1u);  // "a"
   EXPECT_EQ(merged(store.snapshot(), 0),
             (std::map<std::string, double>{{"pinned", 0}, {"__overflow__", 1}}));
   EXPECT_EQ(store.expire(20'000), 0u);  // nothing left to remove
@@ -155,8 +154,6 @@ TEST(MetricStoreLimitsTest, ExpiryFreesRoomUnderTheLimit) {
   MetricSpec spec = counter("m", 2, {"v"});
   spec.expire_after_ms = 1000;
   MetricStore store({spec}, {"src"}, {"p"}, 2);
-  int64_t now = 0;
-  store.set_clock([&now] { return now; });
   MetricShard& s0 = store.shard(0);
   MetricShard& s1 = store.shard(1);
   s0.counter_add(0, s0.series(0, key_of({"a"})), 1);
@@ -168,7 +165,7 @@ TEST(MetricStoreLimitsTest, ExpiryFreesRoomUnderTheLimit) {
   s1.set_now(1500);
   s1.counter_add(0, s1.series(0, key_of({"c"})), 10);  // room again: "c" gets its own series
   s1.counter_add(0, s1.series(0, key_of({"d"})), 1);   // and "d" overflows
-  now = 1600;
+  EXPECT_EQ(store.expire(1600), 0u);
   const Snapshot s = store.snapshot();
   EXPECT_EQ(merged(s, 0),
             (std::map<std::string, double>{{"a", 2}, {"c", 10}, {"__overflow__", 2}}));
