@@ -254,7 +254,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   CheckpointData& d = r.data;
   d.fingerprint = fingerprint;
   Reader in(bytes.substr(kHeaderBytes, body));
-  d.store.key_arena.reserve(body);  // Keys are a part of the body: the arena never grows.
+  d.store.reserve_keys(body);  // Keys are a part of the body: the arena never grows.
   d.id = in.u64();
   d.unix_millis = static_cast<int64_t>(in.u64());
   const uint64_t metrics = in.count(8);

@@ -16,6 +16,7 @@
 //   keys that repair to the same text are one series.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -298,9 +299,14 @@ struct StoreState {
   /// behind snapshot() (checkpoints omit them; kept apart so the checkpoint's Series stay small).
   std::vector<std::vector<std::optional<NativeSample>>> native;
   /// Holds every Series::key: one allocation instead of one per series (the export runs
-  /// inside the checkpoint barrier). Reserved up front and never grown once a key points
-  /// into it; a copy of a StoreState still points into the original's arena.
+  /// inside the checkpoint barrier). Reserved up front with reserve_keys() and never grown once
+  /// a key points into it; a copy of a StoreState still points into the original's arena.
   std::string key_arena;
+
+  /// Reserves room for `bytes` of keys, always on the heap: a string short enough for its
+  /// inline buffer would move its bytes (and leave every key dangling) when the state moves,
+  /// while a heap buffer moves with the string.
+  void reserve_keys(size_t bytes) { key_arena.reserve(std::max(bytes, 2 * sizeof(std::string))); }
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]

@@ -38,7 +38,7 @@ StoreState MetricStore::merge(bool with_native) const {
       for (const std::string& k : keys) key_bytes += k.size();
     }
   }
-  out.key_arena.reserve(key_bytes);
+  out.reserve_keys(key_bytes);
   std::vector<std::vector<uint32_t>> tables(specs_.size());
   std::vector<std::vector<uint64_t>> stamps(specs_.size());
   const bool merge = shards_.size() > 1;

@@ -207,6 +207,39 @@ TEST_F(CheckpointerTest, CountsContinueAfterARestore) {
             5u);
 }
 
+// Label values short enough that all keys fit in a std::string's inline buffer: the exported
+// keys must still point at them after the state is moved (checkpoint() moves it into the data
+// it writes). They came back empty once.
+TEST_F(CheckpointerTest, ShortLabelValuesSurviveACheckpoint) {
+  core::BatchChannel channel(2, 64);
+  {
+    core::MetricStore store(specs(), {"files", "kafka"}, {"p", "q"}, 1);
+    {
+      core::MetricShard& s = store.shard(0);
+      std::lock_guard<std::mutex> lock(s.mutex());
+      s.counter_add(0, s.series(0, key({"a"})), 3);
+      s.counter_add(0, s.series(0, key({"b"})), 1);
+    }
+    Checkpointer ck(config(), channel, store, {});
+    ASSERT_TRUE(ck.checkpoint().ok());
+    ASSERT_TRUE(ck.checkpoint().ok());  // The second moves into state the first left behind.
+  }
+  core::MetricStore store(specs(), {"files", "kafka"}, {"p", "q"}, 1);
+  Checkpointer ck(config(), channel, store, {});
+  ASSERT_TRUE(ck.restore(false).ok());
+  {
+    core::MetricShard& s = store.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({"a"})), 1);
+  }
+  const core::Snapshot snap = store.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 2u);
+  EXPECT_EQ(snap.metrics[0].series[0].labels, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(snap.metrics[0].series[0].value, 4);
+  EXPECT_EQ(snap.metrics[0].series[1].labels, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(snap.metrics[0].series[1].value, 1);
+}
+
 // Counts what a worker would: one line and its bytes per batch into the store.
 class Counter final : public core::BatchHandler {
  public:
