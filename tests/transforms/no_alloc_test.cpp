@@ -2,6 +2,7 @@
 // another batch performs zero heap allocations. This binary replaces the global operator new to
 // count them, so it is its own test executable.
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -19,16 +20,55 @@ std::atomic<bool> counting{false};
 std::atomic<size_t> allocations{0};
 }  // namespace
 
-// GCC cannot see that these two replace the global pair, and warns about new/free mismatches.
+// Every form of the global operator new and delete is replaced, not just the plain pair: a
+// library may use the nothrow or aligned forms, and a sanitizer's runtime replaces all of them,
+// so a form left out here would be served by the sanitizer while its delete came here (or the
+// other way round), a mismatch AddressSanitizer reports. All forms count and use malloc/free
+// (aligned_alloc for the aligned ones, whose size is rounded up to the alignment as it needs).
+// GCC cannot see that these replace the global ones, and warns about new/free mismatches.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-void* operator new(size_t n) {
+namespace {
+void* counted_alloc(size_t n, size_t align) noexcept {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  if (n == 0) n = 1;
+  if (align <= alignof(std::max_align_t)) return std::malloc(n);
+  return std::aligned_alloc(align, (n + align - 1) / align * align);
+}
+void* counted_alloc_or_throw(size_t n, size_t align) {
+  if (void* p = counted_alloc(n, align)) return p;
   throw std::bad_alloc();
 }
+}  // namespace
+
+void* operator new(size_t n) { return counted_alloc_or_throw(n, 0); }
+void* operator new[](size_t n) { return counted_alloc_or_throw(n, 0); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new(size_t n, std::align_val_t a) {
+  return counted_alloc_or_throw(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  return counted_alloc_or_throw(n, static_cast<size_t>(a));
+}
+void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<size_t>(a));
+}
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace logtally::transforms {
 namespace {
