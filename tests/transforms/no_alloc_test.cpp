@@ -93,8 +93,12 @@ pipelines:
       - { name: header_bytes_total, type: counter, value: bytes, subtract: body }
 )";
 
-TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
-  auto cfg = config::load_config_text(kConfig, "t.yaml");
+// `validate` is the json parser's option: both modes must allocate nothing once warm.
+void expect_warm_worker_allocates_nothing(const std::string& validate) {
+  std::string text = kConfig;
+  const std::string json = "parser: { type: json }";
+  text.replace(text.find(json), json.size(), "parser: { type: json, validate: " + validate + " }");
+  auto cfg = config::load_config_text(text, "t.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   const config::Compiled compiled = config::compile(*cfg);
   core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
@@ -139,6 +143,14 @@ TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
   // bytes - body: 10 - 4 and "7" - "2"; no body (-1, and no bytes) and "x" add nothing.
   EXPECT_EQ(s.metrics[4].series.at(0).value, 101 * (6 + 5));
+}
+
+TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
+  expect_warm_worker_allocates_nothing("full");
+}
+
+TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocatingWhenValidatingTouched) {
+  expect_warm_worker_allocates_nothing("touched");
 }
 
 // Filters, when: conditions, label rewrites (lowercase + replace + map) and the overflow path of
