@@ -64,6 +64,11 @@ JsonParser::JsonParser(const core::FieldPlan& plan, JsonValidate validate)
     seen_words += (node.children.size() + 63) / 64;
   }
   seen_.assign(seen_words, 0);
+  // validate_value() enters containers down to depth kMaxDepth; On-Demand's development checks
+  // (Debug builds) assert that every depth it enters is below the parser's max_depth, so give
+  // it one level more. (Release builds do not use max_depth in On-Demand.) The capacity grows
+  // as records need it; if this allocation fails, iterate() tries again and reports it.
+  if (parser_.allocate(4096, kMaxDepth + 1) != simdjson::SUCCESS) return;
 }
 
 ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexcept {
