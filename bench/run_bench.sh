@@ -10,6 +10,7 @@
 #   BENCH_DIR       where the generated corpus is kept for reuse (default: /tmp/logtally-bench)
 #   ROUNDS          rounds of (bare, logtally w=1, logtally w=2); best wall time wins (default 3)
 #   SKIP_LOGTALLY   1 = time the bare loop only (for checking the benchmark itself)
+#   VALIDATE        the json parser's validate option: full (default) or touched
 #
 # Every run's metrics are checked against the bare loop's before any timing is printed; a
 # mismatch prints the head of the diff and exits 1. Timings are reported as ratios to the bare
@@ -29,6 +30,14 @@ BUILD_DIR=${BUILD_DIR:-build}
 BENCH_DIR=${BENCH_DIR:-/tmp/logtally-bench}
 ROUNDS=${ROUNDS:-3}
 SKIP_LOGTALLY=${SKIP_LOGTALLY:-0}
+VALIDATE=${VALIDATE:-full}
+case $VALIDATE in
+  full | touched) ;;
+  *)
+    echo "run_bench: VALIDATE must be full or touched" >&2
+    exit 2
+    ;;
+esac
 
 GEN=$BUILD_DIR/bench/gen_corpus
 BARE=$BUILD_DIR/bench/bare_simdjson
@@ -87,7 +96,7 @@ sources:
 pipelines:
   http:
     inputs: [corpus]
-    parser: { type: json }
+    parser: { type: json, validate: $VALIDATE }
     metrics:
       - name: http_requests_total
         type: counter
@@ -212,7 +221,8 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 echo
 echo "corpus: $LINES lines, $CORPUS_BYTES bytes ($((CORPUS_BYTES / LINES)) bytes/line)," \
   "page cache warm"
-echo "machine: $(nproc) CPUs${cpu:+, $cpu}; best of $ROUNDS rounds; MB = 10^6 bytes"
+echo "machine: $(nproc) CPUs${cpu:+, $cpu}; best of $ROUNDS rounds; MB = 10^6 bytes;" \
+  "logtally with validate: $VALIDATE"
 printf '%-15s %10s %9s %9s %9s %9s\n' "program" "M lines/s" "MB/s" "wall s" "RSS MiB" "vs bare"
 bare_wall=${best_wall[bare]}
 i=0

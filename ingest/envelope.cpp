@@ -169,7 +169,8 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     }
     j.has_time = time.data() != nullptr;
     j.time_len = std::min(time.size(), sizeof(j.time));
-    std::memcpy(j.time, time.data(), j.time_len);
+    // An absent time is a null view: memcpy from null is undefined even for zero bytes.
+    if (j.time_len > 0) std::memcpy(j.time, time.data(), j.time_len);
   }
   if (!j.too_long) {
     if (j.text.size() + text.size() > max_record_) {

@@ -1,5 +1,7 @@
 #include "parsers/json_parser.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -14,13 +16,16 @@ using simdjson::error_code;
 static_assert(core::kPadding >= simdjson::SIMDJSON_PADDING,
               "batch padding must cover simdjson's read-ahead");
 
-JsonParser::JsonParser(const core::FieldPlan& plan) : plan_(plan) {
+JsonParser::JsonParser(const core::FieldPlan& plan, JsonValidate validate)
+    : plan_(plan), validate_(validate) {
   // Mirror the plan's trie with pre-encoded keys (see Child), so the hot loop builds no strings.
   const auto& pn = plan_.nodes();
   nodes_.resize(pn.size());
+  size_t seen_words = 0;
   for (size_t i = 0; i < pn.size(); ++i) {
-    nodes_[i].slot = pn[i].slot;
-    nodes_[i].uses = pn[i].uses;
+    Node& node = nodes_[i];
+    node.slot = pn[i].slot;
+    node.uses = pn[i].uses;
     for (uint32_t c : pn[i].children) {
       Child child;
       child.key = pn[c].key;
@@ -40,23 +45,78 @@ JsonParser::JsonParser(const core::FieldPlan& plan) : plan_(plan) {
           child.masks[w] = n == 8 ? ~uint64_t{0} : ((uint64_t{1} << (8 * n)) - 1);
         }
       }
-      const size_t index = nodes_[i].children.size();
-      // An empty key starts with its closing quote; a key written with escapes in the record
-      // may start with a backslash, so such planned keys are candidates for that byte too.
-      const auto first = static_cast<uint8_t>(child.key.empty() ? '"' : child.key[0]);
-      if (index < 64) {
-        nodes_[i].by_first_byte[first] |= uint64_t{1} << index;
-        if (!plain) nodes_[i].by_first_byte['\\'] |= uint64_t{1} << index;
-      }
-      nodes_[i].children.push_back(child);
+      node.children.push_back(child);
     }
+    // Candidates by first byte, in child order. An empty key starts with its closing quote; a
+    // key written with escapes in the record may start with a backslash, so such planned keys
+    // are candidates for that byte too.
+    for (size_t b = 0; b < 256; ++b) {
+      node.first[b] = static_cast<uint32_t>(node.candidates.size());
+      for (uint32_t c = 0; c < node.children.size(); ++c) {
+        const std::string_view key = node.children[c].key;
+        const auto first = static_cast<uint8_t>(key.empty() ? '"' : key[0]);
+        const bool plain = key.find_first_of("\"\\") == std::string_view::npos;
+        if (first == b || (b == '\\' && !plain)) node.candidates.push_back(c);
+      }
+    }
+    node.first[256] = static_cast<uint32_t>(node.candidates.size());
+    node.seen_offset = static_cast<uint32_t>(seen_words);
+    seen_words += (node.children.size() + 63) / 64;
   }
+  seen_.assign(seen_words, 0);
+  // validate_value() enters containers down to depth kMaxDepth; On-Demand's development checks
+  // (Debug builds) assert that every depth it enters is below the parser's max_depth, so give
+  // it one level more. (Release builds do not use max_depth in On-Demand.) The capacity grows
+  // as records need it; if this allocation fails, iterate() tries again and reports it.
+  if (parser_.allocate(4096, kMaxDepth + 1) != simdjson::SUCCESS) return;
 }
 
 ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexcept {
   out.clear();
   return parse_padded(record.data(), record.size(), record.size() + core::kPadding, out);
 }
+
+namespace {
+
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// True if every backslash in [p, end) starts a valid JSON escape: \" \\ \/ \b \f \n \r \t or
+// \u and four hex digits (a lone surrogate is grammatical JSON). One scan of the whole record
+// checks the escapes of every string, keys and unread values included, without locating the
+// strings: in valid JSON every backslash is inside a string, and escapes are read left to
+// right, so a scan from the record's start pairs them exactly as a parser would (`\\"` is an
+// escaped backslash, then the closing quote). A backslash outside a string is invalid JSON
+// anyway, whatever this says about it.
+bool valid_escapes(const char* p, const char* end) noexcept {
+  while ((p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p))))) {
+    if (end - p < 2) return false;
+    switch (p[1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        p += 2;
+        break;
+      case 'u':
+        if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) {
+          return false;
+        }
+        p += 6;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 ParseStatus JsonParser::parse_padded(const char* data, size_t size, size_t capacity,
                                      core::Record& out) noexcept {
@@ -73,13 +133,15 @@ ParseStatus JsonParser::parse_padded(const char* data, size_t size, size_t capac
     return parse_padded(repaired_.data(), n, n + core::kPadding, out);
   }
   if (err) return ParseStatus::kInvalidJson;
+  const bool full = validate_ == JsonValidate::kFull;
+  if (full && !valid_escapes(data, data + size)) return ParseStatus::kInvalidJson;
 
   od::object obj;
   err = doc.get_object().get(obj);
   if (err == simdjson::INCORRECT_TYPE) return classify_non_object(data, size, capacity);
   if (err) return ParseStatus::kInvalidJson;
   bool read_to_end = true;
-  if (walk_object(obj, nodes_[0], out, read_to_end)) {
+  if (walk_object(obj, nodes_[0], out, 1, read_to_end)) {
     out.clear();
     return ParseStatus::kInvalidJson;
   }
@@ -91,8 +153,8 @@ ParseStatus JsonParser::parse_padded(const char* data, size_t size, size_t capac
       return ParseStatus::kInvalidJson;
     }
   } else {
-    // We stopped before the end, so check cheaply that the record at least ends the way an
-    // object does; this catches truncated lines, the common real-world breakage.
+    // kTouched stopped before the end, so check cheaply that the record at least ends the way
+    // an object does; this catches truncated lines, the common real-world breakage.
     size_t end = size;
     while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\t' || data[end - 1] == '\r' ||
                        data[end - 1] == '\n')) {
@@ -131,15 +193,42 @@ inline bool JsonParser::key_matches(const od::raw_json_string& key, const Child&
 
 namespace {
 
-// True if `t` is made only of characters a JSON number may contain. Used instead of a full
-// number parse when a number is wanted only as label text.
-bool looks_numeric(std::string_view t) noexcept {
-  for (const char c : t) {
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
-      return false;
-    }
+// `t` without the blanks On-Demand includes in a token up to the next structural character.
+std::string_view trim_token(std::string_view t) noexcept {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+    t.remove_suffix(1);
   }
-  return !t.empty();
+  return t;
+}
+
+// True if `t` is a number by RFC 8259's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// (so not `01`, `1.`, `.5`, `-`, `+1`, `1e`). Used for numbers that are not converted (labels,
+// unread values); simdjson converts the others and checks the same grammar.
+bool valid_number(std::string_view t) noexcept {
+  size_t i = 0;
+  const size_t n = t.size();
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < n && t[i] == '-') ++i;
+  if (i < n && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
 }
 
 }  // namespace
@@ -147,7 +236,8 @@ bool looks_numeric(std::string_view t) noexcept {
 // Inlined into walk_object: it runs for every planned field, and passing the value iterator
 // through a call costs more than the work in the common cases.
 [[gnu::always_inline]] inline error_code JsonParser::extract(od::value value, const Node& node,
-                                                             core::Record& out) noexcept {
+                                                             core::Record& out,
+                                                             uint32_t depth) noexcept {
   // The first byte of the token says its type; this peek is cheaper than value.type().
   std::string_view raw = value.raw_json_token();
   core::FieldValue& f = out.slot(static_cast<uint32_t>(node.slot));
@@ -190,23 +280,19 @@ bool looks_numeric(std::string_view t) noexcept {
     }
     case '{':
     case '[':
-      // Not a scalar: treated as absent; the iterator skips the value.
+      // Not a scalar: treated as absent. kTouched: the iterator skips the value.
       f.kind = core::FieldValue::Kind::kAbsent;
-      return simdjson::SUCCESS;
+      return validate_ == JsonValidate::kFull ? validate_value(value, depth + 1)
+                                              : simdjson::SUCCESS;
     default: {
-      // A number. The label text is the token as written, minus the whitespace On-Demand
-      // includes up to the next structural character.
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' ||
-                              raw.back() == '\r')) {
-        raw.remove_suffix(1);
-      }
+      // A number. The label text is the token as written.
+      raw = trim_token(raw);
+      if (!valid_number(raw)) return simdjson::NUMBER_ERROR;
       if (node.uses & core::kUseNumber) {
         double d;
         if (error_code e = value.get_double().get(d)) return e;
         f.number = d;
         f.has_number = true;
-      } else if (!looks_numeric(raw)) {
-        return simdjson::NUMBER_ERROR;
       }
       f.kind = core::FieldValue::Kind::kNumber;
       f.text = raw;
@@ -216,44 +302,50 @@ bool looks_numeric(std::string_view t) noexcept {
 }
 
 error_code JsonParser::walk_object(od::object obj, const Node& node, core::Record& out,
-                                   bool& complete) noexcept {
-  // Stop as soon as every planned key of this object was seen: the rest of the object is never
-  // looked at (the main saving of On-Demand on wide records). Keys are tracked in a bit mask,
-  // so a repeated key is ignored: the first occurrence wins, whether or not we stop early.
+                                   uint32_t depth, bool& complete) noexcept {
+  // Keys are tracked in a bit set: a repeated key is ignored (the first occurrence wins).
+  // kTouched stops as soon as every planned key of this object was seen: the rest of the object
+  // is never looked at (the main saving of On-Demand on wide records). kFull reads on to the
+  // end, validating every value it does not use.
+  const bool full = validate_ == JsonValidate::kFull;
   const size_t n = node.children.size();
-  const uint64_t all = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
-  uint64_t seen = 0;
+  uint64_t* seen = seen_.data() + node.seen_offset;
+  std::fill(seen, seen + (n + 63) / 64, uint64_t{0});
+  size_t found = 0;
   for (auto field_result : obj) {
     od::field field;
     if (error_code e = std::move(field_result).get(field)) return e;
     const od::raw_json_string key = field.key();
+    // Only children whose key may start with the key's first byte are compared.
     size_t index = n;
-    if (n <= 64) {
-      // Only children whose first byte matches are compared.
-      uint64_t candidates = node.by_first_byte[static_cast<uint8_t>(*key.raw())];
-      while (candidates != 0) {
-        const auto c = static_cast<size_t>(__builtin_ctzll(candidates));
-        if (key_matches(key, node.children[c])) {
-          index = c;
-          break;
-        }
-        candidates &= candidates - 1;
-      }
-    } else {
-      for (size_t c = 0; c < n; ++c) {
-        if (key_matches(key, node.children[c])) {
-          index = c;
-          break;
-        }
+    const auto b = static_cast<uint8_t>(*key.raw());
+    for (uint32_t i = node.first[b], end = node.first[b + 1]; i < end; ++i) {
+      const uint32_t c = node.candidates[i];
+      if (key_matches(key, node.children[c])) {
+        index = c;
+        break;
       }
     }
-    // Unplanned keys: their values are skipped by the next iteration step, never decoded.
-    if (index == n) continue;
-    const uint64_t bit = index < 64 ? uint64_t{1} << index : 0;
-    if (seen & bit) continue;
-    seen |= bit;
-    const Node& child = nodes_[node.children[index].node];
+    if (index < n) {
+      uint64_t& word = seen[index / 64];
+      const uint64_t bit = uint64_t{1} << (index % 64);
+      if (word & bit) {
+        index = n;  // A repeated key: treated as unplanned.
+      } else {
+        word |= bit;
+        ++found;
+      }
+    }
     od::value value = field.value();
+    if (index == n) {
+      // Unplanned: kTouched skips the value with the next iteration step, never decoded.
+      if (full) {
+        if (error_code e = validate_value(value, depth + 1)) return e;
+      }
+      continue;
+    }
+    const Node& child = nodes_[node.children[index].node];
+    bool done = false;
     if (!child.children.empty()) {
       od::json_type type;
       if (error_code e = value.type().get(type)) return e;
@@ -262,19 +354,65 @@ error_code JsonParser::walk_object(od::object obj, const Node& node, core::Recor
         if (error_code e = value.get_object().get(inner)) return e;
         // An inner object left before its end is fine: the parent's iterator skips past it.
         bool inner_complete = true;
-        if (error_code e = walk_object(inner, child, out, inner_complete)) return e;
-        if (seen == all) break;
-        continue;
+        if (error_code e = walk_object(inner, child, out, depth + 1, inner_complete)) return e;
+        done = true;
       }
     }
-    if (child.slot >= 0) {
-      if (error_code e = extract(value, child, out)) return e;
+    if (!done) {
+      if (child.slot >= 0) {
+        if (error_code e = extract(value, child, out, depth)) return e;
+      } else if (full) {
+        if (error_code e = validate_value(value, depth + 1)) return e;
+      }
     }
-    if (seen == all) break;
+    if (!full && found == n) {
+      complete = false;  // Stopped early: the rest is unread.
+      return simdjson::SUCCESS;
+    }
   }
-  if (seen != all) return simdjson::SUCCESS;  // Walked to the end of the object.
-  complete = false;                           // Stopped early: the rest is unread.
-  return simdjson::SUCCESS;
+  return simdjson::SUCCESS;  // Walked to the end of the object.
+}
+
+// Recursion is bounded by kMaxDepth (On-Demand itself does not limit depth).
+error_code JsonParser::validate_value(od::value value, uint32_t depth) noexcept {
+  const std::string_view raw = value.raw_json_token();
+  switch (raw.empty() ? '\0' : raw[0]) {
+    case '"':
+      // Stage 1 checked its bytes (UTF-8, no raw control character, terminated) and
+      // valid_escapes() its escapes; it is never decoded.
+      return simdjson::SUCCESS;
+    case '{': {
+      if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
+      od::object obj;
+      if (error_code e = value.get_object().get(obj)) return e;
+      for (auto field_result : obj) {
+        od::field field;
+        if (error_code e = std::move(field_result).get(field)) return e;
+        if (error_code e = validate_value(field.value(), depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case '[': {
+      if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
+      od::array array;
+      if (error_code e = value.get_array().get(array)) return e;
+      for (auto element_result : array) {
+        od::value element;
+        if (error_code e = std::move(element_result).get(element)) return e;
+        if (error_code e = validate_value(element, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case 't':
+      return trim_token(raw) == "true" ? simdjson::SUCCESS : simdjson::T_ATOM_ERROR;
+    case 'f':
+      return trim_token(raw) == "false" ? simdjson::SUCCESS : simdjson::F_ATOM_ERROR;
+    case 'n':
+      return trim_token(raw) == "null" ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    default:
+      // A number, or a token that cannot start a value (`,`, `}`, `]`, `:`).
+      return valid_number(trim_token(raw)) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+  }
 }
 
 namespace {
@@ -283,24 +421,73 @@ const config::OptionTable& json_options() {
   static const config::OptionTable table = {
       "parser: json",
       "One JSON object per line, read with simdjson On-Demand: only the fields the pipeline "
-      "uses are decoded.",
+      "uses are decoded. See docs/json.md.",
       {
           {"type", "string", "", "`json`.", true},
+          json_validate_option(),
       }};
   return table;
 }
 
+std::shared_ptr<const ParserSpec> load_json(config::Reader& reader, const YAML::Node& n,
+                                            const std::string& what) {
+  const std::optional<JsonValidate> validate = read_json_validate(reader, n, json_options(), what);
+  if (!validate) return nullptr;
+  return json_parser_spec(*validate);
+}
+
 }  // namespace
 
-std::shared_ptr<const ParserSpec> json_parser_spec() {
-  static const auto spec = std::make_shared<const PlainParserSpec<JsonParser>>("json");
-  return spec;
+config::Option json_validate_option() {
+  return {"validate", "string", "full",
+          "`full`: a JSON record counts only if the whole of it is valid JSON (RFC 8259), "
+          "fields the pipeline does not use included; anything else is dropped as "
+          "`invalid_json`. `touched`: only what is read is validated, and reading stops after "
+          "the last field the pipeline uses, for speed; a defect in the unread rest goes "
+          "unnoticed. See docs/json.md."};
 }
 
-config::ParserEntry json_parser_entry() {
-  return {"json", {&json_options()}, [](config::Reader&, const YAML::Node&, const std::string&) {
-            return json_parser_spec();
-          }};
+std::optional<JsonValidate> read_json_validate(config::Reader& reader, const YAML::Node& n,
+                                               const config::OptionTable& table,
+                                               const std::string& what) {
+  // `parser: json` (a scalar) has no keys: the row's default applies.
+  const YAML::Node map = n.IsMap() ? n : YAML::Node(YAML::NodeType::Map);
+  const YAML::Node at = map["validate"];  // const: looking a key up does not add it
+  const std::optional<std::string> s =
+      reader.string_option(map, table, "validate", what + " parser validate");
+  if (!s) return std::nullopt;
+  if (*s == "full") return JsonValidate::kFull;
+  if (*s == "touched") return JsonValidate::kTouched;
+  reader.error(at, what + " parser validate: expected full or touched, got \"" + *s + "\"");
+  return std::nullopt;
 }
+
+std::string JsonParserConfig::describe_details() const {
+  return validate == JsonValidate::kTouched ? "    validate: touched\n" : "";
+}
+
+std::unique_ptr<Parser> JsonParserConfig::make(const core::FieldPlan& plan) const {
+  return std::make_unique<JsonParser>(plan, validate);
+}
+
+std::shared_ptr<const ParserSpec> json_parser_spec() {
+  return json_parser_spec(JsonValidate::kFull);
+}
+
+std::shared_ptr<const ParserSpec> json_parser_spec(JsonValidate validate) {
+  static const auto full = [] {
+    auto spec = std::make_shared<JsonParserConfig>();
+    spec->validate = JsonValidate::kFull;
+    return std::shared_ptr<const ParserSpec>(std::move(spec));
+  }();
+  static const auto touched = [] {
+    auto spec = std::make_shared<JsonParserConfig>();
+    spec->validate = JsonValidate::kTouched;
+    return std::shared_ptr<const ParserSpec>(std::move(spec));
+  }();
+  return validate == JsonValidate::kFull ? full : touched;
+}
+
+config::ParserEntry json_parser_entry() { return {"json", {&json_options()}, &load_json}; }
 
 }  // namespace logtally::parsers

@@ -131,6 +131,7 @@ class FilterCompiler {
     Filter f;
     f.text_ = std::string(text_);
     nodes_ = &f.nodes_;
+    children_ = &f.children_;
     regexes_ = &f.regexes_;
     next();
     if (tok_.kind == Tok::kEnd) return fail(tok_.pos, "empty expression; expected a condition");
@@ -273,32 +274,28 @@ class FilterCompiler {
     return static_cast<uint32_t>(nodes_->size() - 1);
   }
 
-  uint32_t parse_or() {
-    uint32_t left = parse_and();
-    while (!failed_ && tok_.kind == Tok::kOr) {
-      next();
-      const uint32_t right = parse_and();
-      Filter::Node n;
-      n.op = Filter::Op::kOr;
-      n.a = left;
-      n.b = right;
-      left = add(std::move(n));
-    }
-    return left;
-  }
-
+  // A chain of one operator (`x && y && z`) becomes ONE node listing all its operands, not a
+  // tree of pairs: evaluation then loops over the operands and recurses only once per level of
+  // real nesting (parentheses, `!`), which parse_unary() bounds. A pair tree recursed once per
+  // `&&`, so a long enough filter overflowed the stack on the first record.
+  uint32_t parse_or() { return parse_chain(Tok::kOr, Filter::Op::kOr, &FilterCompiler::parse_and); }
   uint32_t parse_and() {
-    uint32_t left = parse_unary();
-    while (!failed_ && tok_.kind == Tok::kAnd) {
+    return parse_chain(Tok::kAnd, Filter::Op::kAnd, &FilterCompiler::parse_unary);
+  }
+  uint32_t parse_chain(Tok tok, Filter::Op op, uint32_t (FilterCompiler::*operand)()) {
+    const uint32_t first = (this->*operand)();
+    if (failed_ || tok_.kind != tok) return first;
+    std::vector<uint32_t> operands{first};
+    while (!failed_ && tok_.kind == tok) {
       next();
-      const uint32_t right = parse_unary();
-      Filter::Node n;
-      n.op = Filter::Op::kAnd;
-      n.a = left;
-      n.b = right;
-      left = add(std::move(n));
+      operands.push_back((this->*operand)());
     }
-    return left;
+    Filter::Node n;
+    n.op = op;
+    n.a = static_cast<uint32_t>(children_->size());
+    n.b = static_cast<uint32_t>(operands.size());
+    children_->insert(children_->end(), operands.begin(), operands.end());
+    return add(std::move(n));
   }
 
   uint32_t parse_unary() {
@@ -463,6 +460,7 @@ class FilterCompiler {
   size_t pos_ = 0;
   Token tok_;
   std::vector<Filter::Node>* nodes_ = nullptr;
+  std::vector<uint32_t>* children_ = nullptr;
   std::vector<std::unique_ptr<RE2>>* regexes_ = nullptr;
   bool failed_ = false;
   core::Error error_;
@@ -474,9 +472,15 @@ bool Filter::eval(uint32_t index, const core::Record& record) const noexcept {
   const Node& n = nodes_[index];
   switch (n.op) {
     case Op::kAnd:
-      return eval(n.a, record) && eval(n.b, record);
-    case Op::kOr:
-      return eval(n.a, record) || eval(n.b, record);
+    case Op::kOr: {
+      // The operands of a whole chain, in order, with short-circuit (see parse_chain()).
+      const bool stop_on = n.op == Op::kOr;
+      const uint32_t* operand = children_.data() + n.a;
+      for (uint32_t i = 0; i < n.b; ++i) {
+        if (eval(operand[i], record) == stop_on) return stop_on;
+      }
+      return !stop_on;
+    }
     case Op::kNot:
       return !eval(n.a, record);
     case Op::kExists:

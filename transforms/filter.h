@@ -7,6 +7,9 @@
 //   syntax error with the 1-based column inside the expression text.
 // - A Filter is immutable after compile and shared read-only by all workers. matches() runs per
 //   record: it walks a flat node array, allocates nothing, takes no lock, touches no atomic.
+// - A filter of any length evaluates: a chain of one operator is one node, so evaluation
+//   recurses once per level of nesting (parentheses and `!`, at most 200 levels), never once per
+//   operand.
 //
 // Semantics (docs/transforms.md has the user-facing version):
 // - A comparison with an absent field is false, whatever the operator (`!=` and `!~` too): use
@@ -78,8 +81,8 @@ class Filter {
   };
   struct Node {
     Op op = Op::kAnd;
-    uint32_t a = 0;  ///< Child node (kAnd, kOr, kNot).
-    uint32_t b = 0;  ///< Child node (kAnd, kOr).
+    uint32_t a = 0;  ///< kNot: the child node. kAnd, kOr: index of the first operand in children_.
+    uint32_t b = 0;  ///< kAnd, kOr: the number of operands (a chain `x && y && z` is one node).
     Operand lhs;     ///< Comparisons and kExists.
     Operand rhs;
     const re2::RE2* regex = nullptr;  ///< kMatch, kNotMatch (owned by regexes_).
@@ -91,6 +94,7 @@ class Filter {
 
   std::string text_;
   std::vector<Node> nodes_;
+  std::vector<uint32_t> children_;  ///< Operands of kAnd/kOr nodes, each chain's contiguous.
   uint32_t root_ = 0;
   std::vector<std::unique_ptr<re2::RE2>> regexes_;
 };

@@ -1,15 +1,87 @@
-// Config loading of the parser sections other than json (regex, and the checks that go with it).
+// Config loading of the parser sections: the json and auto parsers' `validate`, regex (and the
+// checks that go with it).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "config/build.h"
 #include "config/config.h"
+#include "parsers/auto_parser.h"
+#include "parsers/json_parser.h"
 #include "parsers/regex_parser.h"
 
 namespace logtally::config {
 namespace {
 
 using ::testing::HasSubstr;
+
+TEST(ParserConfigTest, JsonAndAutoValidateDefaultsToFull) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  plain: { inputs: app, parser: json, metrics: [{ name: a, type: counter }] }
+  map: { inputs: app, parser: { type: json }, metrics: [{ name: b, type: counter }] }
+  full: { inputs: app, parser: { type: json, validate: full }, metrics: [{ name: c, type: counter }] }
+  touched:
+    inputs: app
+    parser: { type: json, validate: touched }
+    metrics: [{ name: d, type: counter }]
+  auto: { inputs: app, parser: auto, metrics: [{ name: e, type: counter }] }
+  auto_touched:
+    inputs: app
+    parser: { type: auto, validate: touched }
+    metrics: [{ name: f, type: counter }]
+)";
+  auto cfg = load_config_text(text, "v.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_EQ(cfg->pipelines.size(), 6u);
+  const parsers::JsonValidate want[] = {parsers::JsonValidate::kFull, parsers::JsonValidate::kFull,
+                                        parsers::JsonValidate::kFull,
+                                        parsers::JsonValidate::kTouched};
+  for (size_t i = 0; i < 4; ++i) {
+    const auto* json =
+        dynamic_cast<const parsers::JsonParserConfig*>(cfg->pipelines[i].parser.get());
+    ASSERT_NE(json, nullptr) << i;
+    EXPECT_EQ(json->validate, want[i]) << i;
+  }
+  const auto* auto_full =
+      dynamic_cast<const parsers::AutoParserConfig*>(cfg->pipelines[4].parser.get());
+  const auto* auto_touched =
+      dynamic_cast<const parsers::AutoParserConfig*>(cfg->pipelines[5].parser.get());
+  ASSERT_NE(auto_full, nullptr);
+  ASSERT_NE(auto_touched, nullptr);
+  EXPECT_EQ(auto_full->validate, parsers::JsonValidate::kFull);
+  EXPECT_EQ(auto_touched->validate, parsers::JsonValidate::kTouched);
+  // `check` shows the non-default mode only.
+  const std::string d = describe(*cfg, compile(*cfg));
+  size_t shown = 0;
+  for (size_t at = d.find("    validate: touched\n"); at != std::string::npos;
+       at = d.find("    validate: touched\n", at + 1)) {
+    ++shown;
+  }
+  EXPECT_EQ(shown, 2u) << d;
+}
+
+TEST(ParserConfigTest, JsonValidateRejectsOtherValues) {
+  const char* text = R"(sources:
+  app: { type: stdin }
+pipelines:
+  a:
+    inputs: app
+    parser: { type: json, validate: lazy }
+    metrics: [{ name: a, type: counter }]
+  b:
+    inputs: app
+    parser: { type: auto, validate: [full] }
+    metrics: [{ name: b, type: counter }]
+)";
+  auto cfg = load_config_text(text, "w.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_THAT(m, HasSubstr("w.yaml:6:37: pipeline 'a' parser validate: expected full or "
+                           "touched, got \"lazy\""));
+  EXPECT_THAT(m, HasSubstr("w.yaml:10:37: pipeline 'b' parser validate:"));
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 2) << m;
+}
 
 TEST(ParserConfigTest, LoadsRegexPatternsInOrder) {
   const char* text = R"(sources:

@@ -322,6 +322,19 @@ TEST(EnvelopeTest, DockerUnescapesTheLogString) {
   EXPECT_EQ(o.records[0].stream, "stderr");
 }
 
+// Regression (found by fuzzing): a docker piece with neither `time` nor a final newline started
+// a join by copying zero bytes from the absent time's null pointer, undefined behaviour that
+// UBSan reports. The piece is held, and flushed at the end with no time.
+TEST(EnvelopeTest, DockerPartialWithoutTimeIsHeldAndFlushed) {
+  const Outcome o = decode_all(EnvelopeFormat::kDocker, {R"({"log":"partial"})"});
+  EXPECT_EQ(o.partial, 1u);
+  EXPECT_EQ(o.bad, 0u);
+  ASSERT_EQ(o.records.size(), 1u);
+  EXPECT_EQ(o.records[0].message, "partial");
+  EXPECT_EQ(o.records[0].stream, "<absent>");
+  EXPECT_EQ(o.records[0].time, "<absent>");
+}
+
 // LineReader with an envelope: records are the messages, with _source.stream/_source.time.
 TEST(EnvelopeTest, LineReaderDecodesAndAttachesStreamAndTime) {
   const std::string path = kDir + "cri/fluent-bit_partial_interleaved.log";

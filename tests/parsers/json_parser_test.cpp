@@ -1,6 +1,7 @@
 #include "parsers/json_parser.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -18,16 +19,18 @@ class JsonParserTest : public ::testing::Test {
     return plan_.add(*core::parse_field_path(path), uses);
   }
   ParseStatus parse(std::string_view text) {
-    if (!parser_) parser_ = std::make_unique<JsonParser>(plan_);
+    if (!parser_) parser_ = std::make_unique<JsonParser>(plan_, validate_);
     record_ = core::Record(plan_.slot_count());
     // The parser contract: kPadding readable bytes after the record. Fill them with bytes that
     // would be wrong to read as part of the record.
     buffer_.assign(text);
-    buffer_.append(core::kPadding, '}');
+    buffer_.append(core::kPadding, pad_);
     return parser_->parse(std::string_view(buffer_.data(), text.size()), record_);
   }
   const FieldValue& slot(uint32_t i) const { return record_.slot(i); }
 
+  JsonValidate validate_ = JsonValidate::kFull;
+  char pad_ = '}';
   core::FieldPlan plan_;
   std::unique_ptr<JsonParser> parser_;
   core::Record record_;
@@ -84,7 +87,8 @@ TEST_F(JsonParserTest, FirstDuplicateKeyWins) {
   EXPECT_EQ(slot(a).text, "first");
 }
 
-TEST_F(JsonParserTest, StopsReadingOnceEveryPlannedKeyIsSeen) {
+TEST_F(JsonParserTest, TouchedStopsReadingOnceEveryPlannedKeyIsSeen) {
+  validate_ = JsonValidate::kTouched;
   const uint32_t a = plan("a");
   // Everything after "a" is unread: only the final `}` is checked, so a truncated record is
   // caught but a defect in the unread part is not (the documented cost of reading lazily).
@@ -146,10 +150,22 @@ TEST_F(JsonParserTest, UnplannedLoneSurrogateDoesNotLoseTheRecord) {
   EXPECT_EQ(slot(level).text, "info");
 }
 
+TEST_F(JsonParserTest, FullReadsTheWholeRecord) {
+  const uint32_t a = plan("a");
+  ASSERT_EQ(parse(R"({"a":"x","b":[1,{"c":null,"d":[true,false,-0.5e+3]},"s\u00e9"]} )"),
+            ParseStatus::kOk);
+  EXPECT_EQ(slot(a).text, "x");
+  EXPECT_EQ(parse(R"({"a":"x","b":[1,,2]})"), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(R"({"a":"x","b":[1,2)"), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(R"({"a":"x"} {"b":1})"), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(R"({"a":"x","b":1}  )"), ParseStatus::kOk);
+}
+
 TEST_F(JsonParserTest, DeepValuesAreSkippedWithoutRecursion) {
-  // A planned path 4 deep ends at an object 5000 levels deep. The parser recurses only along
-  // the plan (4 levels); simdjson skips the rest iteratively, so nothing deep is decoded and
-  // the stack is never at risk. The planned leaf is not a scalar, so it is absent.
+  // touched: a planned path 4 deep ends at an object 5000 levels deep. The parser recurses
+  // only along the plan (4 levels); simdjson skips the rest iteratively, so nothing deep is
+  // decoded and the stack is never at risk. The planned leaf is not a scalar, so it is absent.
+  validate_ = JsonValidate::kTouched;
   const uint32_t leaf = plan("a.a.a.a");
   const uint32_t level = plan("level");
   std::string deep = "{\"level\":\"info\",";
@@ -163,6 +179,173 @@ TEST_F(JsonParserTest, DeepValuesAreSkippedWithoutRecursion) {
   // Unbalanced deep input is still caught.
   EXPECT_EQ(parse("{\"level\":\"info\",\"b\":" + std::string(5000, '[') + "}"),
             ParseStatus::kInvalidJson);
+}
+
+TEST_F(JsonParserTest, FullValidatesNestingUpToTheDepthLimit) {
+  // full validates every value, so the nesting limit (1024, as simdjson's DOM parser) applies
+  // to the whole record; the validation's recursion is bounded by it.
+  const uint32_t level = plan("level");
+  auto nested = [](size_t depth) {  // An object of `depth` levels, the top-level one included.
+    std::string s = "{\"level\":\"info\",";
+    for (size_t i = 1; i < depth; ++i) s += "\"a\":{";
+    s += "\"x\":[]";
+    for (size_t i = 1; i < depth; ++i) s += "}";
+    return s + "}";
+  };
+  ASSERT_EQ(parse(nested(1023)), ParseStatus::kOk);  // The array is at depth 1024.
+  EXPECT_EQ(slot(level).text, "info");
+  EXPECT_EQ(parse(nested(1024)), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(nested(5000)), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse("{\"b\":" + std::string(100000, '[') + std::string(100000, ']') + "}"),
+            ParseStatus::kInvalidJson);
+}
+
+// Broken records, faults before, between and after the planned keys. full (the default) drops
+// every one as invalid_json, whatever the bytes after the record. touched counts those whose
+// fault lies only in what it does not read (documented in docs/json.md): unplanned values are
+// skipped unvalidated, the object is not read past its last planned key, and then only its last
+// byte is checked to be `}`. (touched pads with spaces here: with `}` right after the record,
+// simdjson also checks that the brackets balance, see docs/json.md.)
+struct Broken {
+  std::string line;
+  bool touched_counts;  ///< What touched makes of it: true kOk, false kInvalidJson.
+};
+const std::vector<Broken>& broken_records() {
+  static const std::vector<Broken> records = {
+      {R"({"a":tru,"level":"info","msg":"m"})", true},
+      {R"({"level":"info","a":tru,"msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":tru})", true},
+      {R"({"a":nul,"level":"info","msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":falsey})", true},
+      {R"({"level":"info","msg":"m","a":True})", true},
+      {R"({"a":"\x","level":"info","msg":"m"})", true},
+      {R"({"level":"info","a":"\u12G4","msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":"\x"})", true},
+      {R"({"level":"info","msg":"m","a":"ends in \"})", false},
+      {R"({"level":"info","msg":"m","k\x":1})", true},
+      {R"({"level":"info","msg":"m",})", true},
+      {R"({"level":"info",,"msg":"m"})", false},
+      {R"({"a":[1,2,],"level":"info","msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":{"b":1,}})", true},
+      {R"({"level":"info","a":[1,2},"msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":[1,2})", true},
+      {R"({"level":"info","msg":"m","a":[1,2]]})", true},
+      {R"({"a":[1,"level":"info","msg":"m"})", false},
+      {R"({"level":"info","msg":"m"}x)", false},
+      {R"({"level":"info","msg":"m"}})", true},
+      {R"({"level":"info","msg":"m"} {})", true},
+      {R"({"level":"info","msg":"m"}])", false},
+      {R"({"a":01,"level":"info","msg":"m"})", true},
+      {R"({"level":"info","a":-,"msg":"m"})", true},
+      {R"({"level":"info","msg":"m","a":1.})", true},
+      {R"({"level":"info","msg":"m","a":.5})", true},
+      {R"({"level":"info","msg":"m","a":+1})", true},
+      {R"({"level":"info","msg":"m","a":1e})", true},
+      {R"({"level":"info","msg":"m","a":0x1F})", true},
+      {R"({"level":"info","msg":"m","a":[1,01]})", true},
+      {"{\"level\":\"info\",\"msg\":\"m\",\"a\":\"tab\there\"}", false},
+      {R"({"level":"info","msg":"m","a" 1})", true},
+      {R"({"level":"info","msg":"m","a":1 "b":2})", true},
+      {R"({"level":"info","msg":"m",1:2})", true},
+      {R"({"level":"info","msg":"m","a":})", true},
+      {R"({"level":"info","msg":"m","a":"x})", false},
+      {R"({"level":"info","msg":"m","a":[1,,2]})", true},
+      {R"({"level":"info","msg":"m","a":{"b"}})", true},
+      {R"({"level":"info","msg":"m","a":{"b":1:2}})", true},
+      {"{\"a\":\"x\x01y\",\"level\":\"info\",\"msg\":\"m\"}", false},
+      {R"({"level":"info","msg":"m","a":1e+})", true},
+      {R"({"level":"info","msg":"m","a":-01.5})", true},
+      {R"({"level":"info","msg":"m","a":"\u00"})", true},
+  };
+  return records;
+}
+
+TEST_F(JsonParserTest, FullDropsEveryBrokenRecord) {
+  const uint32_t level = plan("level");
+  const uint32_t msg = plan("msg");
+  for (const char pad : {'}', ' ', '{', ']', '"', '\\', '\n', '\0'}) {
+    pad_ = pad;
+    for (const Broken& b : broken_records()) {
+      EXPECT_EQ(parse(b.line), ParseStatus::kInvalidJson) << b.line << " padded with " << pad;
+      EXPECT_EQ(slot(level).kind, Kind::kAbsent) << b.line;  // Nothing is half-filled.
+      EXPECT_EQ(slot(msg).kind, Kind::kAbsent) << b.line;
+    }
+  }
+  ASSERT_EQ(broken_records().size(), 44u);
+}
+
+TEST_F(JsonParserTest, FullDropsTheIssueExamples) {
+  plan("level");  // Only `level` planned: it is read first, the fault comes before or after.
+  for (const char* line : {R"({"a":tru})", R"({"level":"info",})", R"({"level":"info","a":[1,2})",
+                           R"({"a":tru,"level":"info"})", R"({"level":"info","a":"\x"})"}) {
+    EXPECT_EQ(parse(line), ParseStatus::kInvalidJson) << line;
+  }
+}
+
+TEST_F(JsonParserTest, TouchedCountsTheBrokenRecordsWhoseFaultItDoesNotRead) {
+  validate_ = JsonValidate::kTouched;
+  pad_ = ' ';
+  const uint32_t level = plan("level");
+  const uint32_t msg = plan("msg");
+  size_t counted = 0;
+  for (const Broken& b : broken_records()) {
+    const ParseStatus want = b.touched_counts ? ParseStatus::kOk : ParseStatus::kInvalidJson;
+    EXPECT_EQ(parse(b.line), want) << b.line;
+    if (want == ParseStatus::kOk && slot(level).text == "info" && slot(msg).text == "m") {
+      ++counted;
+    }
+  }
+  EXPECT_EQ(counted, 36u);
+}
+
+TEST_F(JsonParserTest, FullAcceptsEveryValidRecord) {
+  const uint32_t level = plan("level");
+  for (const char* line : {
+           R"({"a":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00","level":"info"})",
+           R"({"a":"lone \ud800 surrogate","k\u00e9y\n":1,"level":"info"})",
+           R"( { "a" : [ ] , "b" : { } , "c" : [ { } , [ null ] ] , "level" : "info" } )",
+           R"({"n":[0,-0,1.5,-2.5e10,1E+2,0.0e-0,123456789012345678901234567890],"level":"info"})",
+           R"({"t":true,"f":false,"z":null,"level":"info","after":[1,{"x":"y"}]})",
+           "{\"a\":\"\xC3\xA9\xF0\x9F\x98\x80\",\r\n\t\"level\":\"info\"}\r\n",
+       }) {
+    ASSERT_EQ(parse(line), ParseStatus::kOk) << line;
+    EXPECT_EQ(slot(level).text, "info") << line;
+  }
+}
+
+// Regression: a 64-bit mask of planned keys per object lost the 65th planned key and later
+// ones. Any number of fields may be read from one object.
+TEST_F(JsonParserTest, ReadsAnyNumberOfFieldsOfOneObject) {
+  for (const JsonValidate mode : {JsonValidate::kFull, JsonValidate::kTouched}) {
+    validate_ = mode;
+    plan_ = core::FieldPlan();
+    parser_.reset();
+    std::vector<uint32_t> top, nested;
+    std::string line = "{";
+    std::string inner = "{";
+    std::string last_key;
+    for (int i = 0; i < 200; ++i) {
+      // Keys sharing first bytes, of lengths on both sides of the 32 pre-encoded bytes.
+      const std::string key = "f" + std::to_string(i) + std::string(size_t(i % 40), 'x');
+      top.push_back(plan(key.c_str(), core::kUseText | core::kUseNumber));
+      nested.push_back(plan(("n." + key).c_str()));
+      line += "\"" + key + "\":" + std::to_string(i * 3) + ",";
+      inner += std::string(i ? "," : "") + "\"" + key + "\":\"v" + std::to_string(i) + "\"";
+      last_key = key;
+    }
+    line += "\"n\":" + inner + "}}";
+    ASSERT_EQ(parse(line), ParseStatus::kOk);
+    for (size_t i = 0; i < 200; ++i) {
+      ASSERT_EQ(slot(top[i]).kind, Kind::kNumber) << i;
+      EXPECT_EQ(slot(top[i]).text, std::to_string(i * 3)) << i;
+      EXPECT_EQ(slot(top[i]).number, double(i * 3)) << i;
+      EXPECT_EQ(slot(nested[i]).text, "v" + std::to_string(i)) << i;
+    }
+    // A repeated key past the 64th: the first occurrence still wins.
+    ASSERT_EQ(parse("{\"" + last_key + "\":1," + line.substr(1)), ParseStatus::kOk);
+    EXPECT_EQ(slot(top[199]).text, "1");
+    EXPECT_EQ(slot(top[198]).text, "594");
+  }
 }
 
 }  // namespace

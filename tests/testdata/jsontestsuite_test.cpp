@@ -10,6 +10,9 @@
 //   naming every file and its bytes, so the whole gap is visible at once.
 // - i_*.json (35): any status, but no crash (the outcome of each is printed).
 // - Deep nesting (100000 `[`) is rejected without a stack overflow.
+// Each test runs in both validation modes (JsonValidate), and in full mode also with a plan that
+// names no key of any file, so that nothing is read because the pipeline uses it: full must
+// reject the n_ files whatever is planned.
 // One parser instance reads all files in turn, the way a worker reuses its parser; a test checks
 // that it gives the same answers as a fresh parser per file, and that the status does not depend
 // on what the padding bytes hold (inside a batch, they are the next records).
@@ -75,13 +78,23 @@ class Padded {
   size_t size_;
 };
 
-/// A plan with a top-level field and a nested one, as a typical pipeline has.
-core::FieldPlan make_plan() {
+/// A plan with a top-level field and a nested one, as a typical pipeline has; or with one field
+/// no file has.
+core::FieldPlan make_plan(bool nothing_planned) {
   core::FieldPlan plan;
+  if (nothing_planned) {
+    plan.add(core::FieldPath{{"not in any file"}}, core::kUseText);
+    return plan;
+  }
   plan.add(core::FieldPath{{"a"}}, core::kUseText | core::kUseNumber);
   plan.add(core::FieldPath{{"b", "c"}}, core::kUseText);
   return plan;
 }
+
+struct Mode {
+  JsonValidate validate;
+  bool nothing_planned;
+};
 
 const char* status_name(ParseStatus s) {
   switch (s) {
@@ -123,19 +136,28 @@ char first_significant(std::string_view s) {
   return 0;
 }
 
-class JsonTestSuite : public ::testing::Test {
+class JsonTestSuite : public ::testing::TestWithParam<Mode> {
  protected:
   ParseStatus parse(const Case& c, char pad = 0) {
     Padded buf(c.bytes, pad);
     return parser_.parse(buf.view(), record_);
   }
 
-  core::FieldPlan plan_ = make_plan();
-  JsonParser parser_{plan_};
+  core::FieldPlan plan_ = make_plan(GetParam().nothing_planned);
+  JsonParser parser_{plan_, GetParam().validate};
   core::Record record_{plan_.slot_count()};
 };
 
-TEST_F(JsonTestSuite, FileCountsMatchTheReadme) {
+INSTANTIATE_TEST_SUITE_P(
+    Modes, JsonTestSuite,
+    ::testing::Values(Mode{JsonValidate::kFull, false}, Mode{JsonValidate::kFull, true},
+                      Mode{JsonValidate::kTouched, false}),
+    [](const ::testing::TestParamInfo<Mode>& info) {
+      return std::string(info.param.validate == JsonValidate::kFull ? "Full" : "Touched") +
+             (info.param.nothing_planned ? "NothingPlanned" : "");
+    });
+
+TEST_P(JsonTestSuite, FileCountsMatchTheReadme) {
   EXPECT_EQ(load_cases("y_").size(), 95u);
   EXPECT_EQ(load_cases("n_").size(), 188u);
   EXPECT_EQ(load_cases("i_").size(), 35u);
@@ -148,7 +170,7 @@ TEST_F(JsonTestSuite, FileCountsMatchTheReadme) {
   EXPECT_EQ(files, 95u + 188u + 35u);
 }
 
-TEST_F(JsonTestSuite, EveryYFileIsAnObjectOrNotAnObject) {
+TEST_P(JsonTestSuite, EveryYFileIsAnObjectOrNotAnObject) {
   const std::vector<Case> cases = load_cases("y_");
   ASSERT_FALSE(cases.empty());
   std::string failures;
@@ -169,7 +191,7 @@ TEST_F(JsonTestSuite, EveryYFileIsAnObjectOrNotAnObject) {
   EXPECT_TRUE(failures.empty()) << "y_ files with the wrong status:" << failures;
 }
 
-TEST_F(JsonTestSuite, EveryNFileIsInvalidJson) {
+TEST_P(JsonTestSuite, EveryNFileIsInvalidJson) {
   const std::vector<Case> cases = load_cases("n_");
   ASSERT_FALSE(cases.empty());
   std::string failures;
@@ -185,7 +207,7 @@ TEST_F(JsonTestSuite, EveryNFileIsInvalidJson) {
                         << " n_ files are not kInvalidJson:" << failures;
 }
 
-TEST_F(JsonTestSuite, IFilesDoNotCrash) {
+TEST_P(JsonTestSuite, IFilesDoNotCrash) {
   const std::vector<Case> cases = load_cases("i_");
   ASSERT_FALSE(cases.empty());
   std::map<std::string, std::vector<std::string>> by_status;
@@ -204,7 +226,7 @@ TEST_F(JsonTestSuite, IFilesDoNotCrash) {
   }
 }
 
-TEST_F(JsonTestSuite, DeepNestingIsRejectedWithoutStackOverflow) {
+TEST_P(JsonTestSuite, DeepNestingIsRejectedWithoutStackOverflow) {
   for (const char* name :
        {"n_structure_100000_opening_arrays.json", "n_structure_open_array_object.json"}) {
     std::vector<Case> cases = load_cases(name);
@@ -232,7 +254,16 @@ TEST_F(JsonTestSuite, DeepNestingIsRejectedWithoutStackOverflow) {
             << ", under a planned key: " << status_name(p) << '\n';
 }
 
-TEST_F(JsonTestSuite, PlannedFieldsOfYObjects) {
+TEST_P(JsonTestSuite, PlannedFieldsOfYObjects) {
+  if (GetParam().nothing_planned) {
+    // Nothing to fill: the objects parse, and the one slot stays absent.
+    for (const Case& c : load_cases("y_object")) {
+      Padded buf(c.bytes);
+      EXPECT_EQ(parser_.parse(buf.view(), record_), ParseStatus::kOk) << c.name;
+      EXPECT_EQ(record_.slot(0).kind, core::FieldValue::Kind::kAbsent) << c.name;
+    }
+    return;
+  }
   // Duplicate keys: the first one wins (documented in parsers/json_parser.h and docs/json.md).
   const std::vector<Case> dup = load_cases("y_object_duplicated_key.json");
   ASSERT_EQ(dup.size(), 1u);
@@ -257,14 +288,14 @@ TEST_F(JsonTestSuite, PlannedFieldsOfYObjects) {
   EXPECT_EQ(record_.slot(0).text, "b");
 }
 
-TEST_F(JsonTestSuite, SharedParserMatchesFreshParserAndPaddingContentDoesNotMatter) {
+TEST_P(JsonTestSuite, SharedParserMatchesFreshParserAndPaddingContentDoesNotMatter) {
   // Inside a batch the bytes after a record are the next records, not zeros; and a worker's
   // parser reads many records in turn (including repaired and rejected ones).
   std::string failures;
   for (const char* prefix : {"y_", "n_", "i_"}) {
     for (const Case& c : load_cases(prefix)) {
       const ParseStatus shared = parse(c);
-      JsonParser fresh_parser(plan_);
+      JsonParser fresh_parser(plan_, GetParam().validate);
       core::Record fresh_record(plan_.slot_count());
       Padded buf(c.bytes);
       const ParseStatus fresh = fresh_parser.parse(buf.view(), fresh_record);

@@ -153,5 +153,39 @@ TEST(FilterTest, SyntaxErrorsNameTheColumn) {
             1u);
 }
 
+// Regression (found by fuzzing): `a < 1 && ` 100,000 times passed `check` and then crashed the
+// process on the first record, evaluation recursing once per `&&`. Chains of any length now
+// evaluate, with short-circuit, and only real nesting is limited (above).
+TEST(FilterTest, ChainsOfAnyLengthEvaluate) {
+  std::string all_and;
+  for (int i = 0; i < 100000; ++i) all_and += "a < 1 && ";
+  all_and += "b == 2";
+  EXPECT_EQ(count_matches(all_and, {R"({"a":0,"b":2})", R"({"a":0,"b":3})", R"({"a":1,"b":2})",
+                                    R"({"b":2})", R"({"a":-5,"b":2,"c":1})"}),
+            2u);
+
+  std::string any_or;
+  for (int i = 0; i < 100000; ++i) any_or += "a == " + std::to_string(i) + " || ";
+  any_or += "b == 2";
+  EXPECT_EQ(count_matches(any_or, {R"({"a":0})", R"({"a":99999})", R"({"a":100000})",
+                                   R"({"a":100000,"b":2})", R"({"b":1})"}),
+            3u);
+
+  // Mixed, with && binding tighter: (a == 1 && b == 1) || (a == 2 && b == 2) || ... || c == 1.
+  std::string mixed;
+  for (int i = 1; i <= 50000; ++i) {
+    mixed += "a == " + std::to_string(i) + " && b == " + std::to_string(i) + " || ";
+  }
+  mixed += "c == 1";
+  EXPECT_EQ(count_matches(mixed, {R"({"a":7,"b":7})", R"({"a":50000,"b":50000})",
+                                  R"({"a":7,"b":8})", R"({"a":50001,"b":50001})", R"({"c":1})"}),
+            3u);
+
+  // A long chain inside nesting, and nesting inside a long chain.
+  const std::string nested =
+      std::string(150, '(') + all_and + std::string(150, ')') + " || !(" + any_or + ")";
+  EXPECT_EQ(count_matches(nested, {R"({"a":0,"b":2})", R"({"a":100000,"b":1})", R"({"a":3})"}), 2u);
+}
+
 }  // namespace
 }  // namespace logtally::transforms
