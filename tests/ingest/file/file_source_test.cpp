@@ -145,10 +145,9 @@ TEST_F(FileSourceTest, FollowsGrowthTruncationAndRenameRotation) {
   append("a3\n");
   EXPECT_EQ(h.wait_for(3).back(), "a3");
 
-  // copytruncate: the file is emptied in place and written again from the start.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // copytruncate: the file is emptied in place and written again from the start. Whenever the
+  // source looks, the size (0, then 3) is below its offset (9): it starts again at 0.
   fs::resize_file(path_, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   append("b1\n");
   EXPECT_EQ(h.wait_for(4).back(), "b1");
 
@@ -168,7 +167,8 @@ TEST_F(FileSourceTest, StartAtEndSkipsExistingLines) {
   append("old1\nold2\n");
   FileSourceHarness h(config(/*at_end=*/true));
   ASSERT_TRUE(h.start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // prepare() (in start()) opened the file at its end: what comes now is new.
+  ASSERT_EQ(h.source().files_open(), 1u);
   append("new1\n");
   EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"new1"}));
 }
@@ -176,7 +176,8 @@ TEST_F(FileSourceTest, StartAtEndSkipsExistingLines) {
 TEST_F(FileSourceTest, AFileThatAppearsLaterIsReadFromItsStart) {
   FileSourceHarness h(config(/*at_end=*/true));
   ASSERT_TRUE(h.start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // prepare()'s first scan found no file: the one created now is new, read from its start.
+  ASSERT_EQ(h.source().files_open(), 0u);
   append("first\n");
   EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"first"}));
 }
@@ -215,8 +216,10 @@ TEST_F(FileSourceTest, GlobsPickUpNewFilesSkipExcludedAndReleaseDeletedOnes) {
   EXPECT_EQ(h.source().files_open(), 2u);
   fs::remove(dir_ / "a.log");
   EXPECT_TRUE(eventually([&] { return h.source().files_open() == 1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(h.wait_for(2).size(), 2u);  // Nothing from skip-me.log or other.txt.
+  // A file created after all that is read once the scans that saw the others are done: only
+  // its line comes, nothing from skip-me.log or other.txt.
+  write_file(dir_ / "c.log", "c1\n");
+  EXPECT_EQ(h.wait_for(3), (std::vector<std::string>{"a1", "b1", "c1"}));
 }
 
 TEST_F(FileSourceTest, AnUnterminatedLineWaitsForItsNewlineAndIsNotInTheState) {
@@ -224,8 +227,8 @@ TEST_F(FileSourceTest, AnUnterminatedLineWaitsForItsNewlineAndIsNotInTheState) {
   FileSourceHarness h(config());
   ASSERT_TRUE(h.start().ok());
   EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"x"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(h.wait_for(1).size(), 1u);  // "y" is not a record yet.
+  // "y" is not a record yet: the saved position stays after "x\n" (and the end shows "y" was
+  // never handed over on its own).
   const std::string state = h.source().checkpoint_state();
   EXPECT_NE(state.find(" 2 " + std::to_string(path_.size()) + " " + path_), std::string::npos)
       << state;  // Offset 2: just after "x\n".
@@ -254,8 +257,9 @@ TEST_F(FileSourceTest, SavedPositionResumesThereAndAReusedInodeIsNotTrusted) {
     ASSERT_TRUE(h.restored_.ok());
     ASSERT_TRUE(h.start().ok());
     EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"l3"}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_EQ(h.wait_for(1).size(), 1u);
+    // l1 and l2 are not read again: the next line comes right after l3.
+    append("l4\n");
+    EXPECT_EQ(h.wait_for(2), (std::vector<std::string>{"l3", "l4"}));
   }
   // Same device and inode, but other first bytes (a file that reused the inode): the saved
   // position does not apply and the file is read from its start.
