@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "config/registry.h"
+#include "config/component.h"
 #include "ingest/source.h"
 
 namespace logtally::ingest {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/registry.h"
+#include "config/component.h"
 #include "ingest/source.h"
 
 namespace logtally::ingest {

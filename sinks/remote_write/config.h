@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/registry.h"
+#include "config/component.h"
 #include "sinks/sink.h"
 
 namespace logtally::sinks {

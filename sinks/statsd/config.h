@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "config/registry.h"
+#include "config/component.h"
 #include "sinks/sink.h"
 
 namespace logtally::sinks {
