@@ -398,7 +398,7 @@ error_code JsonParser::validate_value(od::value value, uint32_t depth) noexcept 
       if (error_code e = value.get_array().get(array)) return e;
       for (auto element_result : array) {
         od::value element;
-        if (error_code e = std::move(element_result).get(element)) return e;
+        if (error_code e = element_result.get(element)) return e;
         if (error_code e = validate_value(element, depth + 1)) return e;
       }
       return simdjson::SUCCESS;
