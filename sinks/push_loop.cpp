@@ -83,4 +83,10 @@ void PushLoop::stop() {
   for (Slot& slot : slots_) (void)slot.sink->flush(snapshot, true);
 }
 
+SendCounters register_send_counters(core::SelfMetrics& self, const std::string& name) {
+  constexpr std::string_view kHelp = "Pushes and flushes a sink sent, by result.";
+  return {&self.counter("logtally_sink_sends_total", kHelp, {{"sink", name}, {"result", "ok"}}),
+          &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name}, {"result", "error"}})};
+}
+
 }  // namespace logtally::sinks

@@ -57,6 +57,15 @@ struct FlushResult {
   std::optional<std::chrono::milliseconds> retry_in;
 };
 
+/// logtally_sink_sends_total{sink, result="ok"|"error"}: what pushing sinks count their sends
+/// in (a push, a file written, a datagram).
+struct SendCounters {
+  core::SelfMetrics::Value* ok = nullptr;
+  core::SelfMetrics::Value* error = nullptr;
+};
+/// Registers the two counters of sink `name` (start(), on the main thread).
+SendCounters register_send_counters(core::SelfMetrics& self, const std::string& name);
+
 /// A sink that pushes (or writes) the merged state every interval(), driven by the PushLoop.
 class PushSink : public Sink {
  public:

@@ -72,11 +72,7 @@ core::Status Pushgateway::start() {
   curl_ = curl_api(&error);
   if (curl_ == nullptr)
     return core::make_error(core::ErrorCode::kIo, "sink " + name_ + ": " + error);
-  core::SelfMetrics& self = store_.self_metrics();
-  constexpr std::string_view kHelp = "Pushes and flushes a sink sent, by result.";
-  sent_ok_ = &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "ok"}});
-  sent_error_ =
-      &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "error"}});
+  sent_ = register_send_counters(store_.self_metrics(), name_);
   return core::Ok{};
 }
 
@@ -87,13 +83,13 @@ FlushResult Pushgateway::flush(const core::Snapshot& snapshot, bool /*final*/) {
     body = serializer.Serialize(to_families(store_, snapshot));
   } catch (const std::exception& e) {
     core::log(core::LogLevel::kError, "sink " + name_ + ": cannot serialize: " + e.what());
-    if (sent_error_ != nullptr) sent_error_->add(1);
+    if (sent_.error != nullptr) sent_.error->add(1);
     return {false, std::nullopt};
   }
   const CurlApi& api = *curl_;
   CURL* curl = api.easy_init();
   if (curl == nullptr) {
-    if (sent_error_ != nullptr) sent_error_->add(1);
+    if (sent_.error != nullptr) sent_.error->add(1);
     return {false, std::nullopt};
   }
   curl_slist* headers =
@@ -119,9 +115,9 @@ FlushResult Pushgateway::flush(const core::Snapshot& snapshot, bool /*final*/) {
   api.easy_cleanup(curl);
   const bool ok = rc == CURLE_OK && status >= 200 && status < 300;
   if (ok) {
-    sent_ok_->add(1);
+    sent_.ok->add(1);
   } else {
-    sent_error_->add(1);
+    sent_.error->add(1);
     core::log(core::LogLevel::kWarn,
               "sink " + name_ + ": push to " + url_ + " failed: " +
                   (rc != CURLE_OK ? std::string(api.easy_strerror(rc))

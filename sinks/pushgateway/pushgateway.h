@@ -45,8 +45,7 @@ class Pushgateway final : public PushSink {
   const core::MetricStore& store_;
   std::string url_;
   const CurlApi* curl_ = nullptr;  ///< libcurl, loaded at start().
-  core::SelfMetrics::Value* sent_ok_ = nullptr;
-  core::SelfMetrics::Value* sent_error_ = nullptr;
+  SendCounters sent_;
 };
 
 }  // namespace logtally::sinks

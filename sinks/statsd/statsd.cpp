@@ -222,11 +222,7 @@ bool StatsdSink::resolve() {
 }
 
 core::Status StatsdSink::start() {
-  core::SelfMetrics& self = store_.self_metrics();
-  constexpr std::string_view kHelp = "Pushes and flushes a sink sent, by result.";
-  sent_ok_ = &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "ok"}});
-  sent_error_ =
-      &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "error"}});
+  sent_ = register_send_counters(store_.self_metrics(), name_);
   // A name that does not resolve yet is retried at every flush: the sink must not keep the
   // pipelines from starting.
   if (!resolve()) {
@@ -254,7 +250,7 @@ FlushResult StatsdSink::flush(const core::Snapshot& snapshot, bool /*final*/) {
   const std::vector<std::string> datagrams =
       StatsdEncoder::pack(encoder_.encode(snapshot), config_.mtu);
   if (fd_ < 0 && !resolve()) {
-    sent_error_->add(static_cast<double>(datagrams.size()));
+    sent_.error->add(static_cast<double>(datagrams.size()));
     return {false, std::nullopt};
   }
   size_t failed = 0;
@@ -265,9 +261,9 @@ FlushResult StatsdSink::flush(const core::Snapshot& snapshot, bool /*final*/) {
       last_errno = errno;
     }
   }
-  sent_ok_->add(static_cast<double>(datagrams.size() - failed));
+  sent_.ok->add(static_cast<double>(datagrams.size() - failed));
   if (failed > 0) {
-    sent_error_->add(static_cast<double>(failed));
+    sent_.error->add(static_cast<double>(failed));
     core::log(core::LogLevel::kWarn, "sink " + name_ + ": " + std::to_string(failed) + " of " +
                                          std::to_string(datagrams.size()) + " datagrams to " +
                                          config_.address + " failed: " + std::strerror(last_errno));

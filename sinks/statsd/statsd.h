@@ -71,8 +71,7 @@ class StatsdSink final : public PushSink {
   StatsdEncoder encoder_;
   int fd_ = -1;
   std::vector<unsigned char> addr_;  ///< sockaddr bytes of the target.
-  core::SelfMetrics::Value* sent_ok_ = nullptr;
-  core::SelfMetrics::Value* sent_error_ = nullptr;
+  SendCounters sent_;
 };
 
 }  // namespace logtally::sinks

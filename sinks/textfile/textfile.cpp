@@ -34,11 +34,7 @@ TextfileSink::TextfileSink(std::string name, TextfileConfig config, const core::
     : name_(std::move(name)), config_(std::move(config)), store_(store) {}
 
 core::Status TextfileSink::start() {
-  core::SelfMetrics& self = store_.self_metrics();
-  constexpr std::string_view kHelp = "Pushes and flushes a sink sent, by result.";
-  sent_ok_ = &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "ok"}});
-  sent_error_ =
-      &self.counter("logtally_sink_sends_total", kHelp, {{"sink", name_}, {"result", "error"}});
+  sent_ = register_send_counters(store_.self_metrics(), name_);
   return core::Ok{};
 }
 
@@ -107,10 +103,10 @@ FlushResult TextfileSink::flush(const core::Snapshot& snapshot, bool /*final*/) 
   }
   if (ok) ok = write_file(text, error);
   if (ok) {
-    if (sent_ok_ != nullptr) sent_ok_->add(1);
+    if (sent_.ok != nullptr) sent_.ok->add(1);
     return {};
   }
-  if (sent_error_ != nullptr) sent_error_->add(1);
+  if (sent_.error != nullptr) sent_.error->add(1);
   core::log(core::LogLevel::kWarn, "sink " + name_ + ": " + error);
   return {false, std::nullopt};
 }

@@ -40,8 +40,7 @@ class TextfileSink final : public PushSink {
   std::string name_;
   TextfileConfig config_;
   const core::MetricStore& store_;
-  core::SelfMetrics::Value* sent_ok_ = nullptr;
-  core::SelfMetrics::Value* sent_error_ = nullptr;
+  SendCounters sent_;
 };
 
 }  // namespace logtally::sinks
