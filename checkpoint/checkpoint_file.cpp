@@ -31,6 +31,7 @@ class Writer {
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(uint32_t v) { raw(&v, 4); }
   void u64(uint64_t v) { raw(&v, 8); }
+  void i32(int32_t v) { raw(&v, 4); }
   void f64(double v) { raw(&v, 8); }
   void str(std::string_view s) {
     u32(static_cast<uint32_t>(s.size()));
@@ -60,6 +61,11 @@ class Reader {
   uint64_t u64() {
     uint64_t v = 0;
     raw(&v, 8);
+    return v;
+  }
+  int32_t i32() {
+    int32_t v = 0;
+    raw(&v, 4);
     return v;
   }
   double f64() {
@@ -175,13 +181,30 @@ std::string encode_checkpoint(const CheckpointData& data) {
   w.u64(static_cast<uint64_t>(data.unix_millis));
   // Series, by metric index (the fingerprint pins what each index means).
   w.u64(data.store.metrics.size());
-  for (const auto& series : data.store.metrics) {
+  for (size_t m = 0; m < data.store.metrics.size(); ++m) {
+    const auto& series = data.store.metrics[m];
+    const bool with_native =
+        m < data.store.native.size() && data.store.native[m].size() == series.size();
     w.u64(series.size());
-    for (const core::StoreState::Series& s : series) {
+    for (size_t i = 0; i < series.size(); ++i) {
+      const core::StoreState::Series& s = series[i];
       w.str(s.key);
       w.f64(s.value);
       w.u64(s.buckets.size());
       for (const uint64_t b : s.buckets) w.u64(b);
+      const std::optional<core::NativeSample>* native =
+          with_native && data.store.native[m][i] ? &data.store.native[m][i] : nullptr;
+      w.u8(native != nullptr ? 1 : 0);
+      if (native == nullptr) continue;
+      const core::NativeSample& n = **native;
+      w.u8(static_cast<uint8_t>(n.schema));
+      w.f64(n.zero_threshold);
+      w.u64(n.zero_count);
+      for (int side = 0; side < 2; ++side) {
+        w.i32(n.offset[side]);
+        w.u64(n.counts[side].size());
+        for (const uint64_t c : n.counts[side]) w.u64(c);
+      }
     }
   }
   // Updates routed to each metric's overflow series (logtally_series_overflow_total).
@@ -209,6 +232,17 @@ std::string encode_checkpoint(const CheckpointData& data) {
   for (const auto& [name, state] : data.source_states) {
     w.str(name);
     w.str(state);
+  }
+  // logtally's own counters (sinks, checkpoints, Kafka, file rotations) by name and labels.
+  w.u64(data.self_counters.size());
+  for (const core::SelfMetrics::SavedCounter& c : data.self_counters) {
+    w.str(c.name);
+    w.u64(c.labels.size());
+    for (const auto& [k, v] : c.labels) {
+      w.str(k);
+      w.str(v);
+    }
+    w.f64(c.value);
   }
 
   const uint64_t body = out.size() - kHeaderBytes;
@@ -242,33 +276,54 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   if (crc(bytes.substr(0, bytes.size() - 4)) != stored_crc) {
     return fail(CheckpointError::kCorrupt, "checksum mismatch (the file is damaged)");
   }
-  if (version != kFormatVersion) {
+  if (version < kOldestReadableVersion || version > kFormatVersion) {
     return fail(CheckpointError::kVersion, "format version " + std::to_string(version) +
-                                               ", this logtally reads version " +
+                                               ", this logtally reads versions " +
+                                               std::to_string(kOldestReadableVersion) + " to " +
                                                std::to_string(kFormatVersion));
   }
+  const bool v3 = version >= 3;
   if (expected_fingerprint != 0 && fingerprint != expected_fingerprint) {
     return fail(CheckpointError::kIncompatible,
                 "written for other metrics (a metric's name, type, labels or buckets changed)");
   }
   CheckpointData& d = r.data;
   d.fingerprint = fingerprint;
+  d.version = version;
   Reader in(bytes.substr(kHeaderBytes, body));
   d.store.reserve_keys(body);  // Keys are a part of the body: the arena never grows.
   d.id = in.u64();
   d.unix_millis = static_cast<int64_t>(in.u64());
   const uint64_t metrics = in.count(8);
   d.store.metrics.resize(metrics);
+  if (v3) d.store.native.resize(metrics);
   for (uint64_t m = 0; m < metrics && in.ok(); ++m) {
-    const uint64_t n = in.count(4 + 8 + 8);
+    const uint64_t n = in.count(4 + 8 + 8 + (v3 ? 1 : 0));
     auto& series = d.store.metrics[m];
     series.resize(n);
+    if (v3) d.store.native[m].resize(n);
     for (uint64_t s = 0; s < n && in.ok(); ++s) {
       series[s].key = in.str_into(d.store.key_arena);
       series[s].value = in.f64();
       const uint64_t nb = in.count(8);
       series[s].buckets.resize(nb);
       for (uint64_t b = 0; b < nb; ++b) series[s].buckets[b] = in.u64();
+      if (!v3 || in.u8() == 0) continue;
+      core::NativeSample ns;
+      ns.schema = static_cast<int8_t>(in.u8());
+      ns.zero_threshold = in.f64();
+      ns.zero_count = in.u64();
+      for (int side = 0; side < 2 && in.ok(); ++side) {
+        ns.offset[side] = in.i32();
+        const uint64_t nc = in.count(8);
+        ns.counts[side].resize(nc);
+        for (uint64_t k = 0; k < nc; ++k) ns.counts[side][k] = in.u64();
+      }
+      if (ns.schema < core::kNativeMinSchema || ns.schema > core::kNativeMaxSchema) {
+        return fail(CheckpointError::kCorrupt,
+                    "malformed body (native histogram schema " + std::to_string(ns.schema) + ")");
+      }
+      d.store.native[m][s] = std::move(ns);
     }
   }
   d.store.overflow.resize(metrics);
@@ -301,6 +356,21 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
     std::string name = in.str();
     std::string state = in.str();
     d.source_states.emplace_back(std::move(name), std::move(state));
+  }
+  if (v3) {
+    const uint64_t counters = in.count(4 + 8 + 8);
+    for (uint64_t i = 0; i < counters && in.ok(); ++i) {
+      core::SelfMetrics::SavedCounter c;
+      c.name = in.str();
+      const uint64_t labels = in.count(8);
+      for (uint64_t k = 0; k < labels && in.ok(); ++k) {
+        std::string key = in.str();
+        std::string value = in.str();
+        c.labels.emplace_back(std::move(key), std::move(value));
+      }
+      c.value = in.f64();
+      d.self_counters.push_back(std::move(c));
+    }
   }
   if (!in.ok() || !in.at_end()) {
     return fail(CheckpointError::kCorrupt, "malformed body (checksum matched: a writer bug?)");

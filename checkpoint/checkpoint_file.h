@@ -21,8 +21,10 @@
 
 namespace logtally::checkpoint {
 
-/// Bumped whenever the layout changes; a file of another version is refused.
-inline constexpr uint32_t kFormatVersion = 2;
+/// Bumped whenever the layout changes. This version writes 3 and reads 3 and 2 (version 2 has
+/// no self-metric counters and no native buckets: those start from zero); others are refused.
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr const char* kFileName = "checkpoint.bin";
 
 /// A hash of everything the saved series depend on: each metric's name, type, gauge mode,
@@ -31,14 +33,19 @@ inline constexpr const char* kFileName = "checkpoint.bin";
 uint64_t config_fingerprint(const std::vector<core::MetricSpec>& specs);
 
 struct CheckpointData {
-  uint64_t id = 0;           ///< 1, 2, ... continuing across restarts.
-  int64_t unix_millis = 0;   ///< When it was written.
-  uint64_t fingerprint = 0;  ///< config_fingerprint() of the writer.
-  core::StoreState store;    ///< Series by metric index; counters indexed as in the store.
+  uint64_t id = 0;                    ///< 1, 2, ... continuing across restarts.
+  int64_t unix_millis = 0;            ///< When it was written.
+  uint64_t fingerprint = 0;           ///< config_fingerprint() of the writer.
+  uint32_t version = kFormatVersion;  ///< Of the file read (encode always writes the current).
+  /// Series by metric index; counters indexed as in the store. `store.native` (version 3), when
+  /// not empty, holds the native buckets of each series ([metric][series], beside `metrics`).
+  core::StoreState store;
   std::vector<std::string> source_names;    ///< Names for store.source_records/bytes.
   std::vector<std::string> pipeline_names;  ///< Names for store.dropped.
   /// Checkpointable sources: (name, opaque state).
   std::vector<std::pair<std::string, std::string>> source_states;
+  /// Every counter of core::SelfMetrics by name and labels (version 3; empty from version 2).
+  std::vector<core::SelfMetrics::SavedCounter> self_counters;
 };
 
 enum class CheckpointError : uint8_t {

@@ -11,6 +11,8 @@ namespace logtally::checkpoint {
 
 namespace {
 
+constexpr const char* kCheckpointsTotal = "logtally_checkpoints_total";
+
 int64_t now_unix_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -26,8 +28,7 @@ Checkpointer::Checkpointer(CheckpointConfig config, core::BatchChannel& channel,
       store_(store),
       sources_(std::move(sources)),
       fingerprint_(config_fingerprint(store.specs())),
-      written_(store.self_metrics().counter("logtally_checkpoints_total",
-                                            "Checkpoints written durably.")),
+      written_(store.self_metrics().counter(kCheckpointsTotal, "Checkpoints written durably.")),
       failures_(store.self_metrics().counter("logtally_checkpoint_failures_total",
                                              "Checkpoints that could not be written.")),
       duration_(store.self_metrics().gauge(
@@ -69,6 +70,8 @@ core::Status Checkpointer::restore(bool reset_state) {
   const CheckpointData& d = r.data;
   core::StoreState state;
   state.metrics = d.store.metrics;
+  state.native = d.store.native;
+  state.overflow = d.store.overflow;  // By metric index, which the fingerprint pins.
   if (state.metrics.size() != store_.specs().size()) {
     return refuse("checkpoint holds " + std::to_string(state.metrics.size()) +
                   " metrics, the config " + std::to_string(store_.specs().size()));
@@ -86,9 +89,11 @@ core::Status Checkpointer::restore(bool reset_state) {
   }
   const auto& pnames = store_.pipeline_names();
   state.dropped.assign(pnames.size() * core::kDropReasonCount, 0);
+  state.filtered.assign(pnames.size(), 0);
   for (size_t i = 0; i < d.pipeline_names.size(); ++i) {
     for (size_t j = 0; j < pnames.size(); ++j) {
       if (pnames[j] != d.pipeline_names[i]) continue;
+      state.filtered[j] = i < d.store.filtered.size() ? d.store.filtered[i] : 0;
       for (size_t k = 0; k < core::kDropReasonCount; ++k) {
         state.dropped[j * core::kDropReasonCount + k] =
             d.store.dropped[i * core::kDropReasonCount + k];
@@ -110,6 +115,14 @@ core::Status Checkpointer::restore(bool reset_state) {
     if (!st) return refuse("source " + src->describe() + ": " + st.error().message);
   }
   store_.import_state(state);
+  // Counters of components built later (sinks, Kafka partitions) wait in the registry.
+  store_.self_metrics().restore_counters(d.self_counters);
+  if (d.version < kFormatVersion) {
+    core::log(core::LogLevel::kWarn,
+              "checkpoint: format version " + std::to_string(d.version) +
+                  " holds no self-metric counters (sinks, checkpoints, Kafka, rotations) and no "
+                  "native histogram buckets: those start from zero this once");
+  }
   last_id_ = d.id;
   core::log(core::LogLevel::kInfo, "checkpoint: restored #" + std::to_string(d.id) + " from " +
                                        config_.dir + " (" + std::to_string(restores.size()) +
@@ -136,7 +149,13 @@ core::Status Checkpointer::checkpoint() {
     if (src == nullptr || !src->checkpointable()) continue;
     d.source_states.emplace_back(d.source_names.at(j), src->checkpoint_state());
   }
+  d.self_counters = store_.self_metrics().export_counters();
   channel_.resume();
+  // The file counts itself in logtally_checkpoints_total: it is restored only if it was
+  // written, and then written_ is incremented below (a reader sees the old value until then).
+  for (core::SelfMetrics::SavedCounter& c : d.self_counters) {
+    if (c.name == kCheckpointsTotal && c.labels.empty()) c.value += 1;
+  }
   const auto t1 = std::chrono::steady_clock::now();
 
   uint64_t bytes = 0;

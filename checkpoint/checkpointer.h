@@ -2,8 +2,10 @@
 //
 // Contract:
 // - restore() runs on the main thread after the store and sources exist and before any thread
-//   starts: it reads `<dir>/checkpoint.bin`, imports the series and self-metric counters into
-//   the store (shard 0) and hands each checkpointable source its saved state. With no file it
+//   starts: it reads `<dir>/checkpoint.bin`, imports the series and the store's own counters
+//   into the store (shard 0), hands every core::SelfMetrics counter back to the registry
+//   (those of components built after the restore wait there until they register) and hands
+//   each checkpointable source its saved state. With no file it
 //   does nothing. A corrupt, other-version or incompatible file is an Error that says what
 //   happened and how to proceed, unless `reset_state` is set: then the file is moved aside to
 //   checkpoint.bin.bad-<unix seconds>, logged, and the run starts fresh. Nothing is ever

@@ -9,6 +9,7 @@
 // - Batches are recycled (BatchPool), so after warm-up no allocation happens per batch.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -23,6 +24,8 @@ namespace logtally::core {
 /// Readable bytes guaranteed after the end of the data in a Batch buffer.
 /// 64 covers simdjson's SIMDJSON_PADDING on every kernel.
 inline constexpr size_t kPadding = 64;
+/// Batch::join_start of a stream with no join in progress.
+inline constexpr uint64_t kNoJoin = UINT64_MAX;
 
 /// A record's place in the batch buffer.
 struct Span {
@@ -60,6 +63,7 @@ class Batch {
     too_long = 0;
     bad_envelope = 0;
     position = 0;
+    join_start.fill(kNoJoin);
     fields.reset();
     record_fields.clear();
   }
@@ -86,6 +90,9 @@ class Batch {
   uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
   uint64_t bad_envelope = 0;  ///< Lines not in the source's container envelope format.
   uint64_t position = 0;      ///< Source offset just after the last complete line (files).
+  /// Container envelopes (files): per stream (stdout, stderr, none), the offset of the first
+  /// piece of a join not finished at `position`, or kNoJoin. A restart re-reads from there.
+  std::array<uint64_t, 3> join_start{kNoJoin, kNoJoin, kNoJoin};
   /// Source fields of this batch (null: none). Shared, immutable; see core/source_fields.h.
   SourceFieldsPtr fields;
   /// Record-level source field spans, record_count() * fields->record_columns.size(), row-major;

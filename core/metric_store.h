@@ -295,8 +295,9 @@ struct StoreState {
     std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
   };
   std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
-  /// [metric][series], beside `metrics`: native buckets of histogram series, only in the merge
-  /// behind snapshot() (checkpoints omit them; kept apart so the checkpoint's Series stay small).
+  /// [metric][series], beside `metrics`: native buckets of histogram series when the store
+  /// records them (kept apart so the Series of stores without them stay small). Empty, or
+  /// empty for a metric, when there are none.
   std::vector<std::vector<std::optional<NativeSample>>> native;
   /// Holds every Series::key: one allocation instead of one per series (the export runs
   /// inside the checkpoint barrier). Reserved up front with reserve_keys() and never grown once
@@ -343,12 +344,14 @@ class MetricStore {
 
   /// Milliseconds of the steady clock: the time base of set_now() and expire().
   static int64_t steady_now_ms() noexcept;
-  /// Merges every shard into a StoreState (no decoding, no sorting, no native buckets): the
+  /// Merges every shard into a StoreState (no decoding, no sorting; native buckets when the
+  /// store records them): the
   /// checkpoint's export. Holds every shard's mutex for the whole merge, so it is one
   /// consistent cut of the store; a checkpoint also stops the sources first (the barrier) so
   /// the cut matches their positions. In metric_store_state.cpp.
   StoreState export_state() const;
-  /// Adds `state` into shard 0 (counters and histograms continue, gauges take the saved value).
+  /// Adds `state` into shard 0 (counters and histograms continue, native buckets included;
+  /// gauges take the saved value; the overflow and filtered counters continue).
   /// Metric and source/pipeline indices must match this store's; call before workers start.
   /// In metric_store_state.cpp.
   void import_state(const StoreState& state);

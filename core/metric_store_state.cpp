@@ -7,7 +7,7 @@
 
 namespace logtally::core {
 
-StoreState MetricStore::export_state() const { return merge(false); }
+StoreState MetricStore::export_state() const { return merge(native_.enabled); }
 
 StoreState MetricStore::merge(bool with_native) const {
   StoreState out;
@@ -183,6 +183,17 @@ void MetricStore::import_state(const StoreState& state) {
             m.buckets[s * nb + b] += in.buckets[b];
           break;
       }
+      const size_t at = static_cast<size_t>(&in - state.metrics[mi].data());
+      if (m.native.empty() || mi >= state.native.size() || at >= state.native[mi].size() ||
+          !state.native[mi][at]) {
+        continue;
+      }
+      // Native buckets continue too: whatever the series holds already, plus the saved ones.
+      NativeSample sum = native_of(m, s);
+      sum.merge(*state.native[mi][at]);
+      native_load(native_, m.native[s],
+                  m.native_counts.data() + size_t{s} * 2 * size_t{native_.max_buckets},
+                  std::move(sum));
     }
   }
 }

@@ -113,6 +113,44 @@ void native_observe(const NativeHistogramOptions& opt, const NativeBoundsTable& 
   }
 }
 
+void native_load(const NativeHistogramOptions& opt, NativeSeries& s, uint64_t* counts,
+                 NativeSample sample) {
+  const auto max = static_cast<int32_t>(opt.max_buckets);
+  for (int side = 0; side < 2; ++side) {
+    // Trimmed of zeros at both ends, so lo and hi are indices in use.
+    std::vector<uint64_t>& c = sample.counts[side];
+    size_t first = 0;
+    while (first < c.size() && c[first] == 0) ++first;
+    size_t end = c.size();
+    while (end > first && c[end - 1] == 0) --end;
+    c.assign(c.begin() + static_cast<long>(first), c.begin() + static_cast<long>(end));
+    sample.offset[side] += static_cast<int32_t>(first);
+  }
+  auto too_wide = [&] {
+    return static_cast<int32_t>(sample.counts[0].size()) > max ||
+           static_cast<int32_t>(sample.counts[1].size()) > max;
+  };
+  while (too_wide() && sample.schema > kNativeMinSchema) sample.downscale_to(sample.schema - 1);
+  s = NativeSeries{};
+  s.schema = sample.schema;
+  s.zero_count = sample.zero_count;
+  std::fill(counts, counts + 2 * size_t{opt.max_buckets}, uint64_t{0});
+  for (int side = 0; side < 2; ++side) {
+    const std::vector<uint64_t>& c = sample.counts[side];
+    if (c.empty()) continue;
+    uint64_t* w = counts + (side ? opt.max_buckets : 0);
+    const auto span = std::min(static_cast<int32_t>(c.size()), max);
+    const int32_t lo = sample.offset[side];
+    s.base[side] = lo - (max - span) / 2;  // Centred, as native_observe places a window.
+    s.lo[side] = lo;
+    s.hi[side] = lo + span - 1;
+    for (int32_t k = 0; k < static_cast<int32_t>(c.size()); ++k) {
+      // Beyond max_buckets at the lowest schema (unreachable with finite doubles): the edge.
+      w[std::min(k, span - 1) + (lo - s.base[side])] += c[static_cast<size_t>(k)];
+    }
+  }
+}
+
 NativeSample native_sample(const NativeHistogramOptions& opt, const NativeSeries& s,
                            const uint64_t* counts) {
   NativeSample out;

@@ -78,6 +78,12 @@ struct NativeSample {
   void merge(const NativeSample& other);
 };
 
+/// Replaces the content of `s` (windows in `counts`, as for native_observe) with `sample`, as a
+/// checkpoint restore does: same schema, zero count and buckets, unless a side spans more than
+/// max_buckets indices (a merge of shards can), which lowers the resolution until it fits.
+void native_load(const NativeHistogramOptions& opt, NativeSeries& s, uint64_t* counts,
+                 NativeSample sample);
+
 /// The NativeSample of one recorded series.
 NativeSample native_sample(const NativeHistogramOptions& opt, const NativeSeries& s,
                            const uint64_t* counts);

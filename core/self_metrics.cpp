@@ -34,7 +34,54 @@ SelfMetrics::Value& SelfMetrics::get(Kind kind, std::string_view name, std::stri
   }
   Series& s = f->series.emplace_back();
   s.labels = std::move(labels);
+  if (kind == Kind::kCounter && !waiting_.empty()) {
+    auto w = std::find_if(waiting_.begin(), waiting_.end(), [&](const SavedCounter& c) {
+      return c.name == f->name && c.labels == s.labels;
+    });
+    if (w != waiting_.end()) {
+      s.value.add(w->value);
+      waiting_.erase(w);
+    }
+  }
   return s.value;
+}
+
+std::vector<SelfMetrics::SavedCounter> SelfMetrics::export_counters() const {
+  std::vector<SavedCounter> out;
+  const std::lock_guard lock(mu_);
+  for (const Family& f : families_) {
+    if (f.kind != Kind::kCounter) continue;
+    for (const Series& s : f.series) out.push_back({f.name, s.labels, s.value.get()});
+  }
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  return out;
+}
+
+void SelfMetrics::restore_counters(std::vector<SavedCounter> saved) {
+  const std::lock_guard lock(mu_);
+  for (SavedCounter& c : saved) {
+    auto f = std::find_if(families_.begin(), families_.end(),
+                          [&](const Family& fam) { return fam.name == c.name; });
+    if (f != families_.end() && f->kind != Kind::kCounter) continue;  // Now a gauge: not restored.
+    Series* registered = nullptr;
+    if (f != families_.end()) {
+      for (Series& s : f->series) {
+        if (s.labels == c.labels) registered = &s;
+      }
+    }
+    if (registered != nullptr) {
+      registered->value.add(c.value);
+      continue;
+    }
+    auto w = std::find_if(waiting_.begin(), waiting_.end(), [&](const SavedCounter& x) {
+      return x.name == c.name && x.labels == c.labels;
+    });
+    if (w != waiting_.end()) {
+      w->value += c.value;
+    } else {
+      waiting_.push_back(std::move(c));
+    }
+  }
 }
 
 std::vector<SelfMetrics::FamilySample> SelfMetrics::collect() const {

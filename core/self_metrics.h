@@ -11,6 +11,11 @@
 //   series sorted by their label values.
 // - Asking again for the same name and labels returns the same Value. A name registered as a
 //   counter cannot be asked for as a gauge (that is a programming error; it aborts).
+// - Checkpoints (docs/checkpoints.md): export_counters() copies every counter (gauges describe
+//   the present and are not saved); restore_counters() adds saved values back. A saved value
+//   whose counter is not registered yet (a sink built after the restore, a Kafka partition
+//   assigned later) waits here and is added when counter() first registers it; until then it
+//   is still part of export_counters(), so a checkpoint taken before it reappears keeps it.
 #pragma once
 
 #include <atomic>
@@ -54,6 +59,18 @@ class SelfMetrics {
   };
   std::vector<FamilySample> collect() const;
 
+  /// One counter's value by name and labels, as a checkpoint saves it.
+  struct SavedCounter {
+    std::string name;
+    Labels labels;
+    double value = 0;
+  };
+  /// Every registered counter's value, plus restored values still waiting for their counter.
+  std::vector<SavedCounter> export_counters() const;
+  /// Adds each saved value to its counter: now if it is registered, else when counter() first
+  /// registers it. A name registered as a gauge takes nothing.
+  void restore_counters(std::vector<SavedCounter> saved);
+
  private:
   struct Series {
     Labels labels;
@@ -69,6 +86,7 @@ class SelfMetrics {
 
   mutable std::mutex mu_;
   std::deque<Family> families_;
+  std::vector<SavedCounter> waiting_;  ///< Restored values whose counter is not registered yet.
 };
 
 }  // namespace logtally::core

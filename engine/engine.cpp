@@ -132,9 +132,12 @@ core::Status Engine::stop() {
   channel_->close();
   if (pool_) pool_->join();
   core::Status result = core::Ok{};
+  if (checkpointer_) checkpointer_->stop();
+  // The final flush to every pushing sink comes before the final checkpoint, so the sinks'
+  // own counters (sends, samples sent) of that flush are in it and continue after a restart.
+  if (push_loop_) push_loop_->stop();
   if (checkpointer_ && pool_) {
     // Everything read is counted and no source runs: the final checkpoint is exact.
-    checkpointer_->stop();
     core::Status st = checkpointer_->checkpoint();
     if (!st) {
       result = core::make_error(st.error().code, "final " + st.error().message);
@@ -145,7 +148,6 @@ core::Status Engine::stop() {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   }
-  if (push_loop_) push_loop_->stop();  // The final flush to every pushing sink.
   for (auto& sink : sinks_) sink->stop();
   return result;
 }

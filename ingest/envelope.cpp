@@ -65,21 +65,42 @@ EnvelopeDecoder::EnvelopeDecoder(EnvelopeFormat format, size_t max_record_bytes)
 
 size_t EnvelopeDecoder::pending_bytes() const noexcept {
   size_t n = 0;
-  for (const Join& j : joins_) n += j.text.size();
+  for (const Join& j : joins_->join) n += j.text.size();
   return n;
 }
 
-DecodeStatus EnvelopeDecoder::decode(std::string_view line, Decoded& out) noexcept {
+void EnvelopeDecoder::Joins::replay(uint64_t end, const uint64_t* starts) noexcept {
+  replay_end = end;
+  for (size_t s = 0; s < kStreams; ++s) resume[s] = starts[s] < end ? starts[s] : end;
+}
+
+void EnvelopeDecoder::pending_starts(uint64_t* out) const noexcept {
+  for (size_t s = 0; s < kStreams; ++s) {
+    const Join& j = joins_->join[s];
+    out[s] = j.active ? j.start : core::kNoJoin;
+  }
+}
+
+DecodeStatus EnvelopeDecoder::decode(std::string_view line, Decoded& out,
+                                     uint64_t line_start) noexcept {
+  line_start_ = line_start;
+  DecodeStatus st = DecodeStatus::kBadEnvelope;
   switch (format_) {
     case EnvelopeFormat::kNone:
       out = Decoded{line, {}, {}};
       return DecodeStatus::kRecord;
     case EnvelopeFormat::kCri:
-      return decode_cri(line, out);
+      st = decode_cri(line, out);
+      break;
     case EnvelopeFormat::kDocker:
-      return decode_docker(line, out);
+      st = decode_docker(line, out);
+      break;
   }
-  return DecodeStatus::kBadEnvelope;
+  // A bad line read again after a restore was counted as bad before the checkpoint.
+  if (st == DecodeStatus::kBadEnvelope && line_start < joins_->replay_end) {
+    return DecodeStatus::kReplayed;
+  }
+  return st;
 }
 
 DecodeStatus EnvelopeDecoder::decode_cri(std::string_view line, Decoded& out) noexcept {
@@ -154,7 +175,11 @@ DecodeStatus EnvelopeDecoder::decode_docker(std::string_view line, Decoded& out)
 
 DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string_view time,
                                     bool final, Decoded& out) noexcept {
-  Join& j = joins_[s];
+  // Read again after a restore: before its stream's unfinished join, it was counted already.
+  if (line_start_ < joins_->replay_end && line_start_ < joins_->resume[s]) {
+    return DecodeStatus::kReplayed;
+  }
+  Join& j = joins_->join[s];
   if (!j.active) {
     if (final) {
       if (text.size() > max_record_) return DecodeStatus::kTooLong;
@@ -163,9 +188,12 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     }
     j.active = true;
     j.too_long = false;
+    j.start = line_start_;
     j.text.clear();
-    if (j.text.capacity() < max_record_ && max_record_ <= (64u << 20)) {
-      j.text.reserve(max_record_);  // Once per stream: no allocation per join afterwards.
+    // Once per stream: no allocation per join afterwards. Joins given per input (a file each)
+    // grow to their largest join instead, so that idle files do not hold max_record_bytes.
+    if (joins_ == &own_ && j.text.capacity() < max_record_ && max_record_ <= (64u << 20)) {
+      j.text.reserve(max_record_);
     }
     j.has_time = time.data() != nullptr;
     j.time_len = std::min(time.size(), sizeof(j.time));
@@ -193,7 +221,7 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
 
 bool EnvelopeDecoder::flush(Decoded& out, DecodeStatus& status) noexcept {
   for (size_t s = 0; s < kStreams; ++s) {
-    Join& j = joins_[s];
+    Join& j = joins_->join[s];
     if (!j.active) continue;
     j.active = false;
     if (j.too_long) {

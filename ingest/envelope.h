@@ -17,6 +17,12 @@
 // - Views returned in Decoded stay valid until the next decode() or flush() call.
 // - A joined record longer than max_record_bytes is not kept: its pieces are discarded as they
 //   arrive and, at its final piece, decode() returns kTooLong once.
+// - Checkpoints (docs/container-logs.md): the joins in progress live in a Joins, the decoder's
+//   own or one the caller gives per input (a file source keeps one per file, so pieces of two
+//   files never meet). Each join remembers the input offset of its first piece (decode()'s
+//   `line_start`); pending_starts() gives them, and the source's checkpointed position never
+//   goes past them. After a restore, Joins::replay() marks the lines read again that were
+//   counted before the checkpoint: decode() returns kReplayed for them.
 #pragma once
 
 #include <simdjson.h>
@@ -36,6 +42,7 @@ enum class DecodeStatus : uint8_t {
   kPartial,      ///< The line was a partial piece; it is held until its stream's final piece.
   kBadEnvelope,  ///< The line is not in the envelope format (counted as `bad_envelope`).
   kTooLong,      ///< A joined message exceeded max_record_bytes (counted as `too_long`).
+  kReplayed,     ///< Read again after a restore but counted before the checkpoint: skip it.
 };
 
 /// One decoded message and the envelope's fields.
@@ -58,13 +65,44 @@ bool is_rfc3339(std::string_view s) noexcept;
 
 class EnvelopeDecoder {
  public:
+  static constexpr size_t kStreams = 3;  ///< 0 stdout, 1 stderr, 2 absent (docker only).
+  // One join in progress.
+  struct Join {
+    std::string text;
+    char time[40] = {};
+    size_t time_len = 0;
+    bool has_time = false;
+    bool active = false;    ///< At least one piece is held (or was discarded while too long).
+    bool too_long = false;  ///< Pieces are being discarded.
+    uint64_t start = 0;     ///< `line_start` of its first piece.
+  };
+  /// The joins of one input, and what a restore re-reads of it.
+  struct Joins {
+    Join join[kStreams];
+    /// Lines starting before `replay_end` were counted before the checkpoint, except those of
+    /// stream s from resume[s] on (the pieces of its join unfinished at the checkpoint).
+    uint64_t replay_end = 0;
+    uint64_t resume[kStreams] = {};
+    /// Sets the above from a checkpoint: position `end`, join starts `starts` (kNoJoin: none).
+    void replay(uint64_t end, const uint64_t* starts) noexcept;
+  };
+
   EnvelopeDecoder(EnvelopeFormat format, size_t max_record_bytes);
+  EnvelopeDecoder(const EnvelopeDecoder&) = delete;
+  EnvelopeDecoder& operator=(const EnvelopeDecoder&) = delete;
+
+  /// Joins of the input decoded from now on (null: the decoder's own).
+  void use_joins(Joins* joins) noexcept { joins_ = joins != nullptr ? joins : &own_; }
+  /// Per stream, the `line_start` of the first piece of its join in progress, or kNoJoin.
+  void pending_starts(uint64_t* out) const noexcept;
+  uint64_t replay_end() const noexcept { return joins_->replay_end; }
 
   EnvelopeFormat format() const noexcept { return format_; }
 
   /// Decodes one physical line (without its '\n'). For docker, kPadding readable bytes must
   /// follow `line` in memory (a Batch guarantees it; see core/batch.h).
-  DecodeStatus decode(std::string_view line, Decoded& out) noexcept;
+  /// `line_start`: the line's offset in its input (files; 0 where nothing is checkpointed).
+  DecodeStatus decode(std::string_view line, Decoded& out, uint64_t line_start = 0) noexcept;
 
   /// End of input: hands out, one per call, the messages still waiting for a final piece (their
   /// pieces joined so far) with `status` kRecord, or kTooLong for one that went over the limit.
@@ -75,17 +113,6 @@ class EnvelopeDecoder {
   size_t pending_bytes() const noexcept;
 
  private:
-  // One join in progress. Streams: 0 stdout, 1 stderr, 2 absent (docker only).
-  struct Join {
-    std::string text;
-    char time[40] = {};
-    size_t time_len = 0;
-    bool has_time = false;
-    bool active = false;    ///< At least one piece is held (or was discarded while too long).
-    bool too_long = false;  ///< Pieces are being discarded.
-  };
-  static constexpr size_t kStreams = 3;
-
   DecodeStatus decode_cri(std::string_view line, Decoded& out) noexcept;
   DecodeStatus decode_docker(std::string_view line, Decoded& out) noexcept;
   // Adds a piece of stream `s`; `final` ends the message. Fills `out` for kRecord.
@@ -94,7 +121,9 @@ class EnvelopeDecoder {
 
   EnvelopeFormat format_;
   size_t max_record_;
-  Join joins_[kStreams];
+  Joins own_;
+  Joins* joins_ = &own_;
+  uint64_t line_start_ = 0;  ///< Of the line being decoded.
   simdjson::ondemand::parser parser_;
 };
 

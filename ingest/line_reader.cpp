@@ -47,17 +47,29 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
   // mapping is unknown and the batch keeps the previous dispatch's position (conservative: a
   // restore re-reads, and may count again, those lines).
   const bool mapped = raw.too_long == 0;
+  // A batch's join starts go with its position: both as they stand before line i.
+  auto stamp = [&](core::Batch& b, uint64_t pos) {
+    b.position = pos;
+    uint64_t starts[EnvelopeDecoder::kStreams];
+    decoder_->pending_starts(starts);
+    std::copy(std::begin(starts), std::end(starts), b.join_start.begin());
+  };
   for (size_t i = 0; i < n; ++i) {
+    // Unmapped: the line's offset is unknown; the previous dispatch's is a lower bound.
+    uint64_t line_start = last_position_;
     if (mapped && (out = writer_->batch()) != nullptr) {
-      out->position = position - (tail_at - raw.spans[i].offset);
+      line_start = position - (tail_at - raw.spans[i].offset);
+      stamp(*out, line_start);
     } else if (out != nullptr && out->position == 0) {
       out->position = last_position_;
+      std::copy(std::begin(last_join_start_), std::end(last_join_start_), out->join_start.begin());
     }
-    switch (decoder_->decode(raw.record(i), d)) {
+    switch (decoder_->decode(raw.record(i), d, line_start)) {
       case DecodeStatus::kRecord:
         if (!append_decoded(d)) return;
         break;
       case DecodeStatus::kPartial:
+      case DecodeStatus::kReplayed:
         break;
       case DecodeStatus::kBadEnvelope:
         if ((out = writer_->batch()) == nullptr) return;
@@ -80,7 +92,10 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
       }
     }
   }
-  if ((out = writer_->batch()) != nullptr) out->position = position;
+  if ((out = writer_->batch()) != nullptr) {
+    stamp(*out, position);
+    std::copy(out->join_start.begin(), out->join_start.end(), std::begin(last_join_start_));
+  }
   last_position_ = position;
   writer_->flush();
 }
@@ -146,14 +161,16 @@ void LineReader::scan() {
     const size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - d);
     // Bytes from scan_from_ to `end` are contiguous in the input and end at end_pos_.
     line_end_pos_ = end_pos_ - (end - nl - 1);
+    // After a restore inside a join, a line ending by replay_end() was counted before.
+    const bool counted_before = line_end_pos_ <= replay_end();
     if (skipping_) {
       skipping_ = false;
-      ++b.too_long;
+      if (!counted_before) ++b.too_long;
     } else {
       size_t len = nl - line_start_;
       if (len > 0 && d[nl - 1] == '\r') --len;
       if (len > max_record_) {
-        ++b.too_long;
+        if (!counted_before) ++b.too_long;
       } else {
         b.spans.push_back(
             core::Span{static_cast<uint32_t>(line_start_), static_cast<uint32_t>(len)});
@@ -177,7 +194,9 @@ void LineReader::dispatch() {
   core::BatchPtr full = std::move(batch_);
   const size_t tail_at = line_start_;
   const size_t tail = full->size - tail_at;
-  full->bytes_read = line_end_pos_ - dispatched_pos_;
+  // Bytes up to replay_end() were counted before a restore (0 without one).
+  full->bytes_read =
+      std::max(line_end_pos_, replay_end()) - std::max(dispatched_pos_, replay_end());
   if (decoder_) {
     // Decode first and hand the result over, so that at most two batches are held at once.
     decode_into_writer(*full, finishing_, tail_at, line_end_pos_);

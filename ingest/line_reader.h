@@ -80,6 +80,15 @@ class LineReader {
   /// no unfinished line of the previous input is held (after finish() or discard_partial()).
   void set_fields(core::SourceFieldsPtr fields);
 
+  /// Envelope joins of the input read from now on (a file source keeps one per file; null: the
+  /// decoder's own). Call where set_position() is called. With an envelope, each batch's
+  /// join_start says where the joins unfinished at its `position` began (core/batch.h), and
+  /// lines before the joins' replay_end that were counted before a restore are skipped: not
+  /// counted again, their bytes neither.
+  void set_joins(EnvelopeDecoder::Joins* joins) noexcept {
+    if (decoder_) decoder_->use_joins(joins);
+  }
+
   /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
   void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
     on_queued_ = hook;
@@ -108,6 +117,10 @@ class LineReader {
   std::unique_ptr<BatchWriter> writer_;
   bool finishing_ = false;
   uint64_t last_position_ = 0;  ///< Position of the last decoded batch handed over.
+  uint64_t last_join_start_[EnvelopeDecoder::kStreams] = {core::kNoJoin, core::kNoJoin,
+                                                          core::kNoJoin};  ///< Its join starts.
+  // Offset up to which the input was counted before a restore (0 without an envelope).
+  uint64_t replay_end() const noexcept { return decoder_ ? decoder_->replay_end() : 0; }
   core::SourceFieldsPtr fields_;
   uint64_t end_pos_ = 0;         ///< Stream offset after the last byte read.
   uint64_t line_end_pos_ = 0;    ///< Stream offset after the last '\n' scanned.

@@ -26,7 +26,9 @@ namespace logtally::ingest {
 
 namespace {
 
-constexpr std::string_view kStateHeader = "logtally-file-state 2\n";
+// Version 3 adds, per file, the starts of its unfinished container joins; 2 is still read.
+constexpr std::string_view kStateHeader = "logtally-file-state 3\n";
+constexpr std::string_view kStateHeaderV2 = "logtally-file-state 2\n";
 
 // Hash of the first `len` bytes of `fd`; false if fewer bytes are there.
 bool hash_prefix(int fd, uint64_t len, uint64_t& out) {
@@ -203,12 +205,14 @@ FileSource::File* FileSource::open_file(const std::string& path, bool at_start) 
   const auto size = static_cast<uint64_t>(st.st_size);
   uint64_t offset = 0;
   bool resumed = false;
+  std::array<uint64_t, 3> joins{core::kNoJoin, core::kNoJoin, core::kNoJoin};
   std::lock_guard<std::mutex> lock(state_mu_);
   for (auto it = saved_.begin(); it != saved_.end(); ++it) {
     if (it->dev != st.st_dev || it->ino != st.st_ino) continue;
     if (!fingerprint_matches(fd, it->fp_len, it->fp_hash)) continue;  // A reused inode.
     // Shorter than the saved position: truncated while we were away; start over.
     offset = it->offset <= size ? it->offset : 0;
+    if (offset == it->offset) joins = it->joins;
     resumed = true;
     saved_.erase(it);
     break;
@@ -232,6 +236,17 @@ FileSource::File* FileSource::open_file(const std::string& path, bool at_start) 
   f.offset = offset;
   f.committed = offset;
   f.fields = make_fields(path);
+  if (common_.format != EnvelopeFormat::kNone) {
+    f.joins = std::make_unique<EnvelopeDecoder::Joins>();
+    // Joins unfinished at the checkpoint: read again from the first piece of the earliest;
+    // what was counted before `offset` is skipped (EnvelopeDecoder::Joins::replay).
+    const uint64_t earliest = std::min({offset, joins[0], joins[1], joins[2]});
+    if (earliest < offset) {
+      f.joins->replay(offset, joins.data());
+      f.offset = earliest;
+      f.committed_joins = joins;  // The state stays the saved one until a batch is queued.
+    }
+  }
   uint64_t h = 0;
   const uint64_t len = std::min<uint64_t>(size, kFingerprintBytes);
   if (hash_prefix(fd, len, h)) {
@@ -351,6 +366,7 @@ void FileSource::on_queued(void* context, const core::Batch& batch) {
   File* f = static_cast<File*>(context);
   std::lock_guard<std::mutex> lock(f->owner->state_mu_);
   f->committed = batch.position;
+  f->committed_joins = batch.join_start;
 }
 
 size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
@@ -360,6 +376,7 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
   reader.set_fields(f.fields);
   reader.set_on_queued(&FileSource::on_queued, &f);
   reader.set_position(f.offset);
+  reader.set_joins(f.joins.get());
   size_t total = 0;
   while (total < kTurnBytes) {
     const ssize_t n = reader.read_from(f.fd);
@@ -420,6 +437,9 @@ void FileSource::check_rotation(File& f) {
       f.offset = 0;
       f.seen_end = 0;
       f.committed = 0;
+      f.committed_joins.fill(core::kNoJoin);
+      // Pieces of the old content will get no final piece; offsets start again at 0.
+      if (f.joins) *f.joins = EnvelopeDecoder::Joins{};
       f.fp_len = 0;
       f.fp_hash = 0;
       return;
@@ -505,17 +525,18 @@ std::string FileSource::checkpoint_state() {
   out << kStateHeader;
   std::lock_guard<std::mutex> lock(state_mu_);
   auto line = [&](dev_t dev, ino_t ino, uint64_t fp_len, uint64_t fp_hash, uint64_t offset,
-                  const std::string& path, const std::string& real_path) {
+                  const std::string& path, const std::string& real_path,
+                  const std::array<uint64_t, 3>& joins) {
     out << static_cast<uint64_t>(dev) << ' ' << static_cast<uint64_t>(ino) << ' ' << fp_len << ' '
         << fp_hash << ' ' << offset << ' ' << path.size() << ' ' << path << ' ' << real_path.size()
-        << ' ' << real_path << '\n';
+        << ' ' << real_path << ' ' << joins[0] << ' ' << joins[1] << ' ' << joins[2] << '\n';
   };
   for (const File& f : files_) {
-    line(f.dev, f.ino, f.fp_len, f.fp_hash, f.committed, f.path, f.real_path);
+    line(f.dev, f.ino, f.fp_len, f.fp_hash, f.committed, f.path, f.real_path, f.committed_joins);
   }
   // Positions restored but not matched yet (a file that is missing for now) are kept.
   for (const Saved& s : saved_) {
-    line(s.dev, s.ino, s.fp_len, s.fp_hash, s.offset, s.path, s.real_path);
+    line(s.dev, s.ino, s.fp_len, s.fp_hash, s.offset, s.path, s.real_path, s.joins);
   }
   return out.str();
 }
@@ -525,7 +546,8 @@ core::Status FileSource::restore_state(std::string_view state) {
     return core::make_error(core::ErrorCode::kInvalidArgument,
                             "file source state is not readable (" + why + ")");
   };
-  if (state.substr(0, kStateHeader.size()) != kStateHeader) return bad("unknown header");
+  const bool v2 = state.substr(0, kStateHeaderV2.size()) == kStateHeaderV2;
+  if (!v2 && state.substr(0, kStateHeader.size()) != kStateHeader) return bad("unknown header");
   std::vector<Saved> saved;
   std::string rest(state.substr(kStateHeader.size()));
   std::istringstream in(rest);
@@ -544,6 +566,7 @@ core::Status FileSource::restore_state(std::string_view state) {
     }
     s.real_path.resize(real_len);
     in.read(s.real_path.data(), static_cast<std::streamsize>(real_len));
+    if (!v2 && !(in >> s.joins[0] >> s.joins[1] >> s.joins[2])) return bad("bad join starts");
     if (!in || in.get() != '\n') return bad("bad line end");
     s.dev = static_cast<dev_t>(dev);
     s.ino = static_cast<ino_t>(ino);

@@ -18,10 +18,15 @@
 //   rotation or deletion.
 // - Positions: every batch carries the offset after its last complete line; push()'s on_queued
 //   hook stores it per file under `state_mu_`, and checkpoint_state() reads that table.
+// - Container envelopes: each file has its own joins. A batch also carries where the joins
+//   unfinished at its position began; they are saved with the position, and a restore reads
+//   the file again from the earliest of them, skipping what was counted before (so a record
+//   half joined at a checkpoint is neither lost nor counted twice; docs/container-logs.md).
 #pragma once
 
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <list>
 #include <memory>
@@ -74,6 +79,8 @@ class FileSource final : public Source {
     uint64_t offset = 0;
     std::string path;
     std::string real_path;  ///< `path` with symlinks resolved (kubelet's links point elsewhere).
+    /// Container envelopes: starts of the joins unfinished at `offset` (core::Batch::join_start).
+    std::array<uint64_t, 3> joins{core::kNoJoin, core::kNoJoin, core::kNoJoin};
   };
   struct File {
     FileSource* owner = nullptr;
@@ -87,8 +94,13 @@ class FileSource final : public Source {
     uint64_t offset = 0;     ///< Next byte to read (a line start between turns).
     uint64_t seen_end = 0;   ///< Furthest byte ever read (an unfinished line is read again).
     uint64_t committed = 0;  ///< After the last line handed to the channel (under state_mu_).
-    bool leaving = false;    ///< Rotated away or deleted: read to the end, then release.
-    int idle_polls = 0;      ///< Polls at end of file since `leaving` was set.
+    /// With `committed`: the starts of the joins then unfinished (under state_mu_).
+    std::array<uint64_t, 3> committed_joins{core::kNoJoin, core::kNoJoin, core::kNoJoin};
+    /// Container envelopes: this file's joins in progress (null without an envelope), so
+    /// pieces of two files never meet, whatever the order of their turns.
+    std::unique_ptr<EnvelopeDecoder::Joins> joins;
+    bool leaving = false;  ///< Rotated away or deleted: read to the end, then release.
+    int idle_polls = 0;    ///< Polls at end of file since `leaving` was set.
     /// Last time the file gave data (or was found leaving): a left file is finished only
     /// after two poll intervals without data, however often inotify wakes the source.
     std::chrono::steady_clock::time_point last_data{};

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -205,6 +206,80 @@ TEST_F(CheckpointerTest, CountsContinueAfterARestore) {
   EXPECT_EQ(snap.dropped[static_cast<size_t>(core::DropReason::kInvalidJson)], 3u);
   EXPECT_EQ(snap.dropped[core::kDropReasonCount + static_cast<size_t>(core::DropReason::kEmpty)],
             5u);
+}
+
+// Through restore() (not import_state()): logtally_records_filtered_total and
+// logtally_series_overflow_total continue (restore() once dropped them), native buckets come
+// back exactly, and every SelfMetrics counter continues: one registered before the restore at
+// once, one registered after it (a sink built later) when it registers. Gauges do not.
+TEST_F(CheckpointerTest, FilteredOverflowNativeAndSelfCountersContinue) {
+  core::MetricSpec lines;
+  lines.name = "lines_total";
+  lines.label_names = {"pod"};
+  lines.max_series = 1;
+  core::MetricSpec lat;
+  lat.name = "lat";
+  lat.type = core::MetricType::kHistogram;
+  lat.buckets = {1};
+  core::NativeHistogramOptions native;
+  native.enabled = true;
+  native.schema = 0;
+  const core::SelfMetrics::Labels sink{{"sink", "tf"}, {"result", "ok"}};
+  core::BatchChannel channel(2, 64);
+  std::optional<core::NativeSample> before;
+  {
+    core::MetricStore store({lines, lat}, {"files"}, {"p"}, 2, native);
+    for (size_t sh = 0; sh < 2; ++sh) {
+      core::MetricShard& s = store.shard(sh);
+      std::lock_guard<std::mutex> lock(s.mutex());
+      s.counter_add(0, s.series(0, key({sh == 0 ? kPodA : kPodB})), 1);  // B: overflow
+      s.count_filtered(0, 5);
+      const uint32_t h = s.series(1, key({}));
+      for (double v : sh == 0 ? std::vector<double>{0.5, 2, 2, -3, 0} : std::vector<double>{4})
+        s.histogram_observe(1, h, v);
+    }
+    store.self_metrics().counter("logtally_sink_sends_total", "S.", sink).add(7);
+    store.self_metrics().gauge("logtally_checkpoint_bytes", "B.").set(5);
+    Checkpointer ck(config(), channel, store, {});
+    ASSERT_TRUE(ck.checkpoint().ok());
+    ASSERT_TRUE(ck.checkpoint().ok());
+    before = store.snapshot().metrics[1].series.at(0).native;
+  }
+  core::MetricStore store({lines, lat}, {"files"}, {"p"}, 2, native);
+  Checkpointer ck(config(), channel, store, {});
+  ASSERT_TRUE(ck.restore(false).ok());
+  core::Snapshot snap = store.snapshot();
+  EXPECT_EQ(snap.filtered, (std::vector<uint64_t>{10}));
+  EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{1, 0}));
+  ASSERT_EQ(snap.metrics[0].series.size(), 2u);  // pod A and the overflow series
+  ASSERT_TRUE(before.has_value());
+  const std::optional<core::NativeSample>& after = snap.metrics[1].series.at(0).native;
+  ASSERT_TRUE(after.has_value());
+  // Schema 0: 0.5 -> -1, 2 -> 1, 4 -> 2; -3 -> 2 on the negative side; 0 -> zero bucket.
+  EXPECT_EQ(after->schema, 0);
+  EXPECT_EQ(after->zero_count, 1u);
+  EXPECT_EQ(after->offset[0], -1);
+  EXPECT_EQ(after->counts[0], (std::vector<uint64_t>{1, 0, 2, 1}));
+  EXPECT_EQ(after->offset[1], 2);
+  EXPECT_EQ(after->counts[1], (std::vector<uint64_t>{1}));
+  EXPECT_EQ(after->counts[0], before->counts[0]);
+  EXPECT_EQ(snap.metrics[1].series.at(0).buckets, (std::vector<uint64_t>{3, 3}));
+  {
+    core::MetricShard& s = store.shard(1);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.histogram_observe(1, s.series(1, key({})), 1);  // index 0
+    s.count_filtered(0, 1);
+  }
+  snap = store.snapshot();
+  EXPECT_EQ(snap.metrics[1].series.at(0).native->counts[0], (std::vector<uint64_t>{1, 1, 2, 1}));
+  EXPECT_EQ(snap.filtered, (std::vector<uint64_t>{11}));
+
+  core::SelfMetrics& self = store.self_metrics();
+  EXPECT_EQ(self.counter("logtally_checkpoints_total", "").get(), 2);         // Registered before.
+  EXPECT_EQ(self.gauge("logtally_checkpoint_bytes", "").get(), 0);            // A gauge: not saved.
+  EXPECT_EQ(self.counter("logtally_sink_sends_total", "S.", sink).get(), 7);  // Registered now.
+  ASSERT_TRUE(ck.checkpoint().ok());
+  EXPECT_EQ(self.counter("logtally_checkpoints_total", "").get(), 3);
 }
 
 // Label values short enough that all keys fit in a std::string's inline buffer: the exported
