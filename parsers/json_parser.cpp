@@ -246,12 +246,15 @@ bool valid_number(std::string_view t) noexcept {
     case '"': {
       // Fast path: a string without escapes is its raw bytes between the quotes, a view into
       // the batch with no copy (stage 1 already rejected control characters and bad UTF-8).
-      // The unconsumed value is skipped by the object iterator.
+      // The value is still consumed (cheaply, as a raw string): left to the object iterator's
+      // skip, a string followed by `:` would be taken for a key (see validate_value()).
       std::string_view body = raw;
       while (body.size() > 1 && body.back() != '"') body.remove_suffix(1);  // trailing blanks
       if (body.size() >= 2) {
         body = body.substr(1, body.size() - 2);
         if (body.find('\\') == std::string_view::npos) {
+          od::raw_json_string unused;
+          if (error_code e = value.get_raw_json_string().get(unused)) return e;
           f.kind = core::FieldValue::Kind::kString;
           f.text = body;
           return simdjson::SUCCESS;
@@ -377,10 +380,15 @@ error_code JsonParser::walk_object(od::object obj, const Node& node, core::Recor
 error_code JsonParser::validate_value(od::value value, uint32_t depth) noexcept {
   const std::string_view raw = value.raw_json_token();
   switch (raw.empty() ? '\0' : raw[0]) {
-    case '"':
+    case '"': {
       // Stage 1 checked its bytes (UTF-8, no raw control character, terminated) and
-      // valid_escapes() its escapes; it is never decoded.
-      return simdjson::SUCCESS;
+      // valid_escapes() its escapes; it is never decoded. It is consumed all the same: the
+      // iterator would otherwise skip it, and simdjson's skip takes a string followed by `:`
+      // for a key and skips what follows by brackets alone, so `{"a":{"b":"c":[,"d"}}` would
+      // pass as valid.
+      od::raw_json_string unused;
+      return value.get_raw_json_string().get(unused);
+    }
     case '{': {
       if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
       od::object obj;

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # libraries
   libsimdjson-dev libre2-dev librdkafka-dev prometheus-cpp-dev libyaml-cpp-dev
   # remote_write: protoc + protobuf runtime, snappy, libcurl (dlopen)

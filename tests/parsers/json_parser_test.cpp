@@ -298,6 +298,35 @@ TEST_F(JsonParserTest, TouchedCountsTheBrokenRecordsWhoseFaultItDoesNotRead) {
   EXPECT_EQ(counted, 36u);
 }
 
+// Regression (found by fuzz/json_parser_fuzz): a string value left unconsumed was skipped by
+// simdjson, whose skip takes a string followed by `:` for a key and then skips by brackets
+// alone, reading on into the padding after the record: a nested object with `"value":[...`
+// after a string value passed full validation (when the padding did not hold a `}`).
+TEST_F(JsonParserTest, AStringValueFollowedByAColonIsInvalid) {
+  plan("level");
+  const uint32_t id = plan("x.id");
+  for (const char pad : {' ', '\n', '}'}) {
+    pad_ = pad;
+    for (const JsonValidate mode : {JsonValidate::kFull, JsonValidate::kTouched}) {
+      validate_ = mode;
+      parser_.reset();
+      // Planned strings: both modes read them.
+      EXPECT_EQ(parse(R"({"x":{"id":"a":[,": "x"}}bxx"}]}})"), ParseStatus::kInvalidJson);
+      EXPECT_EQ(parse(R"({"level":"a":[,"b"],"x":{}})"), ParseStatus::kInvalidJson);
+    }
+    validate_ = JsonValidate::kFull;
+    parser_.reset();
+    // Unplanned strings: only full validation reads them.
+    EXPECT_EQ(parse(R"({"a":{"b":"c":[,": "x"}}bxx"}]}})"), ParseStatus::kInvalidJson);
+    EXPECT_EQ(parse(R"({"level":"info","y":{"z":"b":{"c":2}}})"), ParseStatus::kInvalidJson);
+    EXPECT_EQ(parse(R"({"level":"info","y":["b":{"c":2}]})"), ParseStatus::kInvalidJson);
+    // Still valid: strings as values, keys and array elements.
+    EXPECT_EQ(parse(R"({"level":"info","y":{"z":"b","c":["d",":"]},"x":{"id":"e"}})"),
+              ParseStatus::kOk);
+    EXPECT_EQ(slot(id).text, "e");
+  }
+}
+
 TEST_F(JsonParserTest, FullAcceptsEveryValidRecord) {
   const uint32_t level = plan("level");
   for (const char* line : {

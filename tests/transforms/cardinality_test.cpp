@@ -21,6 +21,14 @@
 
 namespace {
 
+// Under AddressSanitizer (scripts/sanitize.sh) the binary carries shadow memory and a
+// quarantine of freed blocks: the baseline alone is ~66 MB, so only the comparison with the
+// baseline applies there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAbsoluteRssLimit = false;
+#else
+constexpr bool kAbsoluteRssLimit = true;
+#endif
 constexpr long kMaxRssKb = 64 * 1024;
 constexpr long kSlackKb = 16 * 1024;
 constexpr int kLines = 1'000'000;
@@ -109,7 +117,9 @@ TEST(CardinalityTest, AMillionDistinctValuesStayInAThousandSeriesPlusOverflow) {
   std::printf(
       "peak RSS: baseline (1000 distinct) %ld KB, 1M distinct with max_series 1000 %ld KB\n",
       base.max_rss_kb, run.max_rss_kb);
-  EXPECT_LT(run.max_rss_kb, kMaxRssKb);
+  if (kAbsoluteRssLimit) {
+    EXPECT_LT(run.max_rss_kb, kMaxRssKb);
+  }
   EXPECT_LT(run.max_rss_kb, base.max_rss_kb + kSlackKb);
 
   std::remove((std::string(dir) + "/repeated.jsonl").c_str());
