@@ -9,9 +9,9 @@
 // - SIGINT and SIGTERM are blocked in every thread by start() before it starts any, and taken by
 //   wait() with sigwait(), so no other thread is interrupted by them. SIGPIPE is ignored.
 // - Shutdown order: sources stop (no more batches), the channel closes, workers finish every
-//   queued batch, the final checkpoint is written (exact: nothing runs), `--once` prints the
-//   final metrics, the push loop flushes the final state to every pushing sink, then the sinks
-//   stop.
+//   queued batch, the push loop flushes the final state to every pushing sink, the final
+//   checkpoint is written (exact: nothing runs; it holds that flush's sink counters), `--once`
+//   prints the final metrics, then the sinks stop.
 // - Errors the user can act on (a checkpoint that cannot be used, a missing file in `--once`,
 //   a port in use) come back as Status; the caller prints them.
 #pragma once
