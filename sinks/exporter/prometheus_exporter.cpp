@@ -11,10 +11,12 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
-#include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
+#include <prometheus/text_serializer.h>
+#include <zlib.h>
 
 #include "sinks/exporter/http_auth.h"
 #include "sinks/exposition/exposition.h"
@@ -23,19 +25,6 @@
 namespace logtally::sinks {
 
 namespace {
-
-class StoreCollectable final : public prometheus::Collectable {
- public:
-  explicit StoreCollectable(const core::MetricStore& store) : store_(store) {}
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    // Expiry is a step of its own (core/metric_store.h): run it before every scrape's merge.
-    store_.expire(core::MetricStore::steady_now_ms());
-    return to_families(store_, store_.snapshot());
-  }
-
- private:
-  const core::MetricStore& store_;
-};
 
 // civetweb hands its callbacks the CivetServer that prometheus-cpp owns privately, not a
 // pointer of ours. Each exporter therefore registers itself under its listening port, which
@@ -116,6 +105,44 @@ const TlsApi* load_tls_shim(std::string& tried) {
   return loaded;
 }
 
+// True if an Accept-Encoding header allows gzip (a `gzip` coding without `q=0`).
+bool accepts_gzip(std::string_view header) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (coding != "gzip") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view params = item.substr(semi + 1);
+    const size_t q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    return std::strtod(std::string(params.substr(q + 2)).c_str(), nullptr) > 0;
+  }
+  return false;
+}
+
+// `in` gzip-compressed (zlib, fast level), or nullopt if zlib fails.
+std::optional<std::string> gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::nullopt;
+  }
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  return out;
+}
+
 void send_response(mg_connection* conn, int status, std::string_view reason,
                    std::string_view content_type, std::string_view body,
                    std::string_view extra_header = {}) {
@@ -135,10 +162,7 @@ void send_response(mg_connection* conn, int status, std::string_view reason,
 
 PrometheusExporter::PrometheusExporter(std::string name, PrometheusExporterConfig config,
                                        const core::MetricStore& store)
-    : name_(std::move(name)),
-      config_(std::move(config)),
-      store_(store),
-      collectable_(std::make_shared<StoreCollectable>(store)) {}
+    : name_(std::move(name)), config_(std::move(config)), store_(store) {}
 
 PrometheusExporter::~PrometheusExporter() { stop(); }
 
@@ -168,19 +192,37 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
                   "logtally is not ready: sources are starting.\n");
     return 503;
   }
-  if (uri != config_.path) return 0;
-  const char* accept = mg_get_header(conn, "Accept");
-  if (accept == nullptr || negotiate_format(accept) != ExpositionFormat::kOpenMetrics100) {
-    return 0;  // text 0.0.4: prometheus-cpp's handler (with its RegisterAuth check) answers.
+  if (uri != config_.path) {
+    send_response(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not Found\n");
+    return 404;
   }
   if (!authorized(mg_get_header(conn, "Authorization"))) {
     send_response(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
                   "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
     return 401;
   }
-  store_.expire(core::MetricStore::steady_now_ms());
-  const std::string body = to_openmetrics(to_families(store_, store_.snapshot()));
-  send_response(conn, 200, "OK", kOpenMetricsContentType, body);
+  // Both formats are written here (not by prometheus-cpp's handler, whose own exposer_*
+  // counters would restart at 0 with every process: a decrease a reader would see).
+  const core::Snapshot snapshot = store_.read();
+  const char* accept = mg_get_header(conn, "Accept");
+  const bool open_metrics =
+      accept != nullptr && negotiate_format(accept) == ExpositionFormat::kOpenMetrics100;
+  std::string body;
+  if (open_metrics) {
+    body = to_openmetrics(to_families(store_, snapshot), created_seconds(snapshot));
+  } else {
+    body = prometheus::TextSerializer().Serialize(to_families(store_, snapshot));
+  }
+  const std::string_view type =
+      open_metrics ? kOpenMetricsContentType : "text/plain; version=0.0.4; charset=utf-8";
+  const char* encoding = mg_get_header(conn, "Accept-Encoding");
+  if (encoding != nullptr && accepts_gzip(encoding)) {
+    if (std::optional<std::string> gz = gzip(body)) {
+      send_response(conn, 200, "OK", type, *gz, "Content-Encoding: gzip\r\n");
+      return 200;
+    }
+  }
+  send_response(conn, 200, "OK", type, body);
   return 200;
 }
 
@@ -229,15 +271,6 @@ core::Status PrometheusExporter::start() {
     t_starting = this;
     exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
     t_starting = nullptr;
-    exposer_->RegisterCollectable(collectable_, config_.path);
-    if (!config_.basic_auth_username.empty()) {
-      exposer_->RegisterAuth(
-          [this](const std::string& user, const std::string& password) {
-            const bool ok = password_matches(password, config_.basic_auth_password_hash);
-            return ok && user == config_.basic_auth_username;
-          },
-          "logtally", config_.path);
-    }
   } catch (const std::exception& e) {
     t_starting = nullptr;
     exposer_.reset();

@@ -1,18 +1,20 @@
-// PrometheusExporter: serves the merged metrics on an HTTP(S) endpoint for Prometheus to
-// scrape, with prometheus-cpp's Exposer (civetweb). Each scrape calls MetricStore::snapshot() on
-// one of the exposer's threads; workers are held up only for their shard's copy.
+// PrometheusExporter: serves the metrics on an HTTP(S) endpoint for Prometheus to scrape, on
+// prometheus-cpp's Exposer (civetweb). Each scrape reads MetricStore::read() on one of the
+// exposer's threads (live, or with checkpoints the last durable state); workers are held up
+// only for their shard's copy.
 //
-// Beside the metrics path it serves, on the same port:
+// On the metrics path: Prometheus text 0.0.4, or OpenMetrics 1.0.0 (with `_created`) when the
+// scraper's Accept header prefers it; gzip when Accept-Encoding allows it. Beside it, on the
+// same port:
 // - `/-/healthy`: 200 while the process serves;
 // - `/-/ready`: 503 until mark_ready() (called once the config is loaded and the sources
-//   started), 200 after;
-// - the metrics as OpenMetrics 1.0.0 when the scraper's Accept header prefers it.
-// Basic auth (a crypt(3) hash in the config) guards the metrics path in both formats; the
+//   started), 200 after.
+// Other paths: 404. Basic auth (a crypt(3) hash in the config) guards the metrics path; the
 // health endpoints stay open so probes need no secret (they reveal nothing).
 //
-// prometheus-cpp 1.0.1 only serves collectables, so the extra endpoints are answered from
-// civetweb's begin_request callback before prometheus-cpp's handler sees the request (see
-// docs/sinks.md for why this route and not a second server).
+// Every request is answered from civetweb's begin_request callback, before prometheus-cpp's
+// handler would see it: prometheus-cpp 1.0.1 has no OpenMetrics and adds its own exposer_*
+// counters, which restart at 0 with each process (docs/sinks.md).
 #pragma once
 
 #include <atomic>
@@ -26,7 +28,6 @@ struct mg_connection;
 
 namespace prometheus {
 class Exposer;
-class Collectable;
 }  // namespace prometheus
 
 namespace logtally::sinks {
@@ -56,7 +57,6 @@ class PrometheusExporter final : public Sink {
   std::string name_;
   PrometheusExporterConfig config_;
   const core::MetricStore& store_;
-  std::shared_ptr<prometheus::Collectable> collectable_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::atomic<bool> ready_{false};
   int port_ = 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <string>
 
@@ -98,7 +99,6 @@ TEST_F(ExporterFixture, FormatFollowsAcceptAndAuthGuardsBoth) {
 
   const std::string text = get(port, "/metrics", good);
   EXPECT_EQ(status_line(text), "HTTP/1.1 200 OK");
-  // prometheus-cpp puts its own exposer_* metrics first.
   EXPECT_NE(text.find("\n# HELP hits_total Hits.\n# TYPE hits_total counter\n"
                       "hits_total{code=\"200\"} 3\n"),
             std::string::npos)
@@ -115,6 +115,50 @@ TEST_F(ExporterFixture, FormatFollowsAcceptAndAuthGuardsBoth) {
   EXPECT_EQ(open.substr(open.size() - 6), "# EOF\n");
   // Health paths need no credentials.
   EXPECT_EQ(status_line(get(port, "/-/healthy")), "HTTP/1.1 200 OK");
+  exporter.stop();
+}
+
+std::string gunzip(std::string_view in) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return "inflateInit2 failed";
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "inflate failed";
+}
+
+// The text format is logtally's own too: the same body with or without gzip, and none of
+// prometheus-cpp's exposer_* counters (they would restart at 0 with every process).
+TEST_F(ExporterFixture, TextIsOursAndGzippedWhenAccepted) {
+  PrometheusExporterConfig cfg;
+  const int port = free_port();
+  cfg.listen = "127.0.0.1:" + std::to_string(port);
+  PrometheusExporter exporter("prom", cfg, store);
+  ASSERT_TRUE(exporter.start());
+  const std::string plain = get(port, "/metrics");
+  ASSERT_EQ(status_line(plain), "HTTP/1.1 200 OK");
+  EXPECT_NE(plain.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+            std::string::npos);
+  EXPECT_EQ(plain.find("Content-Encoding"), std::string::npos);
+  const std::string body = plain.substr(plain.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.find("exposer_"), std::string::npos);
+  EXPECT_EQ(body.rfind("# HELP hits_total Hits.\n# TYPE hits_total counter\n"
+                       "hits_total{code=\"200\"} 3\n",
+                       0),
+            0u)
+      << body;
+
+  const std::string zipped = get(port, "/metrics", "Accept-Encoding: deflate, gzip\r\n");
+  ASSERT_EQ(status_line(zipped), "HTTP/1.1 200 OK");
+  EXPECT_NE(zipped.find("Content-Encoding: gzip\r\n"), std::string::npos);
+  EXPECT_EQ(gunzip(zipped.substr(zipped.find("\r\n\r\n") + 4)), body);
+  const std::string refused = get(port, "/metrics", "Accept-Encoding: gzip;q=0\r\n");
+  EXPECT_EQ(refused.find("Content-Encoding"), std::string::npos);
   exporter.stop();
 }
 
