@@ -179,6 +179,7 @@ std::string encode_checkpoint(const CheckpointData& data) {
 
   w.u64(data.id);
   w.u64(static_cast<uint64_t>(data.unix_millis));
+  w.u64(static_cast<uint64_t>(data.created_unix_millis));  // Version 4.
   // Series, by metric index (the fingerprint pins what each index means).
   w.u64(data.store.metrics.size());
   for (size_t m = 0; m < data.store.metrics.size(); ++m) {
@@ -294,6 +295,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   d.store.reserve_keys(body);  // Keys are a part of the body: the arena never grows.
   d.id = in.u64();
   d.unix_millis = static_cast<int64_t>(in.u64());
+  if (version >= 4) d.created_unix_millis = static_cast<int64_t>(in.u64());
   const uint64_t metrics = in.count(8);
   d.store.metrics.resize(metrics);
   if (v3) d.store.native.resize(metrics);

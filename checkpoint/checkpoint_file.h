@@ -21,9 +21,10 @@
 
 namespace logtally::checkpoint {
 
-/// Bumped whenever the layout changes. This version writes 3 and reads 3 and 2 (version 2 has
-/// no self-metric counters and no native buckets: those start from zero); others are refused.
-inline constexpr uint32_t kFormatVersion = 3;
+/// Bumped whenever the layout changes. This version writes 4 and reads 4, 3 and 2 (version 2
+/// has no self-metric counters and no native buckets: those start from zero; versions 2 and 3
+/// have no creation time); others are refused.
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr const char* kFileName = "checkpoint.bin";
 
@@ -33,8 +34,11 @@ inline constexpr const char* kFileName = "checkpoint.bin";
 uint64_t config_fingerprint(const std::vector<core::MetricSpec>& specs);
 
 struct CheckpointData {
-  uint64_t id = 0;                    ///< 1, 2, ... continuing across restarts.
-  int64_t unix_millis = 0;            ///< When it was written.
+  uint64_t id = 0;          ///< 1, 2, ... continuing across restarts.
+  int64_t unix_millis = 0;  ///< When it was written.
+  /// Since when its counters count: the first start of this lineage of checkpoints (version 4;
+  /// 0 when read from an older file). OpenMetrics `_created`.
+  int64_t created_unix_millis = 0;
   uint64_t fingerprint = 0;           ///< config_fingerprint() of the writer.
   uint32_t version = kFormatVersion;  ///< Of the file read (encode always writes the current).
   /// Series by metric index; counters indexed as in the store. `store.native` (version 3), when

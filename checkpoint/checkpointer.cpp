@@ -41,6 +41,18 @@ Checkpointer::Checkpointer(CheckpointConfig config, core::BatchChannel& channel,
                                         "Size of the last checkpoint file.")) {}
 
 core::Status Checkpointer::restore(bool reset_state) {
+  core::Status st = restore_file(reset_state);
+  if (!st) return st;
+  // What readers see from the start: exactly the restored state (or the empty one), never a
+  // live value a crash could take back.
+  CheckpointData d;
+  d.store = store_.export_state();
+  d.self_counters = store_.self_metrics().export_counters();
+  publish(d);
+  return core::Ok{};
+}
+
+core::Status Checkpointer::restore_file(bool reset_state) {
   ReadResult r = read_checkpoint_file(config_.dir, fingerprint_);
   if (r.error == CheckpointError::kMissing) {
     core::log(core::LogLevel::kInfo, "checkpoint: none in " + config_.dir + "; starting fresh");
@@ -115,6 +127,9 @@ core::Status Checkpointer::restore(bool reset_state) {
     if (!st) return refuse("source " + src->describe() + ": " + st.error().message);
   }
   store_.import_state(state);
+  // The counters have counted since this lineage's first start (unknown before version 4:
+  // then no `_created` is exposed rather than a wrong one).
+  store_.set_created_unix_ms(d.created_unix_millis);
   // Counters of components built later (sinks, Kafka partitions) wait in the registry.
   store_.self_metrics().restore_counters(d.self_counters);
   if (d.version < kFormatVersion) {
@@ -132,10 +147,34 @@ core::Status Checkpointer::restore(bool reset_state) {
 
 core::Status Checkpointer::checkpoint() {
   std::lock_guard<std::mutex> serial(checkpoint_mu_);
+  return checkpoint_locked();
+}
+
+void Checkpointer::checkpoint_for_read() {
+  const uint64_t arrived = begun_.load();
+  std::lock_guard<std::mutex> serial(checkpoint_mu_);
+  if (published_seq_ > arrived) return;  // One that began after this reader came is published.
+  core::Status st = checkpoint_locked();
+  if (!st) core::log(core::LogLevel::kError, "checkpoint for a read: " + st.error().message);
+}
+
+void Checkpointer::publish(CheckpointData& d) {
+  auto published = std::make_shared<core::MetricStore::Published>();
+  published->self = store_.self_metrics().collect_saved(d.self_counters);
+  published->state = std::move(d.store);  // Keys point into its arena, which moves along.
+  store_.publish(std::move(published));
+}
+
+core::Status Checkpointer::checkpoint_locked() {
+  const uint64_t seq = begun_.fetch_add(1) + 1;
+  // Readers of a published state do not expire series themselves: expiry runs here, so what
+  // is published and what is saved agree.
+  store_.expire(core::MetricStore::steady_now_ms());
   const auto t0 = std::chrono::steady_clock::now();
   CheckpointData d;
   d.id = last_id_.load() + 1;
   d.unix_millis = now_unix_millis();
+  d.created_unix_millis = store_.created_unix_ms();
   d.fingerprint = fingerprint_;
   d.source_names = store_.source_names();
   d.pipeline_names = store_.pipeline_names();
@@ -178,6 +217,8 @@ core::Status Checkpointer::checkpoint() {
     if (src == nullptr || !src->checkpointable()) continue;
     src->checkpoint_durable(d.id, d.source_states[k++].second);
   }
+  publish(d);
+  published_seq_ = seq;
   return core::Ok{};
 }
 

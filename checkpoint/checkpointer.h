@@ -16,6 +16,10 @@
 //   (checkpoint_durable). Dispatch resumes before the file is written: what happens after the
 //   barrier is simply not in this checkpoint. Runs on the checkpoint thread or, at exit, on the
 //   main thread; never concurrently with itself (a mutex serialises calls).
+// - Readers see only durable state (docs/checkpoints.md, "What readers see"): restore()
+//   publishes the restored (or empty) state before any thread starts, and every checkpoint
+//   publishes its own state once its file is durable (MetricStore::publish()); scrapes and
+//   pushes read that (MetricStore::read()). Expiry runs before each barrier.
 // - start() runs checkpoint() every `interval` on its own thread until stop().
 // - Self-metrics: logtally_checkpoints_total, logtally_checkpoint_failures_total,
 //   logtally_checkpoint_duration_seconds (last total), logtally_checkpoint_pause_seconds (last
@@ -31,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "checkpoint/checkpoint_file.h"
 #include "core/batch_channel.h"
 #include "core/metric_store.h"
 #include "core/result.h"
@@ -41,6 +46,8 @@ namespace logtally::checkpoint {
 struct CheckpointConfig {
   std::string dir;                           ///< Where checkpoint.bin lives.
   std::chrono::milliseconds interval{5000};  ///< Between periodic checkpoints.
+  /// `serve: new_checkpoint`: every MetricStore::read() makes a checkpoint first.
+  bool checkpoint_per_read = false;
 };
 
 class Checkpointer {
@@ -53,6 +60,10 @@ class Checkpointer {
 
   [[nodiscard]] core::Status restore(bool reset_state);
   [[nodiscard]] core::Status checkpoint();
+  /// For a reader (`serve: new_checkpoint`): returns once a checkpoint that began after the
+  /// call is durable and published; makes one unless another reader's does. A failure is
+  /// logged and the reader gets the last published state.
+  void checkpoint_for_read();
   void start();
   void stop();
 
@@ -73,7 +84,15 @@ class Checkpointer {
   core::MetricStore& store_;
   std::vector<ingest::Source*> sources_;
   uint64_t fingerprint_;
+  [[nodiscard]] core::Status restore_file(bool reset_state);
+  /// checkpoint() without taking checkpoint_mu_ (held by the caller).
+  [[nodiscard]] core::Status checkpoint_locked();
+  /// Makes `d`'s store and self counters what readers see (MetricStore::publish()).
+  void publish(CheckpointData& d);
+
   std::mutex checkpoint_mu_;
+  std::atomic<uint64_t> begun_{0};  ///< Checkpoints begun (barrier entered), this run.
+  uint64_t published_seq_ = 0;      ///< begun_ number of the last published one (under the mutex).
   std::atomic<uint64_t> last_id_{0};
   std::atomic<int64_t> last_pause_ns_{0};
   std::atomic<int64_t> last_total_ns_{0};

@@ -204,7 +204,10 @@ std::string describe(const Config& config, const Compiled& compiled) {
   }
   if (!config.checkpoint.dir.empty()) {
     out << "checkpoint: " << config.checkpoint.dir << " every " << config.checkpoint.interval_millis
-        << " ms\n";
+        << " ms; readers see "
+        << (config.checkpoint.serve_new_checkpoint ? "a new checkpoint per read"
+                                                   : "the last checkpoint")
+        << "\n";
   }
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";

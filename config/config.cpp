@@ -728,6 +728,16 @@ void Loader::load_checkpoint(const YAML::Node& n, Config& cfg) {
       cfg.checkpoint.interval_millis = *ms;
     }
   }
+  if (n["serve"]) {
+    if (auto v = string_value(n["serve"], "checkpoint serve")) {
+      if (*v == "new_checkpoint") {
+        cfg.checkpoint.serve_new_checkpoint = true;
+      } else if (*v != "last_checkpoint") {
+        error(n["serve"],
+              "checkpoint serve: must be last_checkpoint or new_checkpoint, not \"" + *v + "\"");
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -103,6 +103,8 @@ struct SinkConfig {
 struct CheckpointSettings {
   std::string dir;  ///< Empty: no checkpoints.
   int interval_millis = 5000;
+  /// `serve: new_checkpoint`: every read makes a checkpoint first (else the last one is served).
+  bool serve_new_checkpoint = false;
 };
 
 struct Config {

@@ -51,7 +51,14 @@ const std::vector<OptionTable>& option_tables() {
            {"dir", "string", "", "Directory holding `checkpoint.bin` (created if missing).", true},
            {"interval", "duration (`500ms`, `5s`, `1m`)", "5s",
             "Time between checkpoints; one is also written on SIGTERM/SIGINT and at the end of "
-            "`--once`."},
+            "`--once`. With `serve: last_checkpoint` it is also how stale what readers see may "
+            "be."},
+           {"serve", "`last_checkpoint` or `new_checkpoint`", "last_checkpoint",
+            "What scrapes and pushes see, so that no value a reader saw is ever taken back by a "
+            "crash: the state of the last durable checkpoint (at most `interval` plus one "
+            "checkpoint old), or `new_checkpoint`: each scrape or push first makes a checkpoint "
+            "and gets exactly its state (fresh; one barrier and fsync per read, shared by "
+            "readers that arrive together). docs/checkpoints.md."},
        }},
       {"pipeline",
        "Parses the records of its inputs and updates its metrics.",

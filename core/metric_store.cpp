@@ -295,7 +295,10 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
                          std::vector<std::string> pipeline_names, size_t shards)
     : specs_(std::move(specs)),
       source_names_(std::move(source_names)),
-      pipeline_names_(std::move(pipeline_names)) {
+      pipeline_names_(std::move(pipeline_names)),
+      created_unix_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()) {
   for (size_t i = 0; i < shards; ++i) {
     shards_.push_back(
         std::make_unique<MetricShard>(specs_, source_names_.size(), pipeline_names_.size()));
@@ -446,31 +449,72 @@ Snapshot MetricStore::snapshot() const {
   // One merge (the same as a checkpoint's, all shards locked for the copy), then decoding and
   // sorting with no lock held.
   StoreState state = merge(native_.enabled);
+  Snapshot snap = decode(state, /*take=*/true);
+  snap.self = self_metrics_->collect();
+  return snap;
+}
+
+Snapshot MetricStore::decode(const StoreState& state) const {
+  return decode(const_cast<StoreState&>(state), /*take=*/false);
+}
+
+Snapshot MetricStore::decode(StoreState& state, bool take) const {
   Snapshot snap;
-  snap.source_records = std::move(state.source_records);
-  snap.source_bytes = std::move(state.source_bytes);
-  snap.dropped = std::move(state.dropped);
-  snap.filtered = std::move(state.filtered);
-  snap.overflow = std::move(state.overflow);
+  snap.source_records = state.source_records;
+  snap.source_bytes = state.source_bytes;
+  snap.dropped = state.dropped;
+  snap.filtered = state.filtered;
+  snap.overflow = state.overflow;
+  snap.created_unix_ms = created_unix_ms_;
   snap.metrics.resize(specs_.size());
-  for (size_t mi = 0; mi < specs_.size(); ++mi) {
+  for (size_t mi = 0; mi < specs_.size() && mi < state.metrics.size(); ++mi) {
     MetricSample& sample = snap.metrics[mi];
     sample.spec = &specs_[mi];
     sample.series.reserve(state.metrics[mi].size());
-    const bool native = !state.native.empty() && !state.native[mi].empty();
+    const bool native = mi < state.native.size() && !state.native[mi].empty();
     for (size_t i = 0; i < state.metrics[mi].size(); ++i) {
       StoreState::Series& in = state.metrics[mi][i];
       SeriesSample s;
       s.labels = LabelKey::decode(in.key);
       s.value = in.value;
-      s.buckets = std::move(in.buckets);
-      if (native) s.native = std::move(state.native[mi][i]);
+      if (take) {
+        s.buckets = std::move(in.buckets);
+        if (native) s.native = std::move(state.native[mi][i]);
+      } else {
+        s.buckets = in.buckets;
+        if (native) s.native = state.native[mi][i];
+      }
       sample.series.push_back(std::move(s));
     }
     std::sort(sample.series.begin(), sample.series.end(),
               [](const SeriesSample& a, const SeriesSample& b) { return a.labels < b.labels; });
   }
   return snap;
+}
+
+Snapshot MetricStore::read() const {
+  std::shared_ptr<const Published> published;
+  {
+    std::lock_guard lock(published_mu_);
+    published = published_;
+  }
+  if (!published) {
+    expire(steady_now_ms());
+    return snapshot();
+  }
+  if (refresh_) {
+    refresh_();
+    std::lock_guard lock(published_mu_);
+    published = published_;
+  }
+  Snapshot snap = decode(published->state);
+  snap.self = published->self;
+  return snap;
+}
+
+void MetricStore::publish(std::shared_ptr<const Published> published) const {
+  std::lock_guard lock(published_mu_);
+  published_ = std::move(published);
 }
 
 }  // namespace logtally::core

@@ -283,6 +283,11 @@ struct Snapshot {
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
   std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
   std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
+  /// logtally's own families (SelfMetrics::collect()): live values, or with checkpoints on the
+  /// counters as the published checkpoint holds them (MetricStore::read()).
+  std::vector<SelfMetrics::FamilySample> self;
+  /// Unix milliseconds since which the counters count (OpenMetrics `_created`); 0: unknown.
+  int64_t created_unix_ms = 0;
 };
 
 /// Every series' value, merged over shards, with its encoded label key (LabelKey format): what
@@ -356,6 +361,31 @@ class MetricStore {
   /// In metric_store_state.cpp.
   void import_state(const StoreState& state);
 
+  /// What every reader (a scrape, the push loop) sees; any thread. Live until publish() is
+  /// first called: expire(now), then snapshot(). Once published (checkpoints on,
+  /// docs/checkpoints.md): the state of the last published (durable) checkpoint, so nothing a
+  /// reader saw can be undone by a crash; with a refresh set, read() first calls it (it makes
+  /// a checkpoint, which publishes) and then reads.
+  Snapshot read() const;
+  /// A durable state readers may see: the checkpoint's store export and the self-metric
+  /// families with counters as that checkpoint saved them (SelfMetrics::collect_saved()).
+  struct Published {
+    StoreState state;
+    std::vector<SelfMetrics::FamilySample> self;
+  };
+  /// Makes `published` what read() returns from now on. Called by the checkpointer after a
+  /// checkpoint is durable (and after a restore, before any thread starts).
+  void publish(std::shared_ptr<const Published> published) const;
+  /// Called by read() before it reads the published state (`serve: new_checkpoint`). Set once,
+  /// before any reader runs.
+  void set_read_refresh(std::function<void()> refresh) { refresh_ = std::move(refresh); }
+  /// `state` decoded and sorted as snapshot() returns it (keys stay in `state`'s arena).
+  Snapshot decode(const StoreState& state) const;
+  /// When the counters started counting: the store's creation, or the restored checkpoint's
+  /// first start (set_created_unix_ms()). Unix milliseconds.
+  int64_t created_unix_ms() const noexcept { return created_unix_ms_; }
+  void set_created_unix_ms(int64_t ms) noexcept { created_unix_ms_ = ms; }
+
   /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
   /// after the store's self-metrics. Mutable through a const store: it is a thread-safe
   /// registry, not part of the counted state.
@@ -366,6 +396,8 @@ class MetricStore {
   /// (in index order) for the whole copy; native buckets merged only `with_native`.
   StoreState merge(bool with_native) const;
   NativeSample native_of(const MetricShard::MetricData& m, size_t s) const;
+  /// decode(); `take`: move buckets out of `state` instead of copying them (it is discarded).
+  Snapshot decode(StoreState& state, bool take) const;
 
   std::vector<MetricSpec> specs_;
   std::vector<std::string> source_names_;
@@ -375,6 +407,10 @@ class MetricStore {
   std::unique_ptr<SelfMetrics> self_metrics_ = std::make_unique<SelfMetrics>();
   NativeHistogramOptions native_;
   std::unique_ptr<NativeBoundsTable> native_table_;
+  mutable std::mutex published_mu_;
+  mutable std::shared_ptr<const Published> published_;  ///< Null: read() is live.
+  std::function<void()> refresh_;
+  int64_t created_unix_ms_ = 0;
 };
 
 }  // namespace logtally::core

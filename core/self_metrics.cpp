@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace logtally::core {
 
@@ -95,6 +96,35 @@ std::vector<SelfMetrics::FamilySample> SelfMetrics::collect() const {
     std::sort(fs.series.begin(), fs.series.end(),
               [](const SeriesSample& a, const SeriesSample& b) { return a.labels < b.labels; });
     out.push_back(std::move(fs));
+  }
+  return out;
+}
+
+std::vector<SelfMetrics::FamilySample> SelfMetrics::collect_saved(
+    const std::vector<SavedCounter>& saved) const {
+  auto key = [](std::string_view name, const Labels& labels) {
+    std::string k(name);
+    for (const auto& [n, v] : labels) {
+      k += '\0';
+      k += n;
+      k += '\0';
+      k += v;
+    }
+    return k;
+  };
+  std::unordered_map<std::string, double> by_key;
+  by_key.reserve(saved.size());
+  for (const SavedCounter& c : saved) by_key.emplace(key(c.name, c.labels), c.value);
+  std::vector<FamilySample> out = collect();
+  for (FamilySample& f : out) {
+    if (f.kind != Kind::kCounter) continue;
+    std::vector<SeriesSample> kept;
+    kept.reserve(f.series.size());
+    for (SeriesSample& s : f.series) {
+      auto it = by_key.find(key(f.name, s.labels));
+      if (it != by_key.end()) kept.push_back({std::move(s.labels), it->second});
+    }
+    f.series = std::move(kept);
   }
   return out;
 }

@@ -70,6 +70,10 @@ class SelfMetrics {
   /// Adds each saved value to its counter: now if it is registered, else when counter() first
   /// registers it. A name registered as a gauge takes nothing.
   void restore_counters(std::vector<SavedCounter> saved);
+  /// collect(), with each counter's value as `saved` (an export_counters() result) holds it
+  /// instead of its live value: what a durable checkpoint says. A counter series `saved` lacks
+  /// (registered after that export) is left out; gauges keep their live value.
+  std::vector<FamilySample> collect_saved(const std::vector<SavedCounter>& saved) const;
 
  private:
   struct Series {

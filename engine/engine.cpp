@@ -68,10 +68,14 @@ core::Status Engine::start() {
     for (auto& s : sources_) raw.push_back(s.get());
     checkpointer_ = std::make_unique<checkpoint::Checkpointer>(
         checkpoint::CheckpointConfig{config_.checkpoint.dir,
-                                     std::chrono::milliseconds(config_.checkpoint.interval_millis)},
+                                     std::chrono::milliseconds(config_.checkpoint.interval_millis),
+                                     config_.checkpoint.serve_new_checkpoint},
         *channel_, *store_, std::move(raw));
     core::Status st = checkpointer_->restore(options_.reset_state);
     if (!st) return st;
+    if (config_.checkpoint.serve_new_checkpoint) {
+      store_->set_read_refresh([cp = checkpointer_.get()] { cp->checkpoint_for_read(); });
+    }
     // A source that must checkpoint before letting go of what it read (Kafka, on revoke) gets
     // the trigger; offsets are committed only once a checkpoint holding them is durable.
     for (auto& s : sources_) {
@@ -133,15 +137,19 @@ core::Status Engine::stop() {
   if (pool_) pool_->join();
   core::Status result = core::Ok{};
   if (checkpointer_) checkpointer_->stop();
-  // The final flush to every pushing sink comes before the final checkpoint, so the sinks'
-  // own counters (sends, samples sent) of that flush are in it and continue after a restart.
-  if (push_loop_) push_loop_->stop();
-  if (checkpointer_ && pool_) {
+  auto final_checkpoint = [&] {
+    if (!checkpointer_ || !pool_ || !result) return;
     // Everything read is counted and no source runs: the final checkpoint is exact.
     core::Status st = checkpointer_->checkpoint();
-    if (!st) {
-      result = core::make_error(st.error().code, "final " + st.error().message);
-    }
+    if (!st) result = core::make_error(st.error().code, "final " + st.error().message);
+  };
+  // With checkpoints, the final state is made durable (and so published) before the last push
+  // sends it: a pushed backend sees nothing a crash could take back. A second checkpoint then
+  // keeps that push's own sink counters.
+  final_checkpoint();
+  if (push_loop_) {
+    push_loop_->stop();
+    if (push_loop_->pushed()) final_checkpoint();
   }
   if (options_.once && pool_ && result) {
     const std::string text = sinks::to_text(*store_);

@@ -9,9 +9,12 @@
 // - SIGINT and SIGTERM are blocked in every thread by start() before it starts any, and taken by
 //   wait() with sigwait(), so no other thread is interrupted by them. SIGPIPE is ignored.
 // - Shutdown order: sources stop (no more batches), the channel closes, workers finish every
-//   queued batch, the push loop flushes the final state to every pushing sink, the final
-//   checkpoint is written (exact: nothing runs; it holds that flush's sink counters), `--once`
-//   prints the final metrics, then the sinks stop.
+//   queued batch, the final checkpoint is written (exact: nothing runs) and published, the push
+//   loop flushes that final state to every pushing sink and, if it pushed anything, a second
+//   checkpoint keeps that flush's sink counters; `--once` prints the final metrics, then the
+//   sinks stop.
+// - With checkpoints, readers (scrapes, pushes) see only durable state (MetricStore::read(),
+//   docs/checkpoints.md); `serve: new_checkpoint` makes a checkpoint per read.
 // - Errors the user can act on (a checkpoint that cannot be used, a missing file in `--once`,
 //   a port in use) come back as Status; the caller prints them.
 #pragma once

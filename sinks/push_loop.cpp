@@ -24,15 +24,14 @@ void PushLoop::start() {
   if (started_) std::abort();  // Programming error: start() twice.
   started_ = true;
   if (slots_.empty() || stopped_) return;
+  const core::Snapshot at_start = merge();
+  for (Slot& slot : slots_) slot.sink->resume_from(at_start);
   const Clock::time_point now = Clock::now();
   for (Slot& slot : slots_) slot.due = slot.anchor = now + slot.interval;
   thread_ = std::thread([this] { run(); });
 }
 
-core::Snapshot PushLoop::merge() const {
-  store_.expire(core::MetricStore::steady_now_ms());
-  return store_.snapshot();
-}
+core::Snapshot PushLoop::merge() const { return store_.read(); }
 
 void PushLoop::run() {
   for (;;) {
@@ -81,6 +80,7 @@ void PushLoop::stop() {
   if (thread_.joinable()) thread_.join();
   const core::Snapshot snapshot = merge();
   for (Slot& slot : slots_) (void)slot.sink->flush(snapshot, true);
+  pushed_ = true;
 }
 
 SendCounters register_send_counters(core::SelfMetrics& self, const std::string& name) {

@@ -6,7 +6,9 @@
 //
 // Contract:
 // - Created by the run loop on the main thread with the started pushing sinks (non-owning: they
-//   outlive the loop); start() then starts the thread. The first flush of a sink comes one
+//   outlive the loop); start() hands each sink the state at start (PushSink::resume_from()) and
+//   starts the thread. Every merge is MetricStore::read(): live, or with checkpoints the last
+//   durable state. The first flush of a sink comes one
 //   interval() after start() (at start nothing has been counted yet). start() twice is a
 //   programming error. With no sinks, start() and stop() do nothing (no merge).
 // - Flushes run on the loop's thread only, one at a time, in the order of `sinks`; a slow sink
@@ -40,6 +42,8 @@ class PushLoop {
 
   void start();
   void stop();
+  /// True if stop() flushed (there are sinks and start() ran).
+  bool pushed() const noexcept { return pushed_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -61,6 +65,7 @@ class PushLoop {
   bool stopping_ = false;
   bool started_ = false;
   bool stopped_ = false;
+  bool pushed_ = false;
   std::thread thread_;
 };
 

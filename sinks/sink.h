@@ -79,6 +79,11 @@ class PushSink : public Sink {
   /// sink's own timeouts; never waits out a backoff (it returns `retry_in` instead). `final` is
   /// true for the flush made by PushLoop::stop(): one attempt, no retry.
   virtual FlushResult flush(const core::Snapshot& snapshot, bool final) = 0;
+  /// Called once by PushLoop::start(), before any flush, with what a reader sees at start: with
+  /// checkpoints, the restored state, all of which the previous run may already have pushed.
+  /// A sink that sends increases (StatsD) starts counting them from here, so a restart never
+  /// sends a second time what was counted before it. Sinks that send whole values ignore it.
+  virtual void resume_from(const core::Snapshot& /*snapshot*/) {}
 };
 
 /// A sink type's validated config (its struct derives from this): the factory of its runtime

@@ -155,7 +155,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   build.metric.push_back(std::move(info));
   out.push_back(std::move(build));
 
-  for (const core::SelfMetrics::FamilySample& fs : store.self_metrics().collect()) {
+  for (const core::SelfMetrics::FamilySample& fs : snapshot.self) {
     const bool is_counter = fs.kind == core::SelfMetrics::Kind::kCounter;
     MetricFamily f =
         family(fs.name, fs.help,
@@ -175,10 +175,14 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   return out;
 }
 
+std::optional<double> created_seconds(const core::Snapshot& snapshot) {
+  if (snapshot.created_unix_ms == 0) return std::nullopt;
+  return static_cast<double>(snapshot.created_unix_ms) / 1000.0;
+}
+
 std::string to_text(const core::MetricStore& store) {
   const prometheus::TextSerializer serializer;
-  store.expire(core::MetricStore::steady_now_ms());
-  return serializer.Serialize(to_families(store, store.snapshot()));
+  return serializer.Serialize(to_families(store, store.read()));
 }
 
 }  // namespace logtally::sinks

@@ -7,9 +7,11 @@
 //   logtally_records_dropped_total{pipeline,reason}  every reason, zeros included
 //   logtally_series{metric}                    series currently held per metric
 //   logtally_build_info{version}               always 1
-// then the families sources and sinks registered in MetricStore::self_metrics().
+// then the families sources and sinks registered in MetricStore::self_metrics(), as the
+// snapshot carries them (Snapshot::self).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,10 @@ namespace logtally::sinks {
 std::vector<prometheus::MetricFamily> to_families(const core::MetricStore& store,
                                                   const core::Snapshot& snapshot);
 
-/// Text format 0.0.4 of the store's current state, after expiring stale series.
+/// Snapshot::created_unix_ms in seconds, for to_openmetrics(); nullopt when unknown (0).
+std::optional<double> created_seconds(const core::Snapshot& snapshot);
+
+/// Text format 0.0.4 of what a reader sees now (MetricStore::read()).
 std::string to_text(const core::MetricStore& store);
 
 }  // namespace logtally::sinks

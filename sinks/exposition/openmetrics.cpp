@@ -103,7 +103,8 @@ ExpositionFormat negotiate_format(std::string_view accept) {
                                                       : ExpositionFormat::kText004;
 }
 
-std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families) {
+std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families,
+                           std::optional<double> created_seconds) {
   std::string out;
   for (const prometheus::MetricFamily& f : families) {
     std::string_view family = f.name;
@@ -151,6 +152,9 @@ std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families
       switch (f.type) {
         case prometheus::MetricType::Counter:
           append_sample(out, f.name, m, "", "", m.counter.value);
+          if (created_seconds && type == "counter") {
+            append_sample(out, std::string(family) + "_created", m, "", "", *created_seconds);
+          }
           break;
         case prometheus::MetricType::Gauge:
           append_sample(out, f.name, m, "", "", m.gauge.value);
@@ -165,6 +169,7 @@ std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families
           append_sample(out, f.name + "_count", m, "", "",
                         static_cast<double>(m.histogram.sample_count));
           append_sample(out, f.name + "_sum", m, "", "", m.histogram.sample_sum);
+          if (created_seconds) append_sample(out, f.name + "_created", m, "", "", *created_seconds);
           break;
         }
         case prometheus::MetricType::Summary:

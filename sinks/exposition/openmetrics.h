@@ -8,6 +8,7 @@
 // - HELP escapes `"` too; the body ends with `# EOF`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,11 @@ inline constexpr std::string_view kOpenMetricsContentType =
 ExpositionFormat negotiate_format(std::string_view accept);
 
 /// `families` as OpenMetrics text. HELP strings are taken as already escaped for text 0.0.4
-/// (`\\` and `\n`, as sinks/exposition/exposition.cpp does); `"` is escaped here.
-std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families);
+/// (`\\` and `\n`, as sinks/exposition/exposition.cpp does); `"` is escaped here. With
+/// `created_seconds` (Unix seconds), every counter (a family typed `counter`) and histogram
+/// series also carries `<family>_created`: since when it counts, so a reader can tell a restart
+/// (a new value) from a counter that went down.
+std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families,
+                           std::optional<double> created_seconds = std::nullopt);
 
 }  // namespace logtally::sinks

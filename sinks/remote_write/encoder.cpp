@@ -288,7 +288,7 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
   b.begin("logtally_build_info");
   b.label("version", LOGTALLY_VERSION);
   b.sample(1);
-  for (const core::SelfMetrics::FamilySample& f : store.self_metrics().collect()) {
+  for (const core::SelfMetrics::FamilySample& f : snapshot.self) {
     for (const core::SelfMetrics::SeriesSample& s : f.series) {
       b.begin(f.name);
       for (const auto& [n, v] : s.labels) b.label(n, v);

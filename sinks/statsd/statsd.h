@@ -3,7 +3,9 @@
 //
 // What each metric becomes (docs/sinks.md says why):
 // - counter: `name:DELTA|c`, the increase since the last flush (the first flush sends the whole
-//   value; a series that went down, e.g. expired and re-created, sends its whole new value).
+//   value counted since start, or with checkpoints since the restored state, which the
+//   previous run is taken to have sent; a series that went down, e.g. expired and re-created,
+//   sends its whole new value).
 //   Series whose delta is zero are not sent.
 // - gauge: `name:VALUE|g`, every flush. A negative value is preceded by `name:0|g`, since a
 //   leading '-' alone means "decrement" to StatsD servers.
@@ -40,6 +42,8 @@ class StatsdEncoder {
   /// The lines for this snapshot (each without a trailing newline), in snapshot order; a
   /// negative gauge yields its two lines together as one element.
   std::vector<std::string> encode(const core::Snapshot& snapshot);
+  /// Takes `snapshot` as already sent: the next encode() sends only what grew since.
+  void resume_from(const core::Snapshot& snapshot) { (void)encode(snapshot); }
   /// Packs lines into datagram payloads of at most `mtu` bytes, joined by '\n'.
   static std::vector<std::string> pack(const std::vector<std::string>& lines, size_t mtu);
 
@@ -60,6 +64,8 @@ class StatsdSink final : public PushSink {
   std::chrono::milliseconds interval() const override { return config_.interval; }
   /// Encodes `snapshot` and sends it; ok when every datagram went out. Never asks for a retry.
   FlushResult flush(const core::Snapshot& snapshot, bool final) override;
+  /// With checkpoints: the restored state counts as sent (a restart must not send it again).
+  void resume_from(const core::Snapshot& snapshot) override { encoder_.resume_from(snapshot); }
 
  private:
   bool send_datagram(const std::string& payload);

@@ -181,6 +181,90 @@ TEST_F(CheckpointerTest, RestoresSeriesCountsAndSourceStatesByName) {
   EXPECT_EQ(ck.last_id(), 3u);
 }
 
+double counter_of(const core::Snapshot& snap, std::string_view name) {
+  for (const auto& f : snap.self) {
+    if (f.name == name && !f.series.empty()) return f.series[0].value;
+  }
+  return -1;
+}
+
+// What readers see (docs/checkpoints.md): before any restore, read() is live; after restore()
+// it is exactly the restored state, and afterwards exactly the last durable checkpoint's state,
+// whatever was counted since; self counters as that checkpoint saved them.
+TEST_F(CheckpointerTest, ReadersSeeOnlyTheLastDurableCheckpoint) {
+  core::BatchChannel channel(2, 64);
+  {
+    core::MetricStore store(specs(), {"files", "kafka"}, {"p", "q"}, 2);
+    fill(store);
+    EXPECT_EQ(store.read().metrics[0].series.size(), 2u);  // Live: no checkpointer yet.
+    Checkpointer ck(config(), channel, store, {});
+    ASSERT_TRUE(ck.checkpoint().ok());
+  }
+  core::MetricStore store(specs(), {"files", "kafka"}, {"p", "q"}, 2);
+  core::SelfMetrics::Value& sends = store.self_metrics().counter("sends_total", "Sends.");
+  sends.add(5);
+  Checkpointer ck(config(), channel, store, {});
+  ASSERT_TRUE(ck.restore(false).ok());
+  auto count_a = [&] {
+    core::MetricShard& s = store.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({kPodA})), 10);
+    s.count_source(0, 7, 70);
+  };
+  count_a();
+  sends.add(1);
+  core::Snapshot seen = store.read();  // The restored state: 3, not 13.
+  EXPECT_EQ(seen.metrics[0].series.at(0).value, 3);
+  EXPECT_EQ(seen.source_records, (std::vector<uint64_t>{10, 20}));
+  EXPECT_EQ(counter_of(seen, "sends_total"), 5);
+  EXPECT_EQ(counter_of(seen, "logtally_checkpoints_total"), 1);
+  EXPECT_EQ(store.snapshot().metrics[0].series.at(0).value, 13);  // The live state moved on.
+
+  ASSERT_TRUE(ck.checkpoint().ok());
+  count_a();
+  seen = store.read();
+  EXPECT_EQ(seen.metrics[0].series.at(0).value, 13);
+  EXPECT_EQ(seen.source_records, (std::vector<uint64_t>{17, 20}));
+  EXPECT_EQ(counter_of(seen, "sends_total"), 6);
+  EXPECT_EQ(counter_of(seen, "logtally_checkpoints_total"), 2);  // It counts itself.
+  EXPECT_NE(seen.created_unix_ms, 0);
+}
+
+// `serve: new_checkpoint`: a read makes a checkpoint first and sees exactly it.
+TEST_F(CheckpointerTest, ServeNewCheckpointMakesOnePerRead) {
+  core::BatchChannel channel(2, 64);
+  core::MetricStore store(specs(), {"files", "kafka"}, {"p", "q"}, 2);
+  Checkpointer ck(config(), channel, store, {});
+  ASSERT_TRUE(ck.restore(false).ok());
+  store.set_read_refresh([&ck] { ck.checkpoint_for_read(); });
+  fill(store);
+  const core::Snapshot seen = store.read();
+  EXPECT_EQ(ck.last_id(), 1u);
+  ASSERT_EQ(seen.metrics[0].series.size(), 2u);
+  EXPECT_EQ(seen.metrics[0].series[0].value, 3);
+  EXPECT_EQ(store.read().metrics[0].series[0].value, 3);
+  EXPECT_EQ(ck.last_id(), 2u);
+}
+
+// The lineage's start survives restarts (OpenMetrics `_created`).
+TEST_F(CheckpointerTest, CreationTimeSurvivesARestart) {
+  core::BatchChannel channel(2, 64);
+  int64_t created = 0;
+  {
+    core::MetricStore store(specs(), {"files"}, {"p"}, 1);
+    store.set_created_unix_ms(1700000000123);
+    Checkpointer ck(config(), channel, store, {});
+    ASSERT_TRUE(ck.restore(false).ok());
+    ASSERT_TRUE(ck.checkpoint().ok());
+    created = store.read().created_unix_ms;
+  }
+  EXPECT_EQ(created, 1700000000123);
+  core::MetricStore store(specs(), {"files"}, {"p"}, 1);
+  Checkpointer ck(config(), channel, store, {});
+  ASSERT_TRUE(ck.restore(false).ok());
+  EXPECT_EQ(store.read().created_unix_ms, 1700000000123);
+}
+
 TEST_F(CheckpointerTest, CountsContinueAfterARestore) {
   core::BatchChannel channel(2, 64);
   {

@@ -72,6 +72,32 @@ TEST(OpenMetricsTest, ExactTextForEachType) {
             "# HELP depth Depth.\n"
             "depth -1.25\n"
             "# EOF\n");
+
+  // With a creation time, counters typed `counter` and histograms carry `_created`.
+  store.set_created_unix_ms(1700000000250);
+  const core::Snapshot snap = store.snapshot();
+  EXPECT_EQ(created_seconds(snap), 1700000000.25);
+  EXPECT_EQ(to_openmetrics(families, created_seconds(snap)),
+            "# TYPE reqs counter\n"
+            "# HELP reqs Requests \\\"quoted\\\".\n"
+            "reqs_total{path=\"a\\\"b\\\\c\\nd\"} 2\n"
+            "reqs_created{path=\"a\\\"b\\\\c\\nd\"} 1700000000.25\n"
+            "# TYPE events unknown\n"
+            "# HELP events Events.\n"
+            "events 5\n"
+            "# TYPE dur_seconds histogram\n"
+            "# HELP dur_seconds Durations.\n"
+            "dur_seconds_bucket{le=\"0.5\"} 1\n"
+            "dur_seconds_bucket{le=\"+Inf\"} 2\n"
+            "dur_seconds_count 2\n"
+            "dur_seconds_sum 3.1\n"
+            "dur_seconds_created 1700000000.25\n"
+            "# TYPE depth gauge\n"
+            "# HELP depth Depth.\n"
+            "depth -1.25\n"
+            "# EOF\n");
+  store.set_created_unix_ms(0);
+  EXPECT_EQ(created_seconds(store.snapshot()), std::nullopt);
 }
 
 }  // namespace

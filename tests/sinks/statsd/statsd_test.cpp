@@ -95,6 +95,30 @@ TEST(StatsdEncoderTest, CountersAreDeltasGaugesValuesHistogramsBucketCounters) {
             (std::vector<std::string>{"app.temp:0|g\napp.temp:-4|g"}));
 }
 
+// After a restart from a checkpoint, the restored values were counted (and pushed) by the
+// previous run: only what grows after them is sent, never the restored totals again.
+TEST(StatsdEncoderTest, ResumeFromSendsOnlyWhatGrewSinceTheRestoredState) {
+  Fixture f;
+  StatsdConfig cfg;
+  StatsdEncoder enc(cfg);
+  f.hit("200", 40);
+  f.lat("/a", 0.0625);
+  f.lat("/a", 0.5);
+  enc.resume_from(f.store.snapshot());  // The restored state.
+  f.hit("200", 2);
+  f.hit("500", 1);
+  f.lat("/a", 0.0625);
+  EXPECT_EQ(enc.encode(f.store.snapshot()), (std::vector<std::string>{
+                                                "hits_total.code.200:2|c",
+                                                "hits_total.code.500:1|c",
+                                                "lat_seconds_bucket.path./a.le.0.1:1|c",
+                                                "lat_seconds_bucket.path./a.le.1:1|c",
+                                                "lat_seconds_bucket.path./a.le.+Inf:1|c",
+                                                "lat_seconds_count.path./a:1|c",
+                                                "lat_seconds_sum.path./a:0.0625|c",
+                                            }));
+}
+
 TEST(StatsdEncoderTest, DogstatsdSendsLabelsAsTags) {
   Fixture f;
   StatsdConfig cfg;
@@ -153,6 +177,9 @@ TEST(StatsdSinkTest, UdpListenerReceivesExactlyTheExpectedDatagrams) {
   cfg.interval = std::chrono::hours(1);  // Only the flushes below and the one at stop().
   StatsdSink sink("sd", cfg, f.store);
   ASSERT_TRUE(sink.start());
+  // Started as the run loop starts it: before anything is counted.
+  PushLoop loop(f.store, {&sink});
+  loop.start();
   f.hit("200", 3);
   f.hit("404", 1);
   f.temp(-2.5);
@@ -168,8 +195,6 @@ TEST(StatsdSinkTest, UdpListenerReceivesExactlyTheExpectedDatagrams) {
                        }));
   f.hit("200", 4);
   f.temp(7);
-  PushLoop loop(f.store, {&sink});
-  loop.start();
   loop.stop();  // The final flush.
   sink.stop();
   EXPECT_EQ(drain(rx), (std::vector<std::string>{"hits_total:4|c|#code:200\ntemp:7|g"}));
@@ -201,9 +226,9 @@ TEST(StatsdSinkTest, UnixDatagramSocket) {
   cfg.interval = std::chrono::hours(1);
   StatsdSink sink("sd", cfg, f.store);
   ASSERT_TRUE(sink.start());
-  f.hit("200", 2);
   PushLoop loop(f.store, {&sink});
   loop.start();
+  f.hit("200", 2);
   loop.stop();  // The final flush.
   sink.stop();
   EXPECT_EQ(drain(rx), (std::vector<std::string>{"hits_total.code.200:2|c"}));
