@@ -32,40 +32,8 @@ checkpoint: { dir: "$state", interval: 200ms }
 workers: 2
 YAML
 
-# The writer: runs until $WORK/stop exists; then records how many lines it wrote.
-writer() {
-  local i=0 k=0 round=0 lvl last_rot=$SECONDS
-  exec 5>>"$logs/app.log"
-  while [ ! -e "$WORK/stop" ]; do
-    for ((j = 0; j < 40; j++)); do
-      case $((i % 3)) in 0) lvl=info ;; 1) lvl=warn ;; *) lvl=error ;; esac
-      printf '{"n":%d,' "$i" >&5
-      printf '"level":"%s"}\n' "$lvl" >&5
-      i=$((i + 1))
-    done
-    # Every 4th round a burst of 2000 whole lines in large writes, so that batches are often
-    # queued or in the workers when a checkpoint's barrier or a kill comes. (With the barrier
-    # disabled this test failed in 1 of 5 runs: it is not a reliable detector of that bug;
-    # BatchChannelBarrierTest is.)
-    if ((++round % 4 == 0)); then
-      awk -v s="$i" 'BEGIN {
-        split("info warn error", lv, " ");
-        for (k = s; k < s + 2000; k++) printf "{\"n\":%d,\"level\":\"%s\"}\n", k, lv[k % 3 + 1];
-      }' >&5
-      i=$((i + 2000))
-    fi
-    if [ $((SECONDS - last_rot)) -ge 3 ]; then
-      k=$((k + 1))
-      mv "$logs/app.log" "$logs/app.log.$k"  # no longer matches *.log: followed by inode
-      exec 5>>"$logs/app.log"
-      last_rot=$SECONDS
-    fi
-    sleep 0.01
-  done
-  exec 5>&-
-  echo "$i" >"$WORK/written"
-}
-writer &
+# The writer (lib.sh): runs until $WORK/stop exists, then writes the count to $WORK/written.
+rotating_writer "$logs" &
 WRITER=$!
 track_pid "$WRITER"
 
