@@ -211,6 +211,9 @@ std::string encode_checkpoint(const CheckpointData& data) {
   // Updates routed to each metric's overflow series (logtally_series_overflow_total).
   for (size_t m = 0; m < data.store.metrics.size(); ++m)
     w.u64(m < data.store.overflow.size() ? data.store.overflow[m] : 0);
+  // Version 4: since when each metric counts (OpenMetrics `_created`), Unix ms.
+  for (size_t m = 0; m < data.store.metrics.size(); ++m)
+    w.u64(static_cast<uint64_t>(m < data.store.created.size() ? data.store.created[m] : 0));
   // Self-metric counters, by source and pipeline name (reason by name too: reasons may be added).
   w.u64(data.source_names.size());
   for (size_t i = 0; i < data.source_names.size(); ++i) {
@@ -330,6 +333,12 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
   }
   d.store.overflow.resize(metrics);
   for (uint64_t m = 0; m < metrics && in.ok(); ++m) d.store.overflow[m] = in.u64();
+  if (version >= 4) {
+    d.store.created.resize(metrics);
+    for (uint64_t m = 0; m < metrics && in.ok(); ++m) {
+      d.store.created[m] = static_cast<int64_t>(in.u64());
+    }
+  }
   const uint64_t sources = in.count(4 + 16);
   for (uint64_t i = 0; i < sources && in.ok(); ++i) {
     d.source_names.push_back(in.str());

@@ -84,6 +84,7 @@ core::Status Checkpointer::restore_file(bool reset_state) {
   state.metrics = d.store.metrics;
   state.native = d.store.native;
   state.overflow = d.store.overflow;  // By metric index, which the fingerprint pins.
+  state.created = d.store.created;
   if (state.metrics.size() != store_.specs().size()) {
     return refuse("checkpoint holds " + std::to_string(state.metrics.size()) +
                   " metrics, the config " + std::to_string(store_.specs().size()));
@@ -126,10 +127,11 @@ core::Status Checkpointer::restore_file(bool reset_state) {
     core::Status st = src->restore_state(*saved);
     if (!st) return refuse("source " + src->describe() + ": " + st.error().message);
   }
-  store_.import_state(state);
   // The counters have counted since this lineage's first start (unknown before version 4:
-  // then no `_created` is exposed rather than a wrong one).
+  // then no `_created` is exposed rather than a wrong one); each metric since its own (a
+  // reload may have added it later), which import_state() takes from the state.
   store_.set_created_unix_ms(d.created_unix_millis);
+  store_.import_state(state);
   // Counters of components built later (sinks, Kafka partitions) wait in the registry.
   store_.self_metrics().restore_counters(d.self_counters);
   if (d.version < kFormatVersion) {
@@ -159,10 +161,7 @@ void Checkpointer::checkpoint_for_read() {
 }
 
 void Checkpointer::publish(CheckpointData& d) {
-  auto published = std::make_shared<core::MetricStore::Published>();
-  published->self = store_.self_metrics().collect_saved(d.self_counters);
-  published->state = std::move(d.store);  // Keys point into its arena, which moves along.
-  store_.publish(std::move(published));
+  store_.publish(std::move(d.store), store_.self_metrics().collect_saved(d.self_counters));
 }
 
 core::Status Checkpointer::checkpoint_locked() {

@@ -67,6 +67,8 @@ class Checkpointer {
   void start();
   void stop();
 
+  /// Continues the numbering of another checkpointer's checkpoints (a reload builds a new one).
+  void continue_from(uint64_t last_id) noexcept { last_id_ = last_id; }
   /// Id of the last checkpoint written or restored (0: none).
   uint64_t last_id() const noexcept { return last_id_.load(); }
   /// Duration of the last barrier (pause to resume) and of the last whole checkpoint.

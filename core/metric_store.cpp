@@ -293,7 +293,7 @@ void MetricShard::enable_native(const NativeHistogramOptions* opt, const NativeB
 
 MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string> source_names,
                          std::vector<std::string> pipeline_names, size_t shards)
-    : specs_(std::move(specs)),
+    : specs_(std::make_shared<std::vector<MetricSpec>>(std::move(specs))),
       source_names_(std::move(source_names)),
       pipeline_names_(std::move(pipeline_names)),
       created_unix_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -301,20 +301,21 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
                            .count()) {
   for (size_t i = 0; i < shards; ++i) {
     shards_.push_back(
-        std::make_unique<MetricShard>(specs_, source_names_.size(), pipeline_names_.size()));
+        std::make_unique<MetricShard>(*specs_, source_names_.size(), pipeline_names_.size()));
   }
-  admissions_.resize(specs_.size());
-  for (size_t mi = 0; mi < specs_.size(); ++mi) {
-    if (specs_[mi].max_series == 0) continue;
+  admissions_.resize(specs_->size());
+  metric_created_.assign(specs_->size(), created_unix_ms_);
+  for (size_t mi = 0; mi < specs_->size(); ++mi) {
+    if ((*specs_)[mi].max_series == 0) continue;
     admissions_[mi] = std::make_unique<Admission>();
-    admissions_[mi]->limit = specs_[mi].max_series;
+    admissions_[mi]->limit = (*specs_)[mi].max_series;
     for (auto& shard : shards_) shard->metrics_[mi].admission = admissions_[mi].get();
   }
   // Predeclared series exist at 0 in shard 0 from the start (admitted like any other).
   if (!shards_.empty()) {
     MetricShard& first = *shards_[0];
-    for (size_t mi = 0; mi < specs_.size(); ++mi) {
-      for (const std::vector<std::string>& values : specs_[mi].initial) {
+    for (size_t mi = 0; mi < specs_->size(); ++mi) {
+      for (const std::vector<std::string>& values : (*specs_)[mi].initial) {
         LabelKey k;
         for (const std::string& v : values) k.add(v);
         first.series(static_cast<uint32_t>(mi), k.view());
@@ -330,8 +331,9 @@ int64_t MetricStore::steady_now_ms() noexcept {
 }
 
 size_t MetricStore::expire(int64_t now_ms) const {
+  std::shared_lock layout(layout_mu_);
   bool any = false;
-  for (const MetricSpec& spec : specs_) any = any || spec.expire_after_ms > 0;
+  for (const MetricSpec& spec : *specs_) any = any || spec.expire_after_ms > 0;
   if (!any) return 0;
 
   // Every shard at once, in index order (the only place more than one shard lock is held, so
@@ -341,8 +343,8 @@ size_t MetricStore::expire(int64_t now_ms) const {
   for (const auto& shard : shards_) locks.emplace_back(shard->mu_);
 
   size_t removed = 0;
-  for (size_t mi = 0; mi < specs_.size(); ++mi) {
-    const MetricSpec& spec = specs_[mi];
+  for (size_t mi = 0; mi < specs_->size(); ++mi) {
+    const MetricSpec& spec = (*specs_)[mi];
     if (spec.expire_after_ms <= 0) continue;
     const int64_t cutoff = now_ms - spec.expire_after_ms;
     // Latest update of each label set over all shards; predeclared sets never expire.
@@ -447,29 +449,33 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
 
 Snapshot MetricStore::snapshot() const {
   // One merge (the same as a checkpoint's, all shards locked for the copy), then decoding and
-  // sorting with no lock held.
+  // sorting with no shard lock held.
+  std::shared_lock layout(layout_mu_);
   StoreState state = merge(native_.enabled);
-  Snapshot snap = decode(state, /*take=*/true);
+  Snapshot snap = decode(state, /*take=*/true, specs_, source_names_, pipeline_names_);
+  layout.unlock();
   snap.self = self_metrics_->collect();
   return snap;
 }
 
-Snapshot MetricStore::decode(const StoreState& state) const {
-  return decode(const_cast<StoreState&>(state), /*take=*/false);
-}
-
-Snapshot MetricStore::decode(StoreState& state, bool take) const {
+Snapshot MetricStore::decode(StoreState& state, bool take,
+                             std::shared_ptr<const std::vector<MetricSpec>> specs,
+                             const std::vector<std::string>& source_names,
+                             const std::vector<std::string>& pipeline_names) const {
   Snapshot snap;
   snap.source_records = state.source_records;
   snap.source_bytes = state.source_bytes;
   snap.dropped = state.dropped;
   snap.filtered = state.filtered;
   snap.overflow = state.overflow;
+  snap.source_names = source_names;
+  snap.pipeline_names = pipeline_names;
   snap.created_unix_ms = created_unix_ms_;
-  snap.metrics.resize(specs_.size());
-  for (size_t mi = 0; mi < specs_.size() && mi < state.metrics.size(); ++mi) {
+  snap.metrics.resize(specs->size());
+  for (size_t mi = 0; mi < specs->size() && mi < state.metrics.size(); ++mi) {
     MetricSample& sample = snap.metrics[mi];
-    sample.spec = &specs_[mi];
+    sample.spec = &(*specs)[mi];
+    sample.created_unix_ms = mi < state.created.size() ? state.created[mi] : created_unix_ms_;
     sample.series.reserve(state.metrics[mi].size());
     const bool native = mi < state.native.size() && !state.native[mi].empty();
     for (size_t i = 0; i < state.metrics[mi].size(); ++i) {
@@ -489,6 +495,7 @@ Snapshot MetricStore::decode(StoreState& state, bool take) const {
     std::sort(sample.series.begin(), sample.series.end(),
               [](const SeriesSample& a, const SeriesSample& b) { return a.labels < b.labels; });
   }
+  snap.specs = std::move(specs);
   return snap;
 }
 
@@ -507,14 +514,100 @@ Snapshot MetricStore::read() const {
     std::lock_guard lock(published_mu_);
     published = published_;
   }
-  Snapshot snap = decode(published->state);
+  Snapshot snap = decode(const_cast<StoreState&>(published->state), /*take=*/false,
+                         published->specs, published->source_names, published->pipeline_names);
   snap.self = published->self;
   return snap;
 }
 
-void MetricStore::publish(std::shared_ptr<const Published> published) const {
+void MetricStore::publish(StoreState state, std::vector<SelfMetrics::FamilySample> self) const {
+  auto published = std::make_shared<Published>();
+  published->state = std::move(state);  // Keys point into its arena, which moves along.
+  published->self = std::move(self);
+  {
+    std::shared_lock layout(layout_mu_);
+    published->specs = specs_;
+    published->source_names = source_names_;
+    published->pipeline_names = pipeline_names_;
+  }
   std::lock_guard lock(published_mu_);
   published_ = std::move(published);
+}
+
+void MetricStore::unpublish() const {
+  std::lock_guard lock(published_mu_);
+  published_.reset();
+}
+
+namespace {
+
+// Same identity: the saved series of one can be the series of the other (the checkpoint
+// fingerprint's fields).
+bool same_identity(const MetricSpec& a, const MetricSpec& b) {
+  return a.name == b.name && a.type == b.type && a.mode == b.mode &&
+         a.label_names == b.label_names && a.buckets == b.buckets;
+}
+
+size_t index_of(const std::vector<std::string>& names, const std::string& name) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  return names.size();
+}
+
+}  // namespace
+
+void MetricStore::reconfigure(MetricStore&& next) {
+  // Nothing counts now (no worker runs): this export is the whole state.
+  const StoreState old = export_state();
+  StoreState mapped;
+  const std::vector<MetricSpec>& nspecs = *next.specs_;
+  mapped.metrics.resize(nspecs.size());
+  mapped.native.resize(nspecs.size());
+  mapped.overflow.assign(nspecs.size(), 0);
+  for (size_t j = 0; j < nspecs.size(); ++j) {
+    for (size_t i = 0; i < specs_->size(); ++i) {
+      if (!same_identity((*specs_)[i], nspecs[j])) continue;
+      mapped.metrics[j] = old.metrics[i];  // Keys still point into old's arena.
+      if (next.native_.enabled && i < old.native.size()) mapped.native[j] = old.native[i];
+      mapped.overflow[j] = old.overflow[i];
+      next.metric_created_[j] = metric_created_[i];  // New metrics keep next's: now.
+      break;
+    }
+  }
+  mapped.source_records.assign(next.source_names_.size(), 0);
+  mapped.source_bytes.assign(next.source_names_.size(), 0);
+  for (size_t j = 0; j < next.source_names_.size(); ++j) {
+    const size_t i = index_of(source_names_, next.source_names_[j]);
+    if (i == source_names_.size()) continue;
+    mapped.source_records[j] = old.source_records[i];
+    mapped.source_bytes[j] = old.source_bytes[i];
+  }
+  mapped.dropped.assign(next.pipeline_names_.size() * kDropReasonCount, 0);
+  mapped.filtered.assign(next.pipeline_names_.size(), 0);
+  for (size_t j = 0; j < next.pipeline_names_.size(); ++j) {
+    const size_t i = index_of(pipeline_names_, next.pipeline_names_[j]);
+    if (i == pipeline_names_.size()) continue;
+    mapped.filtered[j] = old.filtered[i];
+    for (size_t r = 0; r < kDropReasonCount; ++r) {
+      mapped.dropped[j * kDropReasonCount + r] = old.dropped[i * kDropReasonCount + r];
+    }
+  }
+  next.import_state(mapped);
+
+  std::unique_lock layout(layout_mu_);
+  std::swap(specs_, next.specs_);
+  std::swap(metric_created_, next.metric_created_);
+  std::swap(source_names_, next.source_names_);
+  std::swap(pipeline_names_, next.pipeline_names_);
+  std::swap(shards_, next.shards_);
+  std::swap(admissions_, next.admissions_);
+  std::swap(native_, next.native_);
+  std::swap(native_table_, next.native_table_);
+  // The shards pointed at next's options; the table moved with its unique_ptr.
+  for (auto& shard : shards_) {
+    if (shard->native_opt_ != nullptr) shard->native_opt_ = &native_;
+  }
 }
 
 }  // namespace logtally::core

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -273,11 +274,19 @@ struct SeriesSample {
 
 struct MetricSample {
   const MetricSpec* spec = nullptr;
+  /// Unix ms since which its series count (OpenMetrics `_created`): the store's start, or the
+  /// reload that added the metric; 0: unknown.
+  int64_t created_unix_ms = 0;
   std::vector<SeriesSample> series;  ///< Sorted by label values.
 };
 
 struct Snapshot {
   std::vector<MetricSample> metrics;
+  /// What MetricSample::spec points into, kept alive with the snapshot (a hot reload may give
+  /// the store other metrics while a reader still formats this one).
+  std::shared_ptr<const std::vector<MetricSpec>> specs;
+  std::vector<std::string> source_names;    ///< For source_records and source_bytes.
+  std::vector<std::string> pipeline_names;  ///< For dropped and filtered.
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
@@ -318,6 +327,9 @@ struct StoreState {
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
   std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
   std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
+  /// [metric]: Unix ms since which it counts (MetricSample::created_unix_ms); may be empty
+  /// (a version 3 checkpoint), then the store's own times stay.
+  std::vector<int64_t> created;
 };
 
 class MetricStore {
@@ -327,7 +339,7 @@ class MetricStore {
 
   MetricShard& shard(size_t i) noexcept { return *shards_[i]; }
   size_t shard_count() const noexcept { return shards_.size(); }
-  const std::vector<MetricSpec>& specs() const noexcept { return specs_; }
+  const std::vector<MetricSpec>& specs() const noexcept { return *specs_; }
   const std::vector<std::string>& source_names() const noexcept { return source_names_; }
   const std::vector<std::string>& pipeline_names() const noexcept { return pipeline_names_; }
 
@@ -369,22 +381,32 @@ class MetricStore {
   Snapshot read() const;
   /// A durable state readers may see: the checkpoint's store export and the self-metric
   /// families with counters as that checkpoint saved them (SelfMetrics::collect_saved()).
-  struct Published {
-    StoreState state;
-    std::vector<SelfMetrics::FamilySample> self;
-  };
-  /// Makes `published` what read() returns from now on. Called by the checkpointer after a
-  /// checkpoint is durable (and after a restore, before any thread starts).
-  void publish(std::shared_ptr<const Published> published) const;
+  /// Makes `state` (an export_state() of this store's current metrics) and `self` (the
+  /// self-metric families as SelfMetrics::collect_saved() gives them) what read() returns from
+  /// now on. Called by the checkpointer after a checkpoint is durable (and after a restore,
+  /// before any thread starts).
+  void publish(StoreState state, std::vector<SelfMetrics::FamilySample> self) const;
+  /// Back to live reads (a reload turned checkpoints off).
+  void unpublish() const;
   /// Called by read() before it reads the published state (`serve: new_checkpoint`). Set once,
   /// before any reader runs.
   void set_read_refresh(std::function<void()> refresh) { refresh_ = std::move(refresh); }
-  /// `state` decoded and sorted as snapshot() returns it (keys stay in `state`'s arena).
-  Snapshot decode(const StoreState& state) const;
+  /// Hot reload: takes the metrics, sources, pipelines and shards of `next` (a store built for
+  /// the new config, unused otherwise; it is left empty), keeping every series of each metric
+  /// whose identity (name, type, gauge mode, label names, buckets) is unchanged, and the
+  /// per-source and per-pipeline counters of the names that remain. Removed metrics go; new
+  /// ones start empty. The self-metrics registry, the published state and the creation time
+  /// stay. No worker may run; readers may, and see the old metrics or the new, never a mix.
+  void reconfigure(MetricStore&& next);
   /// When the counters started counting: the store's creation, or the restored checkpoint's
   /// first start (set_created_unix_ms()). Unix milliseconds.
   int64_t created_unix_ms() const noexcept { return created_unix_ms_; }
-  void set_created_unix_ms(int64_t ms) noexcept { created_unix_ms_ = ms; }
+  /// Sets the store's creation time and every metric's (a restore; 0: unknown). Before any
+  /// reader runs.
+  void set_created_unix_ms(int64_t ms) {
+    created_unix_ms_ = ms;
+    metric_created_.assign(metric_created_.size(), ms);
+  }
 
   /// logtally's own non-per-record metrics (sources and sinks register theirs here); exposed
   /// after the store's self-metrics. Mutable through a const store: it is a thread-safe
@@ -396,10 +418,24 @@ class MetricStore {
   /// (in index order) for the whole copy; native buckets merged only `with_native`.
   StoreState merge(bool with_native) const;
   NativeSample native_of(const MetricShard::MetricData& m, size_t s) const;
-  /// decode(); `take`: move buckets out of `state` instead of copying them (it is discarded).
-  Snapshot decode(StoreState& state, bool take) const;
+  struct Published {
+    StoreState state;
+    std::vector<SelfMetrics::FamilySample> self;
+    std::shared_ptr<const std::vector<MetricSpec>> specs;  ///< The metrics `state` is of.
+    std::vector<std::string> source_names;
+    std::vector<std::string> pipeline_names;
+  };
+  /// `state` (of metrics `specs`) decoded and sorted; `take`: move buckets out of `state`
+  /// instead of copying them (it is discarded). Keys stay in `state`'s arena.
+  Snapshot decode(StoreState& state, bool take,
+                  std::shared_ptr<const std::vector<MetricSpec>> specs,
+                  const std::vector<std::string>& source_names,
+                  const std::vector<std::string>& pipeline_names) const;
 
-  std::vector<MetricSpec> specs_;
+  /// Readers (merge, expire) hold it shared; reconfigure() exclusively.
+  mutable std::shared_mutex layout_mu_;
+  std::shared_ptr<std::vector<MetricSpec>> specs_;
+  std::vector<int64_t> metric_created_;  ///< [metric]: MetricSample::created_unix_ms.
   std::vector<std::string> source_names_;
   std::vector<std::string> pipeline_names_;
   std::vector<std::unique_ptr<MetricShard>> shards_;

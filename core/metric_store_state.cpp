@@ -7,17 +7,21 @@
 
 namespace logtally::core {
 
-StoreState MetricStore::export_state() const { return merge(native_.enabled); }
+StoreState MetricStore::export_state() const {
+  std::shared_lock layout(layout_mu_);
+  return merge(native_.enabled);
+}
 
 StoreState MetricStore::merge(bool with_native) const {
   StoreState out;
-  out.metrics.resize(specs_.size());
-  if (with_native) out.native.resize(specs_.size());
+  out.metrics.resize(specs_->size());
+  if (with_native) out.native.resize(specs_->size());
   out.source_records.assign(source_names_.size(), 0);
   out.source_bytes.assign(source_names_.size(), 0);
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
   out.filtered.assign(pipeline_names_.size(), 0);
-  out.overflow.assign(specs_.size(), 0);
+  out.overflow.assign(specs_->size(), 0);
+  out.created = metric_created_;
 
   // Merging shards: per metric, an open-addressing table from key hash to index + 1 in
   // out.metrics[mi] (keys compared against the copies already made), sized from the shards'
@@ -29,22 +33,22 @@ StoreState MetricStore::merge(bool with_native) const {
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(shards_.size());
   for (const auto& shard_ptr : shards_) locks.emplace_back(shard_ptr->mu_);
-  std::vector<size_t> totals(specs_.size(), 0);
+  std::vector<size_t> totals(specs_->size(), 0);
   size_t key_bytes = 0;
   for (const auto& shard_ptr : shards_) {
-    for (size_t mi = 0; mi < specs_.size(); ++mi) {
+    for (size_t mi = 0; mi < specs_->size(); ++mi) {
       const auto& keys = shard_ptr->metrics_[mi].keys;
       totals[mi] += keys.size();
       for (const std::string& k : keys) key_bytes += k.size();
     }
   }
   out.reserve_keys(key_bytes);
-  std::vector<std::vector<uint32_t>> tables(specs_.size());
-  std::vector<std::vector<uint64_t>> stamps(specs_.size());
+  std::vector<std::vector<uint32_t>> tables(specs_->size());
+  std::vector<std::vector<uint64_t>> stamps(specs_->size());
   const bool merge = shards_.size() > 1;
-  for (size_t mi = 0; mi < specs_.size(); ++mi) {
+  for (size_t mi = 0; mi < specs_->size(); ++mi) {
     out.metrics[mi].reserve(totals[mi]);
-    if (with_native && specs_[mi].type == MetricType::kHistogram)
+    if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
     if (merge) {
       size_t cap = 16;
@@ -60,10 +64,10 @@ StoreState MetricStore::merge(bool with_native) const {
     }
     for (size_t i = 0; i < out.dropped.size(); ++i) out.dropped[i] += shard.dropped_[i];
     for (size_t i = 0; i < out.filtered.size(); ++i) out.filtered[i] += shard.filtered_[i];
-    for (size_t mi = 0; mi < specs_.size(); ++mi) {
+    for (size_t mi = 0; mi < specs_->size(); ++mi) {
       const MetricShard::MetricData& m = shard.metrics_[mi];
       out.overflow[mi] += m.overflow_records;
-      const MetricSpec& spec = specs_[mi];
+      const MetricSpec& spec = (*specs_)[mi];
       const size_t nb = spec.buckets.size() + 1;
       auto& series = out.metrics[mi];
       std::vector<uint32_t>& table = tables[mi];
@@ -141,6 +145,9 @@ NativeSample MetricStore::native_of(const MetricShard::MetricData& m, size_t s) 
 }
 
 void MetricStore::import_state(const StoreState& state) {
+  for (size_t mi = 0; mi < state.created.size() && mi < metric_created_.size(); ++mi) {
+    metric_created_[mi] = state.created[mi];
+  }
   MetricShard& shard = *shards_.at(0);
   std::lock_guard<std::mutex> lock(shard.mu_);
   for (size_t i = 0; i < state.source_records.size() && i < shard.source_records_.size(); ++i) {
@@ -153,8 +160,8 @@ void MetricStore::import_state(const StoreState& state) {
   for (size_t i = 0; i < state.filtered.size() && i < shard.filtered_.size(); ++i) {
     shard.filtered_[i] += state.filtered[i];
   }
-  for (size_t mi = 0; mi < state.metrics.size() && mi < specs_.size(); ++mi) {
-    const MetricSpec& spec = specs_[mi];
+  for (size_t mi = 0; mi < state.metrics.size() && mi < specs_->size(); ++mi) {
+    const MetricSpec& spec = (*specs_)[mi];
     const size_t nb = spec.buckets.size() + 1;
     MetricShard::MetricData& m = shard.metrics_[mi];
     if (mi < state.overflow.size()) m.overflow_records += state.overflow[mi];

@@ -1,6 +1,7 @@
 #include "sinks/exposition/exposition.h"
 
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 #include <prometheus/text_serializer.h>
@@ -84,7 +85,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   std::vector<MetricFamily> out;
   for (const core::MetricSample& sample : snapshot.metrics) add_user_metric(sample, out);
 
-  const auto& sources = store.source_names();
+  const auto& sources = snapshot.source_names;
   MetricFamily records = family("logtally_records_total", "Records (lines) read, per source.",
                                 prometheus::MetricType::Counter);
   MetricFamily bytes =
@@ -104,7 +105,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
       family("logtally_records_dropped_total",
              "Records a pipeline could not use, by reason (value reasons count once per metric).",
              prometheus::MetricType::Counter);
-  const auto& pipelines = store.pipeline_names();
+  const auto& pipelines = snapshot.pipeline_names;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
       ClientMetric m =
@@ -175,9 +176,16 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   return out;
 }
 
-std::optional<double> created_seconds(const core::Snapshot& snapshot) {
-  if (snapshot.created_unix_ms == 0) return std::nullopt;
-  return static_cast<double>(snapshot.created_unix_ms) / 1000.0;
+CreatedLookup created_times(const core::Snapshot& snapshot) {
+  std::unordered_map<std::string, int64_t> by_name;
+  for (const core::MetricSample& m : snapshot.metrics) by_name[m.spec->name] = m.created_unix_ms;
+  return [by_name = std::move(by_name),
+          fallback = snapshot.created_unix_ms](const std::string& family) -> std::optional<double> {
+    auto it = by_name.find(family);
+    const int64_t ms = it != by_name.end() ? it->second : fallback;
+    if (ms == 0) return std::nullopt;
+    return static_cast<double>(ms) / 1000.0;
+  };
 }
 
 std::string to_text(const core::MetricStore& store) {

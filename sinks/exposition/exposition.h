@@ -18,14 +18,16 @@
 #include <prometheus/metric_family.h>
 
 #include "core/metric_store.h"
+#include "sinks/exposition/openmetrics.h"
 
 namespace logtally::sinks {
 
 std::vector<prometheus::MetricFamily> to_families(const core::MetricStore& store,
                                                   const core::Snapshot& snapshot);
 
-/// Snapshot::created_unix_ms in seconds, for to_openmetrics(); nullopt when unknown (0).
-std::optional<double> created_seconds(const core::Snapshot& snapshot);
+/// For to_openmetrics(): each user metric's MetricSample::created_unix_ms, every other family's
+/// Snapshot::created_unix_ms, in seconds; nullopt when unknown (0). Holds a copy of the times.
+CreatedLookup created_times(const core::Snapshot& snapshot);
 
 /// Text format 0.0.4 of what a reader sees now (MetricStore::read()).
 std::string to_text(const core::MetricStore& store);

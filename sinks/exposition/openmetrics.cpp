@@ -104,9 +104,11 @@ ExpositionFormat negotiate_format(std::string_view accept) {
 }
 
 std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families,
-                           std::optional<double> created_seconds) {
+                           const CreatedLookup& created) {
   std::string out;
   for (const prometheus::MetricFamily& f : families) {
+    const std::optional<double> created_seconds =
+        created ? created(f.name) : std::optional<double>();
     std::string_view family = f.name;
     std::string_view type;
     switch (f.type) {

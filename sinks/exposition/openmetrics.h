@@ -8,6 +8,7 @@
 // - HELP escapes `"` too; the body ends with `# EOF`.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,12 +31,15 @@ inline constexpr std::string_view kOpenMetricsContentType =
 /// absent or empty header).
 ExpositionFormat negotiate_format(std::string_view accept);
 
+/// Since when a family counts (Unix seconds), by its name; nullopt: unknown.
+using CreatedLookup = std::function<std::optional<double>(const std::string& family)>;
+
 /// `families` as OpenMetrics text. HELP strings are taken as already escaped for text 0.0.4
 /// (`\\` and `\n`, as sinks/exposition/exposition.cpp does); `"` is escaped here. With
-/// `created_seconds` (Unix seconds), every counter (a family typed `counter`) and histogram
-/// series also carries `<family>_created`: since when it counts, so a reader can tell a restart
-/// (a new value) from a counter that went down.
+/// `created`, every series of a counter (a family typed `counter`) or histogram whose time is
+/// known also carries `<family>_created`: since when it counts, so a reader can tell a restart
+/// or a re-created metric (a new `_created`) from a counter that went down.
 std::string to_openmetrics(const std::vector<prometheus::MetricFamily>& families,
-                           std::optional<double> created_seconds = std::nullopt);
+                           const CreatedLookup& created = {});
 
 }  // namespace logtally::sinks

@@ -76,8 +76,9 @@ TEST(OpenMetricsTest, ExactTextForEachType) {
   // With a creation time, counters typed `counter` and histograms carry `_created`.
   store.set_created_unix_ms(1700000000250);
   const core::Snapshot snap = store.snapshot();
-  EXPECT_EQ(created_seconds(snap), 1700000000.25);
-  EXPECT_EQ(to_openmetrics(families, created_seconds(snap)),
+  EXPECT_EQ(created_times(snap)("reqs_total"), 1700000000.25);
+  EXPECT_EQ(created_times(snap)("logtally_records_total"), 1700000000.25);
+  EXPECT_EQ(to_openmetrics(families, created_times(snap)),
             "# TYPE reqs counter\n"
             "# HELP reqs Requests \\\"quoted\\\".\n"
             "reqs_total{path=\"a\\\"b\\\\c\\nd\"} 2\n"
@@ -97,7 +98,7 @@ TEST(OpenMetricsTest, ExactTextForEachType) {
             "depth -1.25\n"
             "# EOF\n");
   store.set_created_unix_ms(0);
-  EXPECT_EQ(created_seconds(store.snapshot()), std::nullopt);
+  EXPECT_EQ(created_times(store.snapshot())("reqs_total"), std::nullopt);
 }
 
 }  // namespace
