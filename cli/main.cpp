@@ -131,7 +131,10 @@ static int main_with_args(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
     return 1;
   }
-  return engine::run(*cfg, engine::RunOptions{opts.once, opts.tee, opts.reset_state});
+  engine::RunOptions run_options{opts.once, opts.tee, opts.reset_state};
+  // SIGHUP and POST /-/reload read the same file (or the embedded default) again.
+  run_options.load_config = [opts] { return load(opts); };
+  return engine::run(*cfg, run_options);
 }
 
 int main(int argc, char** argv) {

@@ -585,7 +585,7 @@ void Loader::load_sink(const std::string& name, const YAML::Node& n, Config& cfg
     const std::string conflict = spec->conflict_with(*other.spec, other.name);
     if (!conflict.empty()) error(n, what + ": " + conflict);
   }
-  cfg.sinks.push_back({name, *type, where(n), std::move(spec)});
+  cfg.sinks.push_back({name, *type, where(n), std::move(spec), YAML::Dump(n)});
 }
 
 // The parser section: `parser: TYPE` or a map with `type:` and the type's own keys, read by the

@@ -98,6 +98,9 @@ struct SinkConfig {
   std::string type;  ///< The `type:` value, registered in config/register_all.cpp.
   Location location;
   std::shared_ptr<const sinks::SinkSpec> spec;  ///< Never null once loaded.
+  /// The entry as written (YAML, variables not substituted): a reload keeps a running sink
+  /// whose name and text are unchanged.
+  std::string yaml;
 };
 
 struct CheckpointSettings {

@@ -6,8 +6,9 @@
 //   runs), start() restores the checkpoint and starts every thread, wait() blocks until the
 //   inputs end (`--once`) or SIGINT/SIGTERM arrives, stop() shuts down in order and is called
 //   once, also after a failed start().
-// - SIGINT and SIGTERM are blocked in every thread by start() before it starts any, and taken by
-//   wait() with sigwait(), so no other thread is interrupted by them. SIGPIPE is ignored.
+// - SIGINT, SIGTERM and SIGHUP are blocked in every thread by start() before it starts any,
+//   and taken by wait() with sigwait(), so no other thread is interrupted by them. SIGHUP
+//   reloads (reload()) on the main thread. SIGPIPE is ignored.
 // - Shutdown order: sources stop (no more batches), the channel closes, workers finish every
 //   queued batch, the final checkpoint is written (exact: nothing runs) and published, the push
 //   loop flushes that final state to every pushing sink and, if it pushed anything, a second
@@ -20,13 +21,17 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "config/build.h"
 #include "config/config.h"
 #include "core/result.h"
+#include "core/self_metrics.h"
 
 namespace logtally::checkpoint {
 class Checkpointer;
@@ -53,6 +58,8 @@ struct RunOptions {
   bool once = false;         ///< Read every input to its end, print the metrics, exit.
   bool tee = false;          ///< stdin: copy every byte to stdout.
   bool reset_state = false;  ///< Move an unusable checkpoint aside instead of refusing it.
+  /// Loads the config again for a reload (SIGHUP, POST /-/reload); unset: reload refused.
+  std::function<core::Result<config::Config>()> load_config;
 };
 
 class Engine {
@@ -63,10 +70,36 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   [[nodiscard]] core::Status start();
+  /// Until SIGINT/SIGTERM (or, with `once`, at once); SIGHUP reloads meanwhile.
   void wait();
   [[nodiscard]] core::Status stop();
+  /// Hot reload (docs/reload.md), on the main thread: loads the config again; if it is valid,
+  /// stops the sources at a barrier (every line read is counted), checkpoints, moves the state
+  /// of unchanged metrics and the positions of sources that remain (by name) into the new
+  /// runtime, keeps unchanged sinks running, checkpoints under the new config and starts
+  /// again. A config with errors is refused, logged, and the running one goes on.
+  void reload();
+  /// For the exporter's POST /-/reload (any thread): asks the main thread for a reload and
+  /// waits until the new config is validated: Ok if it is being applied, else its errors.
+  core::Status request_reload();
 
  private:
+  /// Builds, starts and wires everything after the store: the checkpointer when configured
+  /// (restoring at the first start, continuing `checkpoint_id` after a reload), the channel,
+  /// the processor, the workers and the source threads.
+  core::Status start_runtime(bool first, uint64_t checkpoint_id);
+  /// Stops the source threads at a line boundary, lets the workers count everything queued.
+  void stop_sources_and_workers();
+  /// Starts the sinks of `config_` that `sinks_` does not run yet (by name and text) and stops
+  /// those it no longer has; then the push loop over every pushing sink.
+  core::Status start_sinks();
+  void finish_reload(bool ok, const std::string& error);
+
+  struct RunningSink {
+    std::string name;
+    std::string yaml;
+    std::unique_ptr<sinks::Sink> sink;
+  };
   config::Config config_;
   RunOptions options_;
   config::Compiled compiled_;
@@ -75,12 +108,23 @@ class Engine {
   std::vector<std::unique_ptr<ingest::Source>> sources_;
   std::unique_ptr<core::BatchChannel> channel_;
   std::unique_ptr<checkpoint::Checkpointer> checkpointer_;
-  std::vector<std::unique_ptr<sinks::Sink>> sinks_;
+  std::vector<RunningSink> sinks_;
   std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
   std::unique_ptr<core::WorkerPool> pool_;
   std::atomic<bool> stop_sources_{false};
   std::vector<std::thread> source_threads_;
   bool stopped_ = false;
+
+  // Reload requests from POST /-/reload (any thread) and their validation results.
+  std::mutex reload_mu_;
+  std::condition_variable reload_cv_;
+  uint64_t reload_requested_ = 0;  ///< Requests made.
+  uint64_t reload_validated_ = 0;  ///< Requests answered (validated or refused).
+  core::Status reload_result_ = core::Ok{};
+  core::SelfMetrics::Value* reloads_ok_ = nullptr;
+  core::SelfMetrics::Value* reloads_failed_ = nullptr;
+  core::SelfMetrics::Value* reload_last_ok_ = nullptr;
+  core::SelfMetrics::Value* reload_last_time_ = nullptr;
 };
 
 /// The whole run: start(), wait(), stop(). Prints errors to stderr; returns the exit code.

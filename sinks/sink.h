@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ class Sink {
   }
   /// Called once the config is loaded and the sources started (the exporter's /-/ready).
   virtual void mark_ready() {}
+  /// How to ask for a config reload (the exporter's `POST /-/reload`), set by the run loop
+  /// before start(). The handler blocks until the new config is validated and returns Ok if
+  /// it is being applied, or the errors it was refused for. Callable from any thread.
+  virtual void set_reload_handler(std::function<core::Status()> /*handler*/) {}
 };
 
 /// What a flush asks of the PushLoop.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -15,6 +16,8 @@ namespace logtally::ingest {
 namespace {
 // How long one wait for input may block before the stop flag is looked at again.
 constexpr int kPollMillis = 200;
+// How long a stop waits for the line in progress to end.
+constexpr std::chrono::seconds kStopGrace{1};
 }  // namespace
 
 std::unique_ptr<Source> StdinSourceConfig::build(const SourceCommon& common, SourceMode mode,
@@ -46,9 +49,24 @@ config::SourceEntry stdin_source_entry() {
 void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
   LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
   const int tee_fd = mode_.tee ? STDOUT_FILENO : -1;
-  while (!stop.load(std::memory_order_relaxed)) {
+  // Asked to stop (shutdown or a reload), it still reads until the line in progress ends, for
+  // at most kStopGrace: a reload's next stdin source then starts at a line boundary.
+  std::chrono::steady_clock::time_point give_up{};
+  for (;;) {
+    if (stop.load(std::memory_order_relaxed)) {
+      if (reader.partial_bytes() == 0) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (give_up == std::chrono::steady_clock::time_point{}) give_up = now + kStopGrace;
+      if (now >= give_up) {
+        core::log(core::LogLevel::kWarn, "stdin: stopping in the middle of a line (" +
+                                             std::to_string(reader.partial_bytes()) +
+                                             " bytes): they count as a record of their own");
+        break;
+      }
+    }
     pollfd pfd{fd_, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, kPollMillis);
+    const int ready =
+        ::poll(&pfd, 1, give_up == std::chrono::steady_clock::time_point{} ? kPollMillis : 20);
     if (ready == 0) continue;
     if (ready < 0) {
       if (errno == EINTR) continue;

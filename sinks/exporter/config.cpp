@@ -32,6 +32,10 @@ const config::OptionTable& table() {
           {"basic_auth_password_hash", "crypt(3) hash", "",
            "Hash of the password, e.g. from `openssl passwd -6` (`$6$...`) or bcrypt "
            "(`$2b$...`); never the password itself."},
+          {"enable_reload", "boolean", "false",
+           "Serve `POST /-/reload` (behind the basic auth when set): reloads the config file "
+           "as SIGHUP does; answers 200 once the new config is valid and being applied, 400 "
+           "with its errors when it is refused (docs/reload.md)."},
       }};
   return t;
 }
@@ -71,6 +75,9 @@ std::shared_ptr<const SinkSpec> load(config::Reader& r, const YAML::Node& n,
             what +
                 " basic_auth_password_hash: expected a crypt(3) hash such as the output of "
                 "`openssl passwd -6` ($6$...) or bcrypt ($2b$...), not a plain password");
+  }
+  if (auto b = r.bool_option(n, table(), "enable_reload", what + " enable_reload")) {
+    c->enable_reload = *b;
   }
   if (auto s = r.string_option(n, table(), "listen", what + " listen")) {
     if (!valid_listen(*s))

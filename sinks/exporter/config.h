@@ -20,6 +20,7 @@ struct PrometheusExporterConfig final : SinkSpec {
   std::string basic_auth_username;       ///< Basic auth is on when set.
   std::string basic_auth_password_hash;  ///< crypt(3) hash, see sinks/exporter/http_auth.h.
   size_t threads = 2;                    ///< civetweb worker threads.
+  bool enable_reload = false;            ///< Serve POST /-/reload.
 
   std::string describe() const override;
   std::unique_ptr<Sink> build(const std::string& name,

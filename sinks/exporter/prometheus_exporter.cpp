@@ -192,6 +192,27 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
                   "logtally is not ready: sources are starting.\n");
     return 503;
   }
+  if (uri == "/-/reload" && config_.enable_reload && reload_) {
+    if (!authorized(mg_get_header(conn, "Authorization"))) {
+      send_response(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+                    "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
+      return 401;
+    }
+    if (info->request_method == nullptr || std::strcmp(info->request_method, "POST") != 0) {
+      send_response(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+                    "Only POST reloads.\n", "Allow: POST\r\n");
+      return 405;
+    }
+    const core::Status st = reload_();
+    if (!st) {
+      send_response(conn, 400, "Bad Request", "text/plain; charset=utf-8",
+                    "reload refused: " + st.error().message + "\n");
+      return 400;
+    }
+    send_response(conn, 200, "OK", "text/plain; charset=utf-8",
+                  "reload: the new config is valid; applying it\n");
+    return 200;
+  }
   if (uri != config_.path) {
     send_response(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not Found\n");
     return 404;
@@ -209,7 +230,7 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
       accept != nullptr && negotiate_format(accept) == ExpositionFormat::kOpenMetrics100;
   std::string body;
   if (open_metrics) {
-    body = to_openmetrics(to_families(store_, snapshot), created_seconds(snapshot));
+    body = to_openmetrics(to_families(store_, snapshot), created_times(snapshot));
   } else {
     body = prometheus::TextSerializer().Serialize(to_families(store_, snapshot));
   }

@@ -8,7 +8,9 @@
 // same port:
 // - `/-/healthy`: 200 while the process serves;
 // - `/-/ready`: 503 until mark_ready() (called once the config is loaded and the sources
-//   started), 200 after.
+//   started), 200 after;
+// - with `enable_reload`, `POST /-/reload` (behind the basic auth): the run loop's reload, 200
+//   once the new config is valid and being applied, 400 with the errors otherwise.
 // Other paths: 404. Basic auth (a crypt(3) hash in the config) guards the metrics path; the
 // health endpoints stay open so probes need no secret (they reveal nothing).
 //
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +43,9 @@ class PrometheusExporter final : public Sink {
   [[nodiscard]] core::Status start() override;
   void stop() override;
   void mark_ready() override { ready_.store(true); }
+  void set_reload_handler(std::function<core::Status()> handler) override {
+    reload_ = std::move(handler);
+  }
   std::string describe() const override;
 
   /// The port it listens on (after start()).
@@ -59,6 +65,7 @@ class PrometheusExporter final : public Sink {
   const core::MetricStore& store_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::atomic<bool> ready_{false};
+  std::function<core::Status()> reload_;  ///< Set before start(); used only with enable_reload.
   int port_ = 0;
   const void* tls_ = nullptr;  ///< OpenSSL functions from the TLS shim (a TlsApi), once loaded.
 };

@@ -262,7 +262,7 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
   }
 
   // Self-metrics, as the exposition names them.
-  const auto& sources = store.source_names();
+  const auto& sources = snapshot.source_names;
   for (size_t i = 0; i < sources.size(); ++i) {
     b.begin("logtally_records_total");
     b.label("source", sources[i]);
@@ -271,7 +271,7 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
     b.label("source", sources[i]);
     b.sample(static_cast<double>(snapshot.source_bytes[i]));
   }
-  const auto& pipelines = store.pipeline_names();
+  const auto& pipelines = snapshot.pipeline_names;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
       b.begin("logtally_records_dropped_total");

@@ -126,6 +126,40 @@ workers: 0
   EXPECT_EQ(std::count(m.begin(), m.end(), '\n') + 1, 10) << m;
 }
 
+// checkpoint.serve and the exporter's enable_reload (issue 12): values, defaults, errors.
+TEST(ConfigTest, CheckpointServeAndEnableReload) {
+  const std::string base =
+      "sources: { in: { type: stdin } }\n"
+      "pipelines: { p: { inputs: [in], parser: json, metrics: [{ name: n_total, type: counter "
+      "}] } }\n";
+  auto plain = load_config_text(base +
+                                    "checkpoint: { dir: /tmp/x }\n"
+                                    "sinks: { prom: { type: prometheus_exporter } }\n",
+                                "a.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_FALSE(plain->checkpoint.serve_new_checkpoint);
+  const auto* exporter =
+      dynamic_cast<const sinks::PrometheusExporterConfig*>(plain->sinks.at(0).spec.get());
+  ASSERT_NE(exporter, nullptr);
+  EXPECT_FALSE(exporter->enable_reload);
+
+  auto set =
+      load_config_text(base +
+                           "checkpoint: { dir: /tmp/x, serve: new_checkpoint }\n"
+                           "sinks: { prom: { type: prometheus_exporter, enable_reload: true } }\n",
+                       "b.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->checkpoint.serve_new_checkpoint);
+  EXPECT_TRUE(dynamic_cast<const sinks::PrometheusExporterConfig*>(set->sinks.at(0).spec.get())
+                  ->enable_reload);
+
+  auto bad = load_config_text(base + "checkpoint: { dir: /tmp/x, serve: sometimes }\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("c.yaml:3:35: checkpoint serve: must be last_checkpoint or "
+                        "new_checkpoint, not \"sometimes\""));
+}
+
 TEST(ConfigTest, YamlSyntaxErrorsHaveAPosition) {
   auto cfg = load_config_text("sources:\n  a: { type: stdin\n", "syntax.yaml");
   ASSERT_FALSE(cfg.ok());

@@ -162,6 +162,65 @@ TEST_F(ExporterFixture, TextIsOursAndGzippedWhenAccepted) {
   exporter.stop();
 }
 
+std::string post(int port, const std::string& path, const std::string& headers = "") {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return "connect failed";
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" +
+                          headers + "Connection: close\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+// POST /-/reload: only with enable_reload, only POST, behind the auth; 200 when the handler
+// accepts the config, 400 with its errors when it refuses it.
+TEST_F(ExporterFixture, ReloadEndpoint) {
+  PrometheusExporterConfig cfg;
+  const int port = free_port();
+  cfg.listen = "127.0.0.1:" + std::to_string(port);
+  cfg.basic_auth_username = "alice";
+  cfg.basic_auth_password_hash =
+      "$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFl"
+      "cWdxjB.";
+  const std::string good = "Authorization: Basic YWxpY2U6czNjcmV0\r\n";  // alice:s3cret
+  int calls = 0;
+  bool accept = true;
+  auto handler = [&]() -> core::Status {
+    ++calls;
+    if (accept) return core::Ok{};
+    return core::make_error(core::ErrorCode::kConfig, "app.yaml:3:7: unknown key 'sorces'");
+  };
+  {
+    PrometheusExporter off("prom", cfg, store);  // enable_reload is false by default.
+    off.set_reload_handler(handler);
+    ASSERT_TRUE(off.start());
+    EXPECT_EQ(status_line(post(port, "/-/reload", good)), "HTTP/1.1 404 Not Found");
+    off.stop();
+  }
+  cfg.enable_reload = true;
+  PrometheusExporter exporter("prom", cfg, store);
+  exporter.set_reload_handler(handler);
+  ASSERT_TRUE(exporter.start());
+  EXPECT_EQ(status_line(post(port, "/-/reload")).substr(0, 12), "HTTP/1.1 401");
+  EXPECT_EQ(status_line(get(port, "/-/reload", good)), "HTTP/1.1 405 Method Not Allowed");
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(status_line(post(port, "/-/reload", good)), "HTTP/1.1 200 OK");
+  accept = false;
+  const std::string refused = post(port, "/-/reload", good);
+  EXPECT_EQ(status_line(refused), "HTTP/1.1 400 Bad Request");
+  EXPECT_NE(refused.find("reload refused: app.yaml:3:7: unknown key 'sorces'"), std::string::npos)
+      << refused;
+  EXPECT_EQ(calls, 2);
+  exporter.stop();
+}
+
 TEST_F(ExporterFixture, BadTlsFilesFailStartWithAReason) {
   PrometheusExporterConfig cfg;
   cfg.listen = "127.0.0.1:" + std::to_string(free_port());
