@@ -9,7 +9,7 @@ namespace logtally::parsers {
 namespace {
 
 constexpr uint32_t kUnbounded = UINT32_MAX;
-constexpr int kMaxDepth = 32;   // Group nesting; deeper patterns are left to RE2.
+constexpr int kMaxDepth = 32;          // Group nesting; deeper patterns are left to RE2.
 constexpr uint32_t kMaxRepeat = 1000;  // RE2's own limit on {n,m}.
 
 /// Length of the multi-byte character a lead byte starts, as RE2 20220601 (Debian 12) decodes
@@ -93,7 +93,7 @@ class DeterministicRegex::Builder {
   }
   static CharSet space() {  // RE2's Perl \s: [\t\n\f\r ].
     CharSet c;
-    for (unsigned ch : {'\t', '\n', '\f', '\r', ' '}) c.add_char(ch);
+    for (const unsigned char ch : {'\t', '\n', '\f', '\r', ' '}) c.add_char(ch);
     return c;
   }
   static CharSet word() {
@@ -121,17 +121,39 @@ class DeterministicRegex::Builder {
     const char c = s_[pos_++];
     single = false;
     switch (c) {
-      case 'd': set = digit(); return true;
-      case 'D': set = negate(digit()); return true;
-      case 's': set = space(); return true;
-      case 'S': set = negate(space()); return true;
-      case 'w': set = word(); return true;
-      case 'W': set = negate(word()); return true;
-      case 't': ch = '\t'; break;
-      case 'n': ch = '\n'; break;
-      case 'r': ch = '\r'; break;
-      case 'f': ch = '\f'; break;
-      case 'v': ch = '\v'; break;
+      case 'd':
+        set = digit();
+        return true;
+      case 'D':
+        set = negate(digit());
+        return true;
+      case 's':
+        set = space();
+        return true;
+      case 'S':
+        set = negate(space());
+        return true;
+      case 'w':
+        set = word();
+        return true;
+      case 'W':
+        set = negate(word());
+        return true;
+      case 't':
+        ch = '\t';
+        break;
+      case 'n':
+        ch = '\n';
+        break;
+      case 'r':
+        ch = '\r';
+        break;
+      case 'f':
+        ch = '\f';
+        break;
+      case 'v':
+        ch = '\v';
+        break;
       default:
         if (!is_punct(c)) return false;  // \b, \pN, \1, \x41, \Q...: left to RE2.
         ch = static_cast<unsigned char>(c);
@@ -224,8 +246,8 @@ class DeterministicRegex::Builder {
       return true;
     }
     // Lazy (`*?`) or stacked quantifiers: left to RE2.
-    return !(pos_ < limit_ && (s_[pos_] == '?' || s_[pos_] == '*' || s_[pos_] == '+' ||
-                                s_[pos_] == '{'));
+    return !(pos_ < limit_ &&
+             (s_[pos_] == '?' || s_[pos_] == '*' || s_[pos_] == '+' || s_[pos_] == '{'));
   }
   bool parse_number(uint32_t& n) {
     size_t digits = 0;
@@ -295,8 +317,8 @@ class DeterministicRegex::Builder {
           node.optional = true;
           ++pos_;
         }
-        if (pos_ < limit_ && (s_[pos_] == '?' || s_[pos_] == '*' || s_[pos_] == '+' ||
-                              s_[pos_] == '{')) {
+        if (pos_ < limit_ &&
+            (s_[pos_] == '?' || s_[pos_] == '*' || s_[pos_] == '+' || s_[pos_] == '{')) {
           return false;  // Repeated groups: left to RE2.
         }
       } else {
@@ -406,8 +428,8 @@ class DeterministicRegex::Builder {
   DeterministicRegex& out_;
   size_t pos_ = 0;
   size_t limit_ = 0;
-  std::vector<CharSet> sets_;                 ///< Parallel to out_.tables_.
-  std::map<uint32_t, CharSet> atom_sets_;     ///< Node index -> its set (atoms only).
+  std::vector<CharSet> sets_;              ///< Parallel to out_.tables_.
+  std::map<uint32_t, CharSet> atom_sets_;  ///< Node index -> its set (atoms only).
   bool too_many_tables_ = false;
 
  public:
@@ -501,12 +523,33 @@ bool DeterministicRegex::utf8_agrees_with_re2() {
     o.set_log_errors(false);
     const re2::RE2 re("^[^\"]$", o);
     // Boundaries of each length, truncations, stray continuation and invalid lead bytes.
-    const char* const cases[] = {
-        "\x80", "\xBF", "\xC0\x80", "\xC1\xBF", "\xC2\x80", "\xDF\xBF", "\xC2\x7F", "\xC2\xC0",
-        "\xC2", "\xE0\x80\x80", "\xE0\xA0\x80", "\xED\xA0\x80", "\xEF\xBF\xBF", "\xE1\x80",
-        "\xE1\x80\xC0", "\xE1\x7F\x80", "\xF0\x80\x80\x80", "\xF0\x90\x80\x80",
-        "\xF4\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF4\xBF\xBF\xBF", "\xF5\x80\x80\x80",
-        "\xF1\x80\x80", "\xF1\x80\x80\xC0", "\xF8\x88\x80\x80\x80", "\xFE", "\xFF"};
+    const char* const cases[] = {"\x80",
+                                 "\xBF",
+                                 "\xC0\x80",
+                                 "\xC1\xBF",
+                                 "\xC2\x80",
+                                 "\xDF\xBF",
+                                 "\xC2\x7F",
+                                 "\xC2\xC0",
+                                 "\xC2",
+                                 "\xE0\x80\x80",
+                                 "\xE0\xA0\x80",
+                                 "\xED\xA0\x80",
+                                 "\xEF\xBF\xBF",
+                                 "\xE1\x80",
+                                 "\xE1\x80\xC0",
+                                 "\xE1\x7F\x80",
+                                 "\xF0\x80\x80\x80",
+                                 "\xF0\x90\x80\x80",
+                                 "\xF4\x8F\xBF\xBF",
+                                 "\xF4\x90\x80\x80",
+                                 "\xF4\xBF\xBF\xBF",
+                                 "\xF5\x80\x80\x80",
+                                 "\xF1\x80\x80",
+                                 "\xF1\x80\x80\xC0",
+                                 "\xF8\x88\x80\x80\x80",
+                                 "\xFE",
+                                 "\xFF"};
     for (const char* c : cases) {
       const size_t len = std::strlen(c);
       const auto lead = static_cast<unsigned char>(c[0]);

@@ -70,11 +70,11 @@ class DeterministicRegex {
   /// One element of a sequence: a repeated character set, or a group of alternatives.
   struct Node {
     enum class Kind : uint8_t { kAtom, kGroup } kind = Kind::kAtom;
-    uint8_t table = 0;    ///< Atom: index of its byte table.
-    uint32_t min = 1;     ///< Atom: least repeats.
-    uint32_t max = 1;     ///< Atom: most repeats (UINT32_MAX: no limit).
-    bool optional = false;             ///< Group: followed by `?`.
-    int capture = -1;                  ///< Group: its RE2 group index, or -1 (`(?:`).
+    uint8_t table = 0;                   ///< Atom: index of its byte table.
+    uint32_t min = 1;                    ///< Atom: least repeats.
+    uint32_t max = 1;                    ///< Atom: most repeats (UINT32_MAX: no limit).
+    bool optional = false;               ///< Group: followed by `?`.
+    int capture = -1;                    ///< Group: its RE2 group index, or -1 (`(?:`).
     std::vector<uint32_t> alternatives;  ///< Group: one sequence index per alternative.
     std::vector<uint8_t> first_tables;   ///< Group: the first-character table of each alternative.
     uint8_t body_first = 0;              ///< Group: the table of all alternatives' first chars.
@@ -85,8 +85,8 @@ class DeterministicRegex {
 
   class Builder;
 
-  bool run(uint32_t seq, const char* text, size_t size, size_t& pos,
-           re2::StringPiece* groups, int ngroups) const noexcept;
+  bool run(uint32_t seq, const char* text, size_t size, size_t& pos, re2::StringPiece* groups,
+           int ngroups) const noexcept;
   /// Length of the character at `pos` if it is in `table`, else 0.
   size_t member(uint8_t table, const char* text, size_t size, size_t pos) const noexcept;
 

@@ -75,10 +75,9 @@ bool RegexParser::extract(const Pattern& p, std::string_view record, core::Recor
   // A pattern that needs no backtracking is matched by one scan of its own (same result as
   // RE2's, see deterministic_regex.h); the others by RE2.
   const re2::StringPiece text(record.data(), record.size());
-  const bool matched =
-      p.direct ? p.direct->match(record, groups_.data(), p.submatches)
-               : p.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups_.data(),
-                             p.submatches);
+  const bool matched = p.direct ? p.direct->match(record, groups_.data(), p.submatches)
+                                : p.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED,
+                                              groups_.data(), p.submatches);
   if (!matched) return false;
   for (const Capture& c : p.captures) {
     const re2::StringPiece g = groups_[static_cast<size_t>(c.group)];

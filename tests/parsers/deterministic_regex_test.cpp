@@ -36,34 +36,34 @@ std::unique_ptr<DeterministicRegex> compile(const std::string& pattern) {
 
 TEST(DeterministicRegex, AcceptsPatternsThatNeverBacktrack) {
   for (const char* p : {kBench, kOptionalTail, kSyslog, kMisc, "^", "^$", "^()$", "^a*$",
-                        R"(^(?P<a>\d+|-)$)", R"(^[]a]+[^]a]*$)", R"(^[-a]+[b-c]?\.$)",
-                        R"(^\S+)", R"(^(?P<v>.*)$)", R"(^x{0}y{3,}z{2,5}$)", R"(^\$\^$)"}) {
+                        R"(^(?P<a>\d+|-)$)", R"(^[]a]+[^]a]*$)", R"(^[-a]+[b-c]?\.$)", R"(^\S+)",
+                        R"(^(?P<v>.*)$)", R"(^x{0}y{3,}z{2,5}$)", R"(^\$\^$)"}) {
     EXPECT_NE(compile(p), nullptr) << p;
   }
 }
 
 TEST(DeterministicRegex, LeavesEverythingElseToRe2) {
   for (const char* p : {
-           R"((?P<a>\S+) x)",             // not anchored at the start
-           R"(^(?P<a>.+) (?P<b>.*)$)",    // '.' also takes the space that ends it
-           R"(^\S+?$)",                   // lazy
-           R"(^(?i)get$)",                // flags
-           R"(^a|b$)",                    // top-level alternation
-           R"(^(?:ab)?)",                 // optional at an unanchored end: may have to back off
-           R"(^(?:a|ab)c$)",              // two alternatives start with the same character
-           R"(^(?:|a)b$)",                // an empty alternative
-           R"(^(?:ab)+$)",                // a repeated group
-           R"(^\d+\d$)",                  // the repeat would have to leave one digit
-           R"(^a{2,3}a$)",                // same with a counted repeat
-           R"(^(?:a*)?b$)",               // an optional body that matches nothing
-           R"(^[[:alpha:]]+$)",           // POSIX class
-           R"(^\bfoo$)",                  // word boundary
-           R"(^\pL+$)",                   // Unicode class
-           R"(^(a)\1$)",                  // not RE2 (does not compile)
-           R"(^é+$)",                     // non-ASCII literal
-           R"(^a{,3}$)",                  // RE2 reads '{' as a literal here
-           R"(^x$y)",                     // '$' not last
-           R"(^\x41$)",                   // hex escape
+           R"((?P<a>\S+) x)",           // not anchored at the start
+           R"(^(?P<a>.+) (?P<b>.*)$)",  // '.' also takes the space that ends it
+           R"(^\S+?$)",                 // lazy
+           R"(^(?i)get$)",              // flags
+           R"(^a|b$)",                  // top-level alternation
+           R"(^(?:ab)?)",               // optional at an unanchored end: may have to back off
+           R"(^(?:a|ab)c$)",            // two alternatives start with the same character
+           R"(^(?:|a)b$)",              // an empty alternative
+           R"(^(?:ab)+$)",              // a repeated group
+           R"(^\d+\d$)",                // the repeat would have to leave one digit
+           R"(^a{2,3}a$)",              // same with a counted repeat
+           R"(^(?:a*)?b$)",             // an optional body that matches nothing
+           R"(^[[:alpha:]]+$)",         // POSIX class
+           R"(^\bfoo$)",                // word boundary
+           R"(^\pL+$)",                 // Unicode class
+           R"(^(a)\1$)",                // not RE2 (does not compile)
+           R"(^é+$)",                   // non-ASCII literal
+           R"(^a{,3}$)",                // RE2 reads '{' as a literal here
+           R"(^x$y)",                   // '$' not last
+           R"(^\x41$)",                 // hex escape
        }) {
     EXPECT_EQ(compile(p), nullptr) << p;
   }
@@ -74,7 +74,9 @@ TEST(DeterministicRegex, LeavesEverythingElseToRe2) {
 class SameAsRe2 {
  public:
   explicit SameAsRe2(const std::string& pattern)
-      : pattern_(pattern), re_(pattern, options()), direct_(DeterministicRegex::compile(pattern, re_)) {}
+      : pattern_(pattern),
+        re_(pattern, options()),
+        direct_(DeterministicRegex::compile(pattern, re_)) {}
   void check(const std::string& line) const {
     ASSERT_TRUE(re_.ok()) << pattern_;
     ASSERT_NE(direct_, nullptr) << pattern_;
@@ -88,8 +90,10 @@ class SameAsRe2 {
       ASSERT_EQ(got[i].data() == nullptr, want[i].data() == nullptr)
           << pattern_ << " group " << i << "\n  line: " << line;
       if (want[i].data() == nullptr) continue;
-      EXPECT_EQ(got[i].data() - line.data(), want[i].data() - line.data()) << pattern_ << " group " << i;
-      EXPECT_EQ(got[i].size(), want[i].size()) << pattern_ << " group " << i << "\n  line: " << line;
+      EXPECT_EQ(got[i].data() - line.data(), want[i].data() - line.data())
+          << pattern_ << " group " << i;
+      EXPECT_EQ(got[i].size(), want[i].size())
+          << pattern_ << " group " << i << "\n  line: " << line;
     }
   }
 
@@ -110,10 +114,12 @@ const std::vector<std::pair<const char*, std::vector<std::string>>>& cases() {
        {R"x(10.3.84.181 - - [14/May/2024:09:00:00 +0000] "POST /api/v1/x HTTP/1.1" 200 368 "-" "Mozilla/5.0 (Macintosh)")x",
         R"x(10.1.84.85 - frank [14/May/2024:09:00:00 +0000] "GET /a HTTP/1.0" 304 - "https://x/" "")x",
         R"x(::1 - - [x] "GET / " 200 0 "" "")x",
-        "10.0.0.1 - - [t] \"GET /caf\xC3\xA9 HTTP/1.1\" 200 5 \"-\" \"agent \xE2\x82\xAC \xF0\x9F\x98\x80\"",
+        "10.0.0.1 - - [t] \"GET /caf\xC3\xA9 HTTP/1.1\" 200 5 \"-\" \"agent \xE2\x82\xAC "
+        "\xF0\x9F\x98\x80\"",
         "10.0.0.1 - - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"bad \xFF byte\"",
         "10.0.0.1 - - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"cut \xE2\x82\"",
-        "10.0.0.1 - - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"surrogate \xED\xA0\x80 overlong \xE0\x80\x80\"",
+        "10.0.0.1 - - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"surrogate \xED\xA0\x80 overlong "
+        "\xE0\x80\x80\"",
         std::string("10.0.0.1 - - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"nul ") + '\0' + " byte\"",
         R"x(10.0.0.1 - - [t] "GET /x HTTP/1.1" 200 5 "-" "-" trailing)x",
         R"x(10.0.0.1 - - [t] "get /x HTTP/1.1" 200 5 "-" "-")x",
@@ -124,7 +130,9 @@ const std::vector<std::pair<const char*, std::vector<std::string>>>& cases() {
         R"x(10.0.0.1 - - [t] "GET /x HTTP/1.1" 200 5 "-" "unclosed)x",
         R"x( - - [t] "GET /x HTTP/1.1" 200 5 "-" "-")x",
         "10.0.0.1\t- - [t] \"GET /x HTTP/1.1\" 200 5 \"-\" \"-\"",
-        "", "\"", "10.0.0.1"}},
+        "",
+        "\"",
+        "10.0.0.1"}},
       {kOptionalTail,
        {R"x(1.2.3.4 - - [t] "GET / HTTP/1.1" 200 1)x",
         R"x(1.2.3.4 - u [t] "GET / HTTP/1.1" 200 - "r" "a")x",
@@ -132,17 +140,14 @@ const std::vector<std::pair<const char*, std::vector<std::string>>>& cases() {
         R"x(1.2.3.4 - u [t] "GET / HTTP/1.1" 200 - )x",
         R"x(1.2.3.4 - u [t] "GET /  HTTP/1.1" 200 -)x"}},
       {kSyslog,
-       {"May  4 09:00:00 host sshd[123]: Accepted key",
-        "May 14 09:00:00 host cron: (root) CMD",
-        "May 14 09:00:00 host a.b/c-d[]: x",
-        "May 14 09:00:00 host kernel: ",
-        "May 14 09:00:00 host kernel:",
-        "May 14 09:00:00 host kernel: tab\there \xC3\xA9 \xFF"}},
+       {"May  4 09:00:00 host sshd[123]: Accepted key", "May 14 09:00:00 host cron: (root) CMD",
+        "May 14 09:00:00 host a.b/c-d[]: x", "May 14 09:00:00 host kernel: ",
+        "May 14 09:00:00 host kernel:", "May 14 09:00:00 host kernel: tab\there \xC3\xA9 \xFF"}},
       {kMisc,
-       {"WARN\tab1-x_y 123 ;!rest]\\", "WARNING\t00- word;", "ERROR\tabcd- \xC3\xA9t\xC3\xA9   ;~ x",
-        "WARNING\t00-  word;", "WARNIN\tab- 1;", "INFO\ta-x 1;", "INFO\tabcde-x 1;",
-        "DEBUG\tff- 1 two;", "DEBUG\tff- -;", "DEBUG\tff- 12abc;", "DEBUG\tff- \xFF;",
-        "DEBUG\tff-\xC3\xA9 1;", "DEBUG\tff- 1;\xC3\xA9"}},
+       {"WARN\tab1-x_y 123 ;!rest]\\", "WARNING\t00- word;",
+        "ERROR\tabcd- \xC3\xA9t\xC3\xA9   ;~ x", "WARNING\t00-  word;", "WARNIN\tab- 1;",
+        "INFO\ta-x 1;", "INFO\tabcde-x 1;", "DEBUG\tff- 1 two;", "DEBUG\tff- -;",
+        "DEBUG\tff- 12abc;", "DEBUG\tff- \xFF;", "DEBUG\tff-\xC3\xA9 1;", "DEBUG\tff- 1;\xC3\xA9"}},
   };
   return c;
 }
@@ -157,7 +162,8 @@ TEST(DeterministicRegex, SameMatchesAndGroupsAsRe2) {
 // Lines that almost match: every byte of every case line replaced by characters that end
 // fields, start multi-byte characters or are invalid UTF-8, removed, or doubled.
 TEST(DeterministicRegex, SameAsRe2OnEveryOneByteEdit) {
-  const std::string edits = std::string(" \"[]-0aA\t\n", 11) + "\xC3\xA9\x80\xFF" + std::string(1, '\0');
+  const std::string edits =
+      std::string(" \"[]-0aA\t\n", 11) + "\xC3\xA9\x80\xFF" + std::string(1, '\0');
   size_t compared = 0;
   for (const auto& [pattern, lines] : cases()) {
     const SameAsRe2 same(pattern);

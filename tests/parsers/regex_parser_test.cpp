@@ -144,16 +144,18 @@ TEST_F(RegexParserTest, InvalidUtf8AndNulBytes) {
 // The bench's pattern (6 named groups), matched by DeterministicRegex: the same fields and the
 // same no-match drops as RE2 gave, on lines that match, almost match or hold odd bytes.
 TEST_F(RegexParserTest, ApacheCombinedFieldsAndDrops) {
-  patterns_ = {R"re(^(?P<client>\S+) \S+ \S+ \[[^\]]+\] "(?P<method>[A-Z]+) \S+ [^"]*" )re"
-               R"re((?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)"$)re"};
+  patterns_ = {
+      R"re(^(?P<client>\S+) \S+ \S+ \[[^\]]+\] "(?P<method>[A-Z]+) \S+ [^"]*" )re"
+      R"re((?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)"$)re"};
   const uint32_t client = plan("client");
   const uint32_t method = plan("method");
   const uint32_t status = plan("status");
   const uint32_t bytes = plan("bytes", core::kUseNumber);
   const uint32_t referer = plan("referer");
   const uint32_t agent = plan("agent");
-  ASSERT_EQ(parse(R"x(10.1.2.3 - - [14/May/2024:09:00:00 +0000] "GET /a?b=c HTTP/1.1" 404 - "" "")x"),
-            ParseStatus::kOk);
+  ASSERT_EQ(
+      parse(R"x(10.1.2.3 - - [14/May/2024:09:00:00 +0000] "GET /a?b=c HTTP/1.1" 404 - "" "")x"),
+      ParseStatus::kOk);
   EXPECT_EQ(slot(client).text, "10.1.2.3");
   EXPECT_EQ(slot(method).text, "GET");
   EXPECT_EQ(slot(status).text, "404");
