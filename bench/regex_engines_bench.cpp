@@ -126,8 +126,16 @@ int main(int argc, char** argv) {
     std::function<size_t(std::string_view)> run;
   };
   const std::vector<Way> ways = {
-      {"re2 6 groups", [&](std::string_view l) { Groups g; return re2_all(l, g) ? g[6].size() : 0; }},
-      {"re2 4+2 groups", [&](std::string_view l) { Groups g; return re2_split(l, g) ? g[6].size() : 0; }},
+      {"re2 6 groups",
+       [&](std::string_view l) {
+         Groups g;
+         return re2_all(l, g) ? g[6].size() : 0;
+       }},
+      {"re2 4+2 groups",
+       [&](std::string_view l) {
+         Groups g;
+         return re2_split(l, g) ? g[6].size() : 0;
+       }},
       {"re2 4 groups",
        [&](std::string_view l) {
          re2::StringPiece g[5];
@@ -137,7 +145,11 @@ int main(int argc, char** argv) {
        [&](std::string_view l) {
          return static_cast<size_t>(re.Match(l, 0, l.size(), re2::RE2::UNANCHORED, nullptr, 0));
        }},
-      {"deterministic", [&](std::string_view l) { Groups g; return deterministic(l, g) ? g[6].size() : 0; }},
+      {"deterministic",
+       [&](std::string_view l) {
+         Groups g;
+         return deterministic(l, g) ? g[6].size() : 0;
+       }},
   };
   std::vector<double> median(ways.size());
   for (size_t w = 0; w < ways.size(); ++w) {
