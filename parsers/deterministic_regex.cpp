@@ -420,7 +420,6 @@ class DeterministicRegex::Builder {
       if (!check_seq(alt, follow)) return false;
     }
     if (node.optional && (follow.any || all.intersects(follow.chars))) return false;
-    node.body_first = table_of(all);
     return !too_many_tables_;
   }
 

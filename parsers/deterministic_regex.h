@@ -77,7 +77,6 @@ class DeterministicRegex {
     int capture = -1;                    ///< Group: its RE2 group index, or -1 (`(?:`).
     std::vector<uint32_t> alternatives;  ///< Group: one sequence index per alternative.
     std::vector<uint8_t> first_tables;   ///< Group: the first-character table of each alternative.
-    uint8_t body_first = 0;              ///< Group: the table of all alternatives' first chars.
   };
   /// Byte classes: 0 not in the set, 1 an ASCII member, 2 the lead byte of a multi-byte
   /// character (when the set has non-ASCII characters); its length is in kUtf8Length.

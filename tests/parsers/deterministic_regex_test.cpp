@@ -214,6 +214,17 @@ TEST(DeterministicRegex, Utf8DecodingIsRe2s) {
   }
 }
 
+// Bracket-class corners: '-' after a class escape, first or last, as a range bound; ']' first.
+TEST(DeterministicRegex, ClassCornersAsRe2) {
+  const std::vector<std::string> lines = {"-", "5",  "z", "y",  ".", "/",   "]", "^",
+                                          "a", "\t", " ", "\\", "`", "a-5", ""};
+  for (const char* p : {R"(^[\d-z]+$)", R"(^[a\-z]+$)", R"(^[--/]+$)", R"(^[]-a]+$)", R"(^[a-]+$)",
+                        R"(^[\]-a]+$)", R"(^[\s-\t]$)", R"(^[ -\/]+$)", R"(^[^]a-]*$)"}) {
+    const SameAsRe2 same(p);
+    for (const std::string& l : lines) same.check(l);
+  }
+}
+
 TEST(DeterministicRegex, GroupsAsRe2Numbers) {
   const auto d = compile(kOptionalTail);
   ASSERT_NE(d, nullptr);
