@@ -2,17 +2,21 @@
 # Parser benchmarks, each a ratio measured in one run:
 #   1. logfmt vs JSON: the same records (gen_corpus --format json / logfmt), the same three
 #      metrics, `workers: 1`, one logtally binary; the ratio is logfmt lines/s over JSON lines/s.
-#   2. regex vs mtail: an Apache combined log corpus (gen_corpus --format apache), 5 fields
-#      (client, method, status, bytes, agent) pulled out by one RE2 pattern into 4 metrics;
+#   2. regex vs mtail: an Apache combined log corpus (gen_corpus --format apache), 6 named groups
+#      (client, method, status, bytes, referer, agent) pulled out by one regex into 5 metrics;
 #      logtally (`workers: 1` and `2`) against mtail `--one_shot` running the same regex and
-#      metrics, when mtail is installed (Debian package mtail); "mtail not installed" otherwise.
+#      metrics (Debian package mtail, installed by scripts/install-deps.sh); "mtail not
+#      installed" otherwise.
 #
 # Usage: bench/run_parsers_bench.sh [LINES [REGEX_LINES]]   (defaults 2000000 and 500000)
 # Environment: BUILD_DIR (default build), BENCH_DIR (corpus cache, default /tmp/logtally-bench),
-# ROUNDS (default 5; the least wall time and the least CPU time over the rounds are kept).
+# ROUNDS (default 5; the median wall time and the median CPU time over the rounds are kept),
+# LOGTALLY_BEFORE (another logtally binary, e.g. one built from an older commit: its regex run,
+# `workers: 1`, is measured in the same rounds as one more row).
 #
-# Every run's metrics are compared with a reference before any timing is printed (JSON run for
-# logfmt; logtally w=1 for mtail and w=2), and a mismatch exits 1.
+# Before anything is timed, each program's metrics are checked against a reference (the JSON
+# run for logfmt; mtail's, or logtally w=1's without mtail, for the regex runs); every timed run
+# is checked again. A mismatch exits 1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -118,21 +122,28 @@ check() {
   fi
 }
 
-# Best-of bookkeeping: record NAME keeps the least wall time, the least CPU time (user + sys of
-# the whole process, all threads) and the peak RSS over the rounds. On a loaded machine the CPU
-# time drifts much less than the wall time, so both ratios are printed.
-declare -A best_wall best_cpu peak_rss
-less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+# Bookkeeping: record NAME keeps every round's wall time and CPU time (user + sys of the whole
+# process, all threads) and the peak RSS; summarize sets best_wall/best_cpu (the names are
+# historical) to the medians over the rounds. On a loaded machine the CPU time drifts much less
+# than the wall time, so both ratios are printed.
+declare -A all_wall all_cpu best_wall best_cpu peak_rss
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) exit
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 record() {
   local name=$1
-  if [ -z "${best_wall[$name]:-}" ] || less "$WALL" "${best_wall[$name]}"; then
-    best_wall[$name]=$WALL
-  fi
-  if [ -n "${CPU:-}" ] && { [ -z "${best_cpu[$name]:-}" ] || less "$CPU" "${best_cpu[$name]}"; }; then
-    best_cpu[$name]=$CPU
-  fi
+  all_wall[$name]="${all_wall[$name]:-} $WALL"
+  [ -n "${CPU:-}" ] && all_cpu[$name]="${all_cpu[$name]:-} $CPU"
   if [ -n "$RSS_KB" ] && [ "$RSS_KB" -gt "${peak_rss[$name]:-0}" ]; then peak_rss[$name]=$RSS_KB; fi
   echo "round $round: $name ${WALL}s${CPU:+ cpu ${CPU}s}${RSS_KB:+ ${RSS_KB}KB}"
+}
+summarize() {
+  local name
+  for name in "$@"; do
+    best_wall[$name]=$(median <<<"${all_wall[$name]}")
+    best_cpu[$name]=$(median <<<"${all_cpu[$name]:-}")
+    echo "$name: wall s$(printf ' %s' ${all_wall[$name]}); cpu s$(printf ' %s' ${all_cpu[$name]:-})"
+  done
 }
 
 # row LABEL NAME LINES BYTES BASE_NAME: one line of a result table.
@@ -155,7 +166,8 @@ header() {
 }
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-echo "machine: $(nproc) CPUs${cpu:+, $cpu}; best of $ROUNDS rounds; MB = 10^6 bytes"
+echo "machine: $(nproc) CPUs${cpu:+, $cpu}; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "medians of $ROUNDS rounds; MB = 10^6 bytes"
 
 # --- 1. logfmt vs JSON --------------------------------------------------------------------------
 JSON=$(corpus json "$LINES" jsonl)
@@ -200,6 +212,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "check: logfmt computes exactly the JSON run's requests, buckets, counts and bytes" \
   "($(wc -l <"$TMP/json.ref") samples)"
+summarize json logfmt
 echo
 echo "1. logfmt vs JSON, same $LINES records, workers: 1"
 echo "   json corpus $(stat -c %s "$JSON") bytes, logfmt corpus $(stat -c %s "$LOGFMT") bytes"
@@ -211,7 +224,7 @@ echo
 # --- 2. regex vs mtail ------------------------------------------------------------------------
 APACHE=$(corpus apache "$REGEX_LINES" log)
 # The same regular expression for both (RE2 syntax, which mtail's Go regexp shares here).
-RE='^(?P<client>\S+) \S+ \S+ \[[^\]]+\] "(?P<method>[A-Z]+) \S+ [^"]*" (?P<status>\d{3}) (?P<bytes>\d+|-) "[^"]*" "(?P<agent>[^"]*)"$'
+RE='^(?P<client>\S+) \S+ \S+ \[[^\]]+\] "(?P<method>[A-Z]+) \S+ [^"]*" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)"$'
 write_regex_config() { # FILE WORKERS
   local path
   path=$(printf '%s' "$APACHE" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
@@ -229,6 +242,7 @@ pipelines:
       - { name: http_response_bytes_total, type: counter, value: bytes }
       - { name: http_requests_by_client_total, type: counter, labels: { client: client } }
       - { name: http_requests_by_agent_total, type: counter, labels: { agent: agent } }
+      - { name: http_requests_by_referer_total, type: counter, labels: { referer: referer } }
 workers: $2
 EOF
 }
@@ -240,47 +254,61 @@ counter http_requests_total by method, status
 counter http_response_bytes_total
 counter http_requests_by_client_total by client
 counter http_requests_by_agent_total by agent
+counter http_requests_by_referer_total by referer
 
 /${RE//\//\\/}/ {
   http_requests_total[\$method][\$status]++
   http_requests_by_client_total[\$client]++
   http_requests_by_agent_total[\$agent]++
+  http_requests_by_referer_total[\$referer]++
   \$bytes != "-" {
     http_response_bytes_total += int(\$bytes)
   }
 }
 EOF
-WEB='^http_(requests_total|response_bytes_total|requests_by_client_total|requests_by_agent_total)[{ ]'
-names=(regex1 regex2)
-[ -n "$MTAIL" ] && names+=(mtail)
-for round in $(seq 1 "$ROUNDS"); do
-  for name in "${names[@]}"; do
-    case $name in
-      regex1) run_timed "$TMP/$name.out" "$LOGTALLY" --once --config "$TMP/regex1.yaml" ;;
-      regex2) run_timed "$TMP/$name.out" "$LOGTALLY" --once --config "$TMP/regex2.yaml" ;;
-      mtail)
-        # --one_shot still opens its HTTP listener: keep it on loopback, on a free port.
-        run_timed "$TMP/$name.out" "$MTAIL" --one_shot --one_shot_format prometheus \
-          --emit_prog_label=false --logtostderr --address 127.0.0.1 --port 0 \
-          --progs "$TMP/progs" --logs "$APACHE"
-        ;;
-    esac
-    [ -f "$TMP/regex.ref" ] || comparable "$TMP/$name.out" "$WEB" >"$TMP/regex.ref"
-    check "$name" "$TMP/$name.out" "$WEB" "$TMP/regex.ref"
-    record "$name"
-  done
-done
+WEB='^http_(requests_total|response_bytes_total|requests_by_client_total|requests_by_agent_total|requests_by_referer_total)[{ ]'
+names=()
+[ -n "$MTAIL" ] && names+=(mtail) # First: with mtail installed, its output is the reference.
+names+=(regex1 regex2)
+[ -n "${LOGTALLY_BEFORE:-}" ] && names+=(before1)
+run_regex() { # run_regex NAME: one run, checked against the reference (the first run's output).
+  local name=$1
+  case $name in
+    regex1) run_timed "$TMP/$name.out" "$LOGTALLY" --once --config "$TMP/regex1.yaml" ;;
+    regex2) run_timed "$TMP/$name.out" "$LOGTALLY" --once --config "$TMP/regex2.yaml" ;;
+    before1) run_timed "$TMP/$name.out" "$LOGTALLY_BEFORE" --once --config "$TMP/regex1.yaml" ;;
+    mtail)
+      # --one_shot still opens its HTTP listener: keep it on loopback, on a free port.
+      run_timed "$TMP/$name.out" "$MTAIL" --one_shot --one_shot_format prometheus \
+        --emit_prog_label=false --logtostderr --address 127.0.0.1 --port 0 \
+        --progs "$TMP/progs" --logs "$APACHE"
+      ;;
+  esac
+  [ -f "$TMP/regex.ref" ] || comparable "$TMP/$name.out" "$WEB" >"$TMP/regex.ref"
+  check "$name" "$TMP/$name.out" "$WEB" "$TMP/regex.ref"
+}
+# The check before any timing: every program once, against the first one's samples.
+for name in "${names[@]}"; do run_regex "$name"; done
 grep -q '^logtally_records_dropped_total{pipeline="web",reason="no_match"} 0$' "$TMP/regex1.out" || {
   echo "run_parsers_bench: some apache lines did not match the pattern" >&2
   exit 1
 }
-echo "check: every run computes the same $(wc -l <"$TMP/regex.ref") samples; no line was no_match"
+echo "check: ${names[*]} compute the same $(wc -l <"$TMP/regex.ref") samples" \
+  "(reference: ${names[0]}); no line was no_match"
+for round in $(seq 1 "$ROUNDS"); do
+  for name in "${names[@]}"; do
+    run_regex "$name"
+    record "$name"
+  done
+done
+summarize "${names[@]}"
 echo
-echo "2. regex extraction (Apache combined, 5 fields), $REGEX_LINES lines," \
+echo "2. regex extraction (Apache combined, 6 named groups), $REGEX_LINES lines," \
   "$(stat -c %s "$APACHE") bytes"
 header "w=1"
 row "logtally w=1" regex1 "$REGEX_LINES" "$(stat -c %s "$APACHE")" regex1
 row "logtally w=2" regex2 "$REGEX_LINES" "$(stat -c %s "$APACHE")" regex1
+[ -n "${LOGTALLY_BEFORE:-}" ] && row "before w=1" before1 "$REGEX_LINES" "$(stat -c %s "$APACHE")" regex1
 if [ -n "$MTAIL" ]; then
   row "mtail" mtail "$REGEX_LINES" "$(stat -c %s "$APACHE")" regex1
   awk -v a="${best_wall[mtail]}" -v b="${best_wall[regex1]}" -v c="${best_cpu[mtail]:-}" \
@@ -289,6 +317,11 @@ if [ -n "$MTAIL" ]; then
       if (c != "" && d != "" && d > 0) printf "; w=1 %.1fx the lines per CPU-second", c / d
       printf "\n"
     }'
+  if [ -n "${LOGTALLY_BEFORE:-}" ]; then
+    awk -v c="${best_cpu[mtail]:-}" -v d="${best_cpu[before1]:-}" 'BEGIN {
+      if (c != "" && d != "" && d > 0) printf "before (LOGTALLY_BEFORE) vs mtail: w=1 %.1fx the lines per CPU-second\n", c / d
+    }'
+  fi
   echo "mtail: $("$MTAIL" --version 2>&1 | head -n 1)"
 else
   echo "mtail not installed (Debian package mtail): only logtally was measured"

@@ -45,6 +45,7 @@ RegexParser::RegexParser(const std::vector<std::string>& patterns, const core::F
     Pattern p;
     p.re = std::make_unique<re2::RE2>(text, pattern_options());
     if (p.re->ok()) {
+      p.direct = DeterministicRegex::compile(text, *p.re);
       const auto& named = p.re->NamedCapturingGroups();
       for (uint32_t c : plan.root().children) {
         if (nodes[c].slot < 0) continue;
@@ -71,10 +72,13 @@ RegexParser::RegexParser(const std::vector<std::string>& patterns, const core::F
 
 bool RegexParser::extract(const Pattern& p, std::string_view record, core::Record& out) noexcept {
   if (!p.re->ok()) return false;
+  // A pattern that needs no backtracking is matched by one scan of its own (same result as
+  // RE2's, see deterministic_regex.h); the others by RE2.
   const re2::StringPiece text(record.data(), record.size());
-  if (!p.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups_.data(), p.submatches)) {
-    return false;
-  }
+  const bool matched = p.direct ? p.direct->match(record, groups_.data(), p.submatches)
+                                : p.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED,
+                                              groups_.data(), p.submatches);
+  if (!matched) return false;
   for (const Capture& c : p.captures) {
     const re2::StringPiece g = groups_[static_cast<size_t>(c.group)];
     if (g.data() == nullptr) continue;  // The group did not take part in the match.

@@ -5,6 +5,11 @@
 //   more patterns, an RE2::Set of all of them says in one scan whether any can match, so a line
 //   that matches none costs two scans, not one per pattern. (Asking the set *which* patterns
 //   match would allocate per record in RE2::Set::Match, so it is not asked.)
+// - A pattern that starts with `^` and never needs to backtrack (each repetition stops at a
+//   character that what follows must start with, each choice is made by the next character:
+//   `^(?P<client>\S+) \S+ \[[^\]]+\] "...`) is matched by DeterministicRegex, one scan with a
+//   table lookup per byte, instead of RE2, whose capturing engines cost 5-10x more per byte.
+//   Both give the same matches and groups; every other pattern is matched by RE2.
 // - A pattern is anchored only where its text says so (`^...$`); RE2 looks for a match anywhere
 //   in the record otherwise. RE2 runs in time linear in the record's length: no pattern can hang.
 // - A field is a named group (`(?P<status>\d+)`); the plan's single-segment paths are matched
@@ -26,6 +31,7 @@
 #include <re2/set.h>
 
 #include "config/component.h"
+#include "parsers/deterministic_regex.h"
 #include "parsers/parser.h"
 
 namespace logtally::parsers {
@@ -53,6 +59,9 @@ class RegexParser final : public Parser {
   };
   struct Pattern {
     std::unique_ptr<re2::RE2> re;
+    /// The same pattern matched in one scan, when it needs no backtracking (most log formats
+    /// anchored with `^`); null otherwise.
+    std::unique_ptr<DeterministicRegex> direct;
     std::vector<Capture> captures;  ///< Planned groups only.
     int submatches = 0;             ///< 1 + highest planned group index, or 0 if none.
   };

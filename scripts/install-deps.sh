@@ -17,6 +17,8 @@ packages=(
   libcivetweb-dev libssl-dev libcrypt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl procps time
+  # the peer that bench/run_parsers_bench.sh measures the regex parser against (issue 13)
+  mtail
   # test certificates and password hashes (tests/e2e/exporter_tls_auth.sh)
   openssl
   # real servers and clients the end-to-end tests start

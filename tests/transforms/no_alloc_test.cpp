@@ -295,6 +295,57 @@ TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
   EXPECT_EQ(text_records, 101u * 5);  // All but the free text without a pair and the empty line.
 }
 
+// Six planned groups: RE2 would capture them with BitState, which allocates on every call; the
+// pattern needs no backtracking, so DeterministicRegex matches it, allocating nothing.
+constexpr const char* kApacheConfig = R"y(
+sources: { in: { type: stdin } }
+pipelines:
+  web:
+    inputs: [in]
+    parser:
+      type: regex
+      patterns:
+        - '^(?P<client>\S+) \S+ \S+ \[[^\]]+\] "(?P<method>[A-Z]+) \S+ [^"]*" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)"$'
+    metrics:
+      - { name: requests_total, type: counter, labels: { method: method, status: status, client: client } }
+      - { name: bytes_total, type: counter, value: bytes }
+      - { name: by_agent_total, type: counter, labels: { agent: agent, referer: referer } }
+)y";
+
+TEST(NoAllocTest, RegexParserWithSixGroupsDoesNotAllocateWhenWarm) {
+  auto cfg = config::load_config_text(kApacheConfig, "t.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1);
+  BatchProcessor processor(compiled.pipelines, store, 1);
+  const std::vector<std::string> lines = {
+      R"x(10.0.0.1 - - [14/May/2024:09:00:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8.0")x",
+      R"x(10.0.0.2 - u [14/May/2024:09:00:01 +0000] "POST /b HTTP/1.1" 304 - "https://x/" "")x",
+      R"x(10.0.0.2 - u [14/May/2024:09:00:01 +0000] "POST /b HTTP/1.1" 30 - "" "")x",
+      "10.0.0.3 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"bad \xFF\"",
+  };
+  core::Batch batch(1 << 16);
+  for (const std::string& l : lines) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size() + 1;
+    batch.data()[batch.size - 1] = '\n';
+  }
+  batch.bytes_read = batch.size;
+  processor.handle(0, batch);
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) processor.handle(0, batch);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  const core::Snapshot s = store.snapshot();
+  ASSERT_EQ(s.metrics[1].series.size(), 1u);
+  EXPECT_EQ(s.metrics[1].series[0].value, 101 * 512);
+  uint64_t requests = 0;
+  for (const auto& series : s.metrics[0].series) requests += static_cast<uint64_t>(series.value);
+  EXPECT_EQ(requests, 101u * 2);  // The 2-digit status and the invalid byte do not match.
+}
+
 // With native histograms recorded (a remote_write sink asked for them), a warm series takes new
 // observations without allocating, even when they move its bucket window or halve its
 // resolution (both happen in the counted batch below: its values span 2^-30 .. 2^30).
