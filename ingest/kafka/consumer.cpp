@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -424,8 +425,11 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
     } else if (!revoke_durable_set) {
       why = "the checkpoint before the revoke did not become durable";
     }
+    // The partitions kept are committed with them: the checkpoint counts them up to there, and
+    // should one of them move later without another commit (this instance killed), its next
+    // owner must start there too.
     for (const auto& [key, pos] : revoke_durable) {
-      if (positions.count(key)) to_commit[key] = pos;
+      if (parts.count(key)) to_commit[key] = pos;
     }
   } else {
     to_commit = positions;
@@ -440,10 +444,14 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
   }
   for (const CommitFailure& f : failed) {
     commit_failures_total->add(1);
-    uncommitted[f.key] = std::string("commit failed: ") + rd_kafka_err2str(f.err);
+    if (positions.count(f.key)) {
+      uncommitted[f.key] = std::string("commit failed: ") + rd_kafka_err2str(f.err);
+    }
   }
   for (const auto& [key, pos] : to_commit) {
-    if (!uncommitted.count(key)) {
+    if (!uncommitted.count(key) &&
+        std::none_of(failed.begin(), failed.end(),
+                     [&](const CommitFailure& f) { return f.key == key; })) {
       auto it = parts.find(key);
       if (it != parts.end()) it->second.committed = pos;
     }
