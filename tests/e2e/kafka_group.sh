@@ -18,13 +18,15 @@ source "$(dirname "$0")/kafka_lib.sh"
 start_mock_cluster g:4
 
 # start_instance NAME: starts logtally (its own exporter, checkpoint folder and final textfile)
-# and waits until it serves /metrics; sets PID_<NAME>, URL_<NAME>.
+# and waits until it serves /metrics; a start that cannot bind its port is retried on another
+# (as lib.sh's start_logtally does). Sets PID_<NAME>, URL_<NAME>.
 start_instance() {
-  local name=$1 port pid url i
-  port=$(random_free_port)
-  url="http://127.0.0.1:$port/metrics"
+  local name=$1 port pid url i attempt seen
   mkdir -p "$WORK/$name.state"
-  cat >"$WORK/$name.yaml" <<YAML
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    port=$(random_free_port)
+    url="http://127.0.0.1:$port/metrics"
+    cat >"$WORK/$name.yaml" <<YAML
 workers: 2
 sources:
   k:
@@ -47,17 +49,26 @@ sinks:
   final: { type: textfile, path: "$WORK/$name.final.prom", interval: 1h }
 checkpoint: { dir: "$WORK/$name.state", interval: 1h }
 YAML
-  "$LOGTALLY" --config "$WORK/$name.yaml" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
-  pid=$!
-  track_pid "$pid"
-  for ((i = 0; i < 150; i++)); do
-    is_alive "$pid" || fail "instance $name exited at start: $(tail -5 "$WORK/$name.err")"
-    curl -sf --max-time 2 "$url" 2>/dev/null | grep -q '^logtally_build_info' && break
-    sleep 0.2
+    seen=$(cat "$WORK/$name.err" 2>/dev/null | wc -l)
+    "$LOGTALLY" --config "$WORK/$name.yaml" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+    pid=$!
+    track_pid "$pid"
+    for ((i = 0; i < 150; i++)); do
+      if ! is_alive "$pid"; then
+        tail -n "+$((seen + 1))" "$WORK/$name.err" | grep -q "cannot listen" && continue 2
+        fail "instance $name exited at start: $(tail -n "+$((seen + 1))" "$WORK/$name.err")"
+      fi
+      if curl -sf --max-time 2 "$url" 2>/dev/null | grep -q '^logtally_build_info'; then
+        printf -v "PID_$name" '%s' "$pid"
+        printf -v "URL_$name" '%s' "$url"
+        note "instance $name: pid $pid, $url (produced so far: $(produced_so_far))"
+        return 0
+      fi
+      sleep 0.2
+    done
+    fail "instance $name did not serve $url within 30 s"
   done
-  printf -v "PID_$name" '%s' "$pid"
-  printf -v "URL_$name" '%s' "$url"
-  note "instance $name: pid $pid, $url (produced so far: $(produced_so_far))"
+  fail "instance $name could not bind a port in 5 attempts"
 }
 
 # scrape_instance NAME: its metrics into $WORK/NAME.prom; false if it does not answer.
