@@ -236,8 +236,8 @@ core::Status KafkaSource::Impl::create() {
                "on revoke whose commit failed (counted again by the next owner).",
                src);
   if (self_metrics) {
-    assigned_partitions = &self_metrics->gauge(
-        "logtally_kafka_assigned_partitions", "Partitions assigned to this instance now.", src);
+    assigned_partitions = &self_metrics->gauge("logtally_kafka_assigned_partitions",
+                                               "Partitions assigned to this instance now.", src);
   } else {
     assigned_partitions = &dummy;
   }
@@ -353,9 +353,8 @@ PartitionPosition KafkaSource::Impl::start_position(const std::string& topic, in
   rd_kafka_topic_partition_list_add(l, topic.c_str(), partition);
   if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err == 0) {
     const rd_kafka_topic_partition_t& tp = l->elems[0];
-    group = committed_position(
-        tp.offset, std::string_view(static_cast<const char*>(tp.metadata),
-                                    tp.metadata ? tp.metadata_size : 0));
+    group = committed_position(tp.offset, std::string_view(static_cast<const char*>(tp.metadata),
+                                                           tp.metadata ? tp.metadata_size : 0));
   }
   rd_kafka_topic_partition_list_destroy(l);
   return resume_position(own, group);
@@ -408,7 +407,8 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
     std::lock_guard<std::mutex> lock(mu);
     for (int i = 0; i < list->cnt; ++i) {
       auto it = parts.find({list->elems[i].topic, list->elems[i].partition});
-      if (it != parts.end() && it->second.pushed.next >= 0) positions[it->first] = it->second.pushed;
+      if (it != parts.end() && it->second.pushed.next >= 0)
+        positions[it->first] = it->second.pushed;
     }
   }
   if (positions.empty()) return;
@@ -486,8 +486,10 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
               "source '" + common.name + "': " + key.first + "[" + std::to_string(key.second) +
                   "] revoked without its commit (" + reason + "): counted up to offset " +
                   std::to_string(counted) + ", the group's is " +
-                  (group >= 0 ? std::to_string(group) : std::string("unknown")) + "; the next "
-                  "owner counts " + (group >= 0 ? std::to_string(messages) : std::string("the")) +
+                  (group >= 0 ? std::to_string(group) : std::string("unknown")) +
+                  "; the next "
+                  "owner counts " +
+                  (group >= 0 ? std::to_string(messages) : std::string("the")) +
                   " messages in between again");
   }
   rd_kafka_topic_partition_list_destroy(l);

@@ -41,10 +41,9 @@ TEST(KafkaOffsetsTest, EncodesUnfinishedJoins) {
 
 TEST(KafkaOffsetsTest, RefusesMalformedState) {
   PartitionOffsets out;
-  for (const char* bad :
-       {"a\t1\t2", "a\t1\n", "\t1\t2\n", "a\tx\t2\n", "a\t-1\t2\n", "a\t1\t-2\n", "a\t1\t2x\n",
-        "a\t1\t9\t3\t-\n", "a\t1\t9\t3\t-\t-\t-\n", "a\t1\t9\tx\t-\t-\n", "a\t1\t9\t9\t-\t-\n",
-        "a\t1\t9\t12\t-\t-\n"}) {
+  for (const char* bad : {"a\t1\t2", "a\t1\n", "\t1\t2\n", "a\tx\t2\n", "a\t-1\t2\n", "a\t1\t-2\n",
+                          "a\t1\t2x\n", "a\t1\t9\t3\t-\n", "a\t1\t9\t3\t-\t-\t-\n",
+                          "a\t1\t9\tx\t-\t-\n", "a\t1\t9\t9\t-\t-\n", "a\t1\t9\t12\t-\t-\n"}) {
     EXPECT_FALSE(decode_offsets(bad, out)) << bad;
   }
   out.clear();
@@ -53,7 +52,7 @@ TEST(KafkaOffsetsTest, RefusesMalformedState) {
 }
 
 TEST(KafkaOffsetsTest, ResumesAtTheFurtherOfSavedAndCommitted) {
-  const PartitionPosition none;                        // The group has no commit.
+  const PartitionPosition none;  // The group has no commit.
   EXPECT_EQ(resume_position(at(100), none), at(100));
   EXPECT_EQ(resume_position(at(100), at(40)), at(100));   // Crash between checkpoint and commit.
   EXPECT_EQ(resume_position(at(100), at(250)), at(250));  // Another instance counted on since.
