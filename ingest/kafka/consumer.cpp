@@ -469,8 +469,11 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
     int64_t group = -1;
     const rd_kafka_topic_partition_t* tp =
         known ? rd_kafka_topic_partition_list_find(l, key.first.c_str(), key.second) : nullptr;
-    if (tp && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR) group = tp->offset;
-    if (group < 0) {
+    const bool group_known = tp && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (group_known) group = tp->offset;
+    // No commit at all: the next owner starts at the log start (auto.offset.reset earliest).
+    // When the query itself failed (e.g. while closing), the group's offset stays unknown.
+    if (group_known && group < 0) {
       int64_t lo = -1, hi = -1;
       if (rd_kafka_get_watermark_offsets(rk, key.first.c_str(), key.second, &lo, &hi) ==
               RD_KAFKA_RESP_ERR_NO_ERROR &&
