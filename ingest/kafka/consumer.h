@@ -4,9 +4,20 @@
 // Contract:
 // - prepare() (main thread) builds the librdkafka configuration and the consumer; a property
 //   librdkafka rejects is an Error. Nothing is fetched before run().
-// - run() (the source's own thread) subscribes and consumes messages in batches
-//   (rd_kafka_consume_batch_queue). Each message value is one record (after the envelope, if
-//   `format:` is set), copied into a Batch; a batch is pushed after every consume call.
+// - run() (the source's own thread) subscribes and consumes up to max_messages_per_poll
+//   messages per round (rd_kafka_consumer_poll; not rd_kafka_consume_batch_queue, which skips
+//   messages across rebalances in librdkafka 2.0.2). Each message value is one record (after
+//   the envelope, if `format:` is set), copied into a Batch; a batch is pushed after every
+//   round.
+// - Rebalances: cooperative-sticky unless the user sets `partition.assignment.strategy`
+//   (incremental assign/unassign; eager strategies work too). On revoke the source hands over
+//   what it read, runs a checkpoint (with checkpoints) and commits the revoked partitions'
+//   positions synchronously before letting them go; a partition let go without its commit is
+//   counted (logtally_kafka_revoke_uncommitted_total, ..._messages_total) and logged.
+// - Container envelopes: a partition's position carries the first offsets of its joins not
+//   finished (ingest/kafka/offsets.h); a resumed partition reads again from there and skips
+//   what was counted before, so a record half joined at a checkpoint or a rebalance is counted
+//   once, whole.
 // - Backpressure: when the workers are behind (no free batch), every assigned partition is
 //   paused and the consumer keeps being served (rebalances, heartbeats) until a batch is free;
 //   then the partitions are resumed. Nothing is buffered beyond what librdkafka had fetched.
@@ -23,7 +34,9 @@
 // - Self-metrics (core::SelfMetrics, per batch or per second, never per message):
 //   logtally_kafka_messages_total{source}, logtally_kafka_consumer_lag{source,topic,partition},
 //   logtally_kafka_rebalances_total{source,event}, logtally_kafka_commit_failures_total{source},
-//   logtally_kafka_paused_total{source}.
+//   logtally_kafka_paused_total{source}, logtally_kafka_revoke_uncommitted_total{source},
+//   logtally_kafka_revoke_uncommitted_messages_total{source},
+//   logtally_kafka_assigned_partitions{source}.
 #pragma once
 
 #include <functional>
@@ -49,8 +62,9 @@ class KafkaSource final : public Source {
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override;
 
-  // Checkpoints (ingest/source.h). The state is one line per partition: topic, partition and
-  // the offset after the last message handed to the workers (ingest/kafka/offsets.h). With
+  // Checkpoints (ingest/source.h). The state is one line per partition: topic, partition, the
+  // offset after the last message handed to the workers and, with an envelope, the first
+  // offsets of the joins unfinished there (ingest/kafka/offsets.h). With
   // checkpoints, offsets are committed only in checkpoint_durable(), for partitions assigned
   // here at that moment.
   bool checkpointable() const override { return true; }

@@ -4,6 +4,8 @@
 #                                           is a fifo held open by this shell, and lib.sh's
 #                                           EXIT trap also sends it TERM).
 #   produce TOPIC FILE [KCAT_ARGS...]       writes FILE's lines as messages with kcat.
+#   start_producer TOPIC, produced_so_far,   a producer writing at a steady rate meanwhile
+#   stop_producer                           (below).
 command -v kcat >/dev/null || fail "kcat is not installed (scripts/install-deps.sh installs it)"
 [ -x "${KAFKA_MOCK_CLUSTER:-}" ] || fail "KAFKA_MOCK_CLUSTER is not set to the mock cluster tool"
 
@@ -34,4 +36,40 @@ produce() {
 # sum_series FILE METRIC_PREFIX: the sum of every sample whose line starts with METRIC_PREFIX.
 sum_series() {
   awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { printf "%d\n", s }' "$1"
+}
+
+# start_producer TOPIC: a producer in the background that writes keyed JSON messages
+# `{"n":N}` (key kN, N = 0, 1, ...) to TOPIC, 50 per kcat call, one call every ~50 ms, until
+# stop_producer. produced_so_far prints how many it has written (after each call).
+start_producer() {
+  local topic=$1
+  rm -f "$WORK/producer.stop" "$WORK/producer.failed"
+  echo 0 >"$WORK/producer.count"
+  (
+    i=0
+    while [ ! -e "$WORK/producer.stop" ]; do
+      awk -v from="$i" 'BEGIN { for (k = from; k < from + 50; k++) printf "k%d\t{\"n\":%d}\n", k, k }' \
+        >"$WORK/producer.batch"
+      kcat -P -b "$BROKERS" -t "$topic" -K $'\t' -X log_level=3 <"$WORK/producer.batch" \
+        2>>"$WORK/producer.err" || {
+        echo "kcat failed" >"$WORK/producer.failed"
+        break
+      }
+      i=$((i + 50))
+      echo "$i" >"$WORK/producer.count.tmp" && mv "$WORK/producer.count.tmp" "$WORK/producer.count"
+      sleep 0.05
+    done
+  ) &
+  PRODUCER_PID=$!
+  track_pid "$PRODUCER_PID"
+}
+
+produced_so_far() { cat "$WORK/producer.count"; }
+
+# stop_producer: stops the producer after its current call; sets PRODUCED.
+stop_producer() {
+  touch "$WORK/producer.stop"
+  wait "$PRODUCER_PID"
+  [ -e "$WORK/producer.failed" ] && fail "the producer failed: $(tail -3 "$WORK/producer.err")"
+  PRODUCED=$(produced_so_far)
 }

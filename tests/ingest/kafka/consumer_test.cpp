@@ -1,14 +1,21 @@
 // KafkaSource against librdkafka's mock cluster, in process: backpressure pauses the partitions
-// (the consumer is not blocked) and loses nothing; batches carry one partition's fields.
+// (the consumer is not blocked) and loses nothing; batches carry one partition's fields; a
+// cooperative rebalance while messages arrive commits exactly what was counted before the
+// partition goes; a refused commit on revoke is counted and logged; a container record half
+// joined when the position was saved is joined whole and counted once after a resume, through
+// the checkpoint state or through the group's commit.
 #include "ingest/kafka/consumer.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/batch_channel.h"
 #include "core/self_metrics.h"
@@ -42,6 +49,23 @@ struct MockCluster {
   ~MockCluster() {
     rd_kafka_mock_cluster_destroy(cluster);
     rd_kafka_destroy(rk);
+  }
+
+  // Produces `values` in order to one partition.
+  void produce_values(const char* topic, int partition, const std::vector<std::string>& values) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof(err));
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    rd_kafka_t* p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    for (const std::string& v : values) {
+      ASSERT_EQ(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                                  RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    ASSERT_EQ(rd_kafka_flush(p, 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_destroy(p);
   }
 
   void produce(const char* topic, int partitions, int n) {
@@ -113,6 +137,326 @@ TEST(KafkaSourceTest, BackpressurePausesAndLosesNothing) {
   EXPECT_EQ(records, static_cast<uint64_t>(kMessages));
   EXPECT_EQ(sum, static_cast<uint64_t>(kMessages) * (kMessages - 1) / 2);
   EXPECT_EQ(self_metric(sm, "logtally_kafka_messages_total"), kMessages);
+}
+
+// Pops batches on its own thread and keeps every record and the bytes read. Close the channel
+// before it is destroyed.
+struct Collector {
+  explicit Collector(core::BatchChannel& c) : channel(c), thread([this] { run(); }) {}
+  ~Collector() {
+    channel.close();
+    finish();
+  }
+  /// Waits for the channel's end (after close()).
+  void finish() {
+    if (thread.joinable()) thread.join();
+  }
+  void run() {
+    while (core::BatchPtr b = channel.pop()) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        for (size_t i = 0; i < b->record_count(); ++i) records.emplace_back(b->record(i));
+        bytes += b->bytes_read;
+      }
+      channel.recycle(std::move(b));
+    }
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    return records;
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return records.size();
+  }
+
+  core::BatchChannel& channel;
+  std::mutex mu;
+  std::vector<std::string> records;
+  uint64_t bytes = 0;
+  std::thread thread;  // Last: starts once the members above exist.
+};
+
+// Polls `done` every 10 ms for at most `seconds`; true once it held.
+template <typename F>
+bool wait_until(F done, int seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// A plain librdkafka consumer in the group (cooperative-sticky, librdkafka's own assignment
+// handling), keeping every message value it receives.
+struct PlainMember {
+  PlainMember(const std::string& bootstraps, const char* topic, const char* group) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+             {"bootstrap.servers", bootstraps},
+             {"group.id", group},
+             {"partition.assignment.strategy", "cooperative-sticky"},
+             {"auto.offset.reset", "earliest"},
+             {"enable.auto.commit", "false"},
+             {"session.timeout.ms", "6000"},
+             {"heartbeat.interval.ms", "300"},
+             {"fetch.wait.max.ms", "20"},
+             {"log_level", "3"}}) {
+      rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err));
+    }
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t* t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    thread = std::thread([this] {
+      while (!stop.load()) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 50);
+        if (m == nullptr) continue;
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          std::lock_guard<std::mutex> lock(mu);
+          values.emplace_back(static_cast<const char*>(m->payload), m->len);
+        }
+        rd_kafka_message_destroy(m);
+      }
+      rd_kafka_consumer_close(rk);
+    });
+  }
+  ~PlainMember() {
+    stop = true;
+    thread.join();
+    rd_kafka_destroy(rk);
+  }
+  int assigned() {
+    rd_kafka_topic_partition_list_t* l = nullptr;
+    int n = 0;
+    if (rd_kafka_assignment(rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) n = l->cnt;
+    if (l) rd_kafka_topic_partition_list_destroy(l);
+    return n;
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    return values;
+  }
+
+  rd_kafka_t* rk = nullptr;
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::string> values;
+  std::thread thread;
+};
+
+// A KafkaSource with checkpoints whose trigger stands for the checkpointer: the state the source
+// recorded for the batches it queued is "durable" at once (no file).
+struct CheckpointedSource {
+  CheckpointedSource(const std::string& bootstraps, const char* topic, const char* group,
+                     EnvelopeFormat format, bool once, core::SelfMetrics* sm)
+      : source(SourceCommon{"k", 0, 1024, format}, config(bootstraps, topic, group),
+               SourceMode{once, false}, sm) {}
+
+  static KafkaSourceConfig config(const std::string& bootstraps, const char* topic,
+                                  const char* group) {
+    KafkaSourceConfig cfg;
+    cfg.brokers = bootstraps;
+    cfg.topics = {topic};
+    cfg.group = group;
+    cfg.librdkafka = {{"session.timeout.ms", "6000"},
+                      {"heartbeat.interval.ms", "300"},
+                      {"fetch.wait.max.ms", "20"}};
+    return cfg;
+  }
+  void enable_checkpoints() {
+    source.set_checkpoint_trigger([this]() -> core::Status {
+      const std::string state = source.checkpoint_state();
+      source.checkpoint_durable(++checkpoints, state);
+      return core::Ok{};
+    });
+  }
+  void start(core::BatchChannel& channel) {
+    runner = std::thread([this, &channel] { source.run(channel, stop); });
+  }
+  void finish() {
+    stop = true;
+    if (runner.joinable()) runner.join();
+  }
+  ~CheckpointedSource() { finish(); }
+
+  KafkaSource source;
+  uint64_t checkpoints = 0;
+  std::atomic<bool> stop{false};
+  std::thread runner;
+};
+
+// Two members, messages produced all along: the source's partition that moves to the new member
+// is committed in the revoke callback at exactly what the source counted, so every message is
+// seen exactly once across both.
+TEST(KafkaSourceTest, CooperativeRevokeWithMessagesInFlightHandsOverExactly) {
+  constexpr int kBefore = 1000;
+  MockCluster mock("r", 2);
+  mock.produce("r", 2, kBefore);
+
+  core::SelfMetrics sm;
+  core::BatchChannel channel(8, 64 * 1024);
+  Collector collected(channel);
+  // Declared after the channel: destroyed (stopped) first.
+  CheckpointedSource s(mock.bootstraps, "r", "coop", EnvelopeFormat::kNone, false, &sm);
+  s.enable_checkpoints();
+  ASSERT_TRUE(s.source.prepare().ok());
+  s.start(channel);
+  ASSERT_TRUE(wait_until([&] { return collected.count() == kBefore; }, 30));
+  EXPECT_EQ(self_metric(sm, "logtally_kafka_assigned_partitions"), 2);
+
+  // A producer writes 50 messages (values kBefore on) every ~20 ms from before the second
+  // member joins until that member has received some: the rebalance happens while messages
+  // arrive and are being counted.
+  std::atomic<bool> producing{true};
+  std::atomic<int> produced{kBefore};
+  std::thread producer([&] {
+    while (producing.load()) {
+      std::vector<std::string> v0, v1;
+      for (int i = 0; i < 50; ++i) {
+        const int n = produced.load() + i;
+        (n % 2 ? v1 : v0).push_back(std::to_string(n));
+      }
+      mock.produce_values("r", 0, v0);
+      mock.produce_values("r", 1, v1);
+      produced += 50;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  {
+    PlainMember other(mock.bootstraps, "r", "coop");
+    const bool joined = wait_until([&] { return other.snapshot().size() >= 200; }, 60);
+    producing = false;
+    producer.join();
+    ASSERT_TRUE(joined);
+    const int total = produced.load();
+    // On a timeout, the check below names each message missing.
+    EXPECT_TRUE(wait_until(
+        [&] { return collected.count() + other.snapshot().size() >= static_cast<size_t>(total); },
+        30));
+    std::vector<int> seen(total, 0);
+    for (const std::string& v : collected.snapshot()) ++seen.at(std::stoul(v));
+    for (const std::string& v : other.snapshot()) ++seen.at(std::stoul(v));
+    for (int n = 0; n < total; ++n) EXPECT_EQ(seen[n], 1) << "message " << n;
+    EXPECT_EQ(other.assigned(), 1);
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_assigned_partitions"), 1);
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_rebalances_total"), 2);  // assign, revoke
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_total"), 0);
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 0);
+    EXPECT_EQ(s.checkpoints, 1u);  // The revoke's.
+  }
+  s.finish();
+  channel.close();
+}
+
+// The group refuses the revoke's commit (injected): the source lets the partition go, and says
+// so: the partition and the messages its next owner counts again are counted, and logged.
+TEST(KafkaSourceTest, RevokeWhoseCommitIsRefusedIsCounted) {
+  constexpr int kMessages = 1000;
+  MockCluster mock("f", 2);
+  mock.produce("f", 2, kMessages);
+
+  core::SelfMetrics sm;
+  core::BatchChannel channel(8, 64 * 1024);
+  Collector collected(channel);
+  // Declared after the channel: destroyed (stopped) first.
+  CheckpointedSource s(mock.bootstraps, "f", "refused", EnvelopeFormat::kNone, false, &sm);
+  s.enable_checkpoints();
+  ASSERT_TRUE(s.source.prepare().ok());
+  s.start(channel);
+  ASSERT_TRUE(wait_until([&] { return collected.count() == kMessages; }, 30));
+
+  // With checkpoints and no checkpointer thread, the revoke's is the only commit.
+  rd_kafka_mock_push_request_errors(mock.cluster, 8 /* OffsetCommit */, 1,
+                                    RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+  {
+    PlainMember other(mock.bootstraps, "f", "refused");
+    ASSERT_TRUE(wait_until(
+        [&] { return self_metric(sm, "logtally_kafka_revoke_uncommitted_total") >= 1; }, 30));
+    // The partition's 500 messages were counted here; the group has no commit, so the next
+    // owner reads them from the start again.
+    ASSERT_TRUE(wait_until([&] { return other.snapshot().size() >= kMessages / 2; }, 30));
+    EXPECT_EQ(other.snapshot().size(), static_cast<size_t>(kMessages / 2));
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_total"), 1);
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_messages_total"), kMessages / 2);
+    // The one request held both partitions: the revoked one and the one kept (its checkpointed
+    // position is committed along).
+    EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 2);
+  }
+  s.finish();
+  channel.close();
+}
+
+std::vector<std::string> cri(std::initializer_list<const char*> lines) {
+  std::vector<std::string> out;
+  for (const char* l : lines) out.push_back(std::string("2026-12-07T10:00:00.000000001Z ") + l);
+  return out;
+}
+
+// A CRI record whose first pieces were read when the position was saved: the resumed partition
+// reads again from its first piece, joins it whole, and skips what was counted before (the
+// other stream's records). Through the checkpoint state (a crash and a restart) and through the
+// group's commit (another instance takes the partition over).
+void half_joined_record_resumes_whole(bool through_checkpoint) {
+  const char* group = through_checkpoint ? "join-ckpt" : "join-group";
+  MockCluster mock("j", 1);
+  const std::vector<std::string> first =
+      cri({"stdout P a1", "stderr F e1", "stdout P a2", "stderr F e2"});
+  const std::vector<std::string> second = cri({"stdout F a3", "stderr F e3"});
+  mock.produce_values("j", 0, first);
+
+  std::string state;
+  {
+    core::SelfMetrics sm;
+    core::BatchChannel channel(4, 4096);
+    Collector collected(channel);
+    CheckpointedSource s(mock.bootstraps, "j", group, EnvelopeFormat::kCri, false, &sm);
+    if (through_checkpoint) {
+      // Checkpoints are on, and none becomes durable: the process "crashes" (nothing committed).
+      s.source.set_checkpoint_trigger(
+          []() -> core::Status { return core::make_error(core::ErrorCode::kIo, "crash"); });
+    }
+    ASSERT_TRUE(s.source.prepare().ok());
+    s.start(channel);
+    ASSERT_TRUE(wait_until(
+        [&] { return self_metric(sm, "logtally_kafka_messages_total") == first.size(); }, 30));
+    ASSERT_TRUE(wait_until([&] { return collected.count() == 2; }, 10));
+    state = s.source.checkpoint_state();
+    s.finish();
+    channel.close();
+    EXPECT_EQ(collected.snapshot(), (std::vector<std::string>{"e1", "e2"}));
+  }
+  // Counted up to offset 4; the stdout join began at 0.
+  EXPECT_EQ(state, "j\t0\t4\t0\t-\t-\n");
+  mock.produce_values("j", 0, second);
+
+  core::SelfMetrics sm;
+  core::BatchChannel channel(4, 4096);
+  Collector collected(channel);
+  CheckpointedSource s(mock.bootstraps, "j", group, EnvelopeFormat::kCri, true, &sm);
+  if (through_checkpoint) {
+    ASSERT_TRUE(s.source.restore_state(state).ok());
+  }
+  ASSERT_TRUE(s.source.prepare().ok());
+  s.source.run(channel, s.stop);
+  channel.close();
+  collected.finish();
+  EXPECT_EQ(collected.snapshot(), (std::vector<std::string>{"a1a2a3", "e3"}));
+  // Only the messages after the saved position add bytes.
+  EXPECT_EQ(collected.bytes, second[0].size() + second[1].size());
+  EXPECT_EQ(s.source.checkpoint_state(), "j\t0\t6\n");
+}
+
+TEST(KafkaSourceTest, HalfJoinedRecordResumesWholeThroughTheCheckpoint) {
+  half_joined_record_resumes_whole(true);
+}
+
+TEST(KafkaSourceTest, HalfJoinedRecordResumesWholeThroughTheGroupCommit) {
+  half_joined_record_resumes_whole(false);
 }
 
 }  // namespace
