@@ -122,7 +122,9 @@ const config::OptionTable& kafka_source_options() {
            "...). Checked at load time. logtally sets `bootstrap.servers` (from `brokers`), "
            "`group.id` (from `group`), `enable.auto.commit`, `enable.auto.offset.store` and "
            "`enable.partition.eof` itself; they may not be given here. `auto.offset.reset` "
-           "defaults to `earliest`."},
+           "defaults to `earliest`, `partition.assignment.strategy` to `cooperative-sticky` "
+           "(incremental rebalances; docs/ingest-kafka.md says how to mix with instances on "
+           "another strategy)."},
           max_record_bytes_option(
               "Overrides the top-level limit; longer messages are dropped with reason `too_long`."),
           envelope_format_option(),
