@@ -203,7 +203,12 @@ void Engine::wait() {
     break;
   }
   // Whoever still waits for a reload's validation gets an answer.
-  finish_reload(false, "logtally is stopping");
+  uint64_t all = 0;
+  {
+    std::lock_guard lock(reload_mu_);
+    all = reload_requested_;
+  }
+  finish_reload(false, "logtally is stopping", all);
 }
 
 core::Status Engine::request_reload() {
@@ -217,10 +222,10 @@ core::Status Engine::request_reload() {
   return reload_result_;
 }
 
-void Engine::finish_reload(bool ok, const std::string& error) {
+void Engine::finish_reload(bool ok, const std::string& error, uint64_t covering) {
   {
     std::lock_guard lock(reload_mu_);
-    reload_validated_ = reload_requested_;
+    reload_validated_ = std::max(reload_validated_, covering);
     reload_result_ = ok ? core::Status(core::Ok{})
                         : core::Status(core::make_error(core::ErrorCode::kConfig, error));
   }
@@ -237,6 +242,12 @@ void Engine::stop_sources_and_workers() {
 
 void Engine::reload() {
   if (options_.once || reloads_ok_ == nullptr) return;
+  // The POST /-/reload requests made before the file is read are answered by this reload.
+  uint64_t covering = 0;
+  {
+    std::lock_guard lock(reload_mu_);
+    covering = reload_requested_;
+  }
   core::log(core::LogLevel::kInfo, "reload: reading the config again");
   core::Result<config::Config> loaded =
       options_.load_config ? options_.load_config()
@@ -248,10 +259,10 @@ void Engine::reload() {
               "reload refused, the running config goes on:\n" + loaded.error().message);
     reloads_failed_->add(1);
     reload_last_ok_->set(0);
-    finish_reload(false, loaded.error().message);
+    finish_reload(false, loaded.error().message, covering);
     return;
   }
-  finish_reload(true, "");
+  finish_reload(true, "", covering);
   const auto t0 = std::chrono::steady_clock::now();
 
   // The barrier: every line read so far is counted, and nothing else runs.
@@ -301,13 +312,20 @@ void Engine::reload() {
   bool ok = true;
   std::string error;
   core::Status st = start_runtime(/*first=*/false, checkpoint_id);
-  for (auto& s : sources_) {
-    if (!st) break;
-    st = s->prepare();
-  }
   if (!st) {
     ok = false;
     error = st.error().message;
+  }
+  // A source that cannot prepare is logged and left stopped; the others run.
+  std::vector<ingest::Source*> prepared;
+  for (auto& s : sources_) {
+    core::Status ps = s->prepare();
+    if (ps) {
+      prepared.push_back(s.get());
+    } else {
+      ok = false;
+      error += (error.empty() ? "" : "; ") + ps.error().message;
+    }
   }
   st = start_sinks();
   if (!st) {
@@ -316,8 +334,8 @@ void Engine::reload() {
   }
   push_loop_->start();
   pool_ = std::make_unique<core::WorkerPool>(*channel_, *processor_, config_.workers);
-  for (auto& s : sources_) {
-    source_threads_.emplace_back([this, src = s.get()] { src->run(*channel_, stop_sources_); });
+  for (ingest::Source* src : prepared) {
+    source_threads_.emplace_back([this, src] { src->run(*channel_, stop_sources_); });
   }
   if (checkpointer_) checkpointer_->start();
   for (auto& r : sinks_) r.sink->mark_ready();

@@ -93,7 +93,9 @@ class Engine {
   /// Starts the sinks of `config_` that `sinks_` does not run yet (by name and text) and stops
   /// those it no longer has; then the push loop over every pushing sink.
   core::Status start_sinks();
-  void finish_reload(bool ok, const std::string& error);
+  /// Answers the POST /-/reload requests up to number `covering` (those made before the config
+  /// was read): Ok, or `error`.
+  void finish_reload(bool ok, const std::string& error, uint64_t covering);
 
   struct RunningSink {
     std::string name;
