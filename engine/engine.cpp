@@ -68,7 +68,7 @@ core::Status Engine::start_runtime(bool first, uint64_t checkpoint_id) {
   processor_ = std::make_unique<transforms::BatchProcessor>(compiled_.pipelines, *store_,
                                                             compiled_.source_names.size());
   checkpointer_.reset();
-  store_->set_read_refresh(nullptr);
+  serve_new_checkpoint_ = false;
   if (!config_.checkpoint.dir.empty()) {
     std::vector<ingest::Source*> raw;
     raw.reserve(sources_.size());
@@ -90,9 +90,7 @@ core::Status Engine::start_runtime(bool first, uint64_t checkpoint_id) {
       core::Status st = checkpointer_->checkpoint();
       if (!st) core::log(core::LogLevel::kError, "reload: " + st.error().message);
     }
-    if (config_.checkpoint.serve_new_checkpoint) {
-      store_->set_read_refresh([cp = checkpointer_.get()] { cp->checkpoint_for_read(); });
-    }
+    serve_new_checkpoint_ = config_.checkpoint.serve_new_checkpoint;
     // A source that must checkpoint before letting go of what it read (Kafka, on revoke) gets
     // the trigger; offsets are committed only once a checkpoint holding them is durable.
     for (auto& s : sources_) {
@@ -146,6 +144,12 @@ core::Status Engine::start_sinks() {
 }
 
 core::Status Engine::start() {
+  // `serve: new_checkpoint`: a read makes a checkpoint first. Readers (the exporter's threads)
+  // also run during a reload, which replaces the checkpointer under runtime_mu_.
+  store_->set_read_refresh([this] {
+    std::shared_lock lock(runtime_mu_);
+    if (checkpointer_ && serve_new_checkpoint_) checkpointer_->checkpoint_for_read();
+  });
   core::Status st = start_runtime(/*first=*/true, 0);
   if (!st) return st;
   for (auto& s : sources_) {
@@ -283,6 +287,8 @@ void Engine::reload() {
   const config::Config previous = config_;
   config_ = std::move(*loaded);
   processor_.reset();
+  // Readers asking for a checkpoint wait until the new checkpointer is in place.
+  std::unique_lock runtime(runtime_mu_);
   checkpointer_.reset();
   compiled_ = config::compile(config_);
   store_->reconfigure(core::MetricStore(compiled_.specs, compiled_.source_names,
@@ -312,6 +318,7 @@ void Engine::reload() {
   bool ok = true;
   std::string error;
   core::Status st = start_runtime(/*first=*/false, checkpoint_id);
+  runtime.unlock();
   if (!st) {
     ok = false;
     error = st.error().message;

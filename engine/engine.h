@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -109,6 +110,10 @@ class Engine {
   std::unique_ptr<transforms::BatchProcessor> processor_;
   std::vector<std::unique_ptr<ingest::Source>> sources_;
   std::unique_ptr<core::BatchChannel> channel_;
+  /// Held shared by a reader that asks for a checkpoint (`serve: new_checkpoint`), exclusively
+  /// by a reload while it replaces the checkpointer and the channel.
+  std::shared_mutex runtime_mu_;
+  std::atomic<bool> serve_new_checkpoint_{false};
   std::unique_ptr<checkpoint::Checkpointer> checkpointer_;
   std::vector<RunningSink> sinks_;
   std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
