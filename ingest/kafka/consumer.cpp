@@ -448,12 +448,14 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
       uncommitted[f.key] = std::string("commit failed: ") + rd_kafka_err2str(f.err);
     }
   }
-  for (const auto& [key, pos] : to_commit) {
+  for (const auto& entry : to_commit) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const PartitionKey& key = entry.first;
     if (!uncommitted.count(key) &&
         std::none_of(failed.begin(), failed.end(),
                      [&](const CommitFailure& f) { return f.key == key; })) {
       auto it = parts.find(key);
-      if (it != parts.end()) it->second.committed = pos;
+      if (it != parts.end()) it->second.committed = entry.second;
     }
   }
   if (uncommitted.empty()) return;
