@@ -9,8 +9,8 @@
 //   their series, merging them as it goes: counters and histograms add, gauges merge by their
 //   mode (`set` keeps the latest update in input order, `add` sums, `max`/`min`). snapshot()
 //   decodes and sorts the merged series after the locks are released. Neither removes anything.
-// - expire(now) is its own step, run by whoever is about to read (the push loop before its
-//   merge, the exporter before answering a scrape, `--once` before printing).
+// - expire(now) is its own step: read() runs it before a live merge, and with checkpoints the
+//   checkpointer runs it before each barrier (readers then see the published state).
 // - Label values are stored as valid UTF-8: a key with invalid bytes is repaired (U+FFFD) when
 //   its series is created, and the raw key is kept as an alias of the repaired one, so two raw
 //   keys that repair to the same text are one series.

@@ -1,8 +1,9 @@
 // PushLoop: the one thread that drives every pushing sink (sinks/sink.h, PushSink). Per tick it
-// runs MetricStore::expire(now), takes ONE merge (MetricStore::snapshot()) and flushes every
-// sink due at that tick with it; each sink keeps its own interval() and the loop sleeps until
-// the next due time. At stop() it merges once more and flushes that final state to every sink
-// (final == true), so a `--once` run pushes its final result.
+// reads the store ONCE (MetricStore::read(): live, expire and merge; with checkpoints, the last
+// durable state) and flushes every sink due at that tick with it; each sink keeps its own
+// interval() and the loop sleeps until the next due time. At stop() it reads once more and
+// flushes that final state to every sink (final == true), so a `--once` run pushes its final
+// result.
 //
 // Contract:
 // - Created by the run loop on the main thread with the started pushing sinks (non-owning: they

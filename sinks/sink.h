@@ -1,8 +1,8 @@
 // Sink: sends merged metric state somewhere. Two kinds:
-// - a serving sink (the Prometheus exporter) answers scrapes on its own threads; before each
-//   scrape it runs MetricStore::expire(now), then merges with MetricStore::snapshot();
+// - a serving sink (the Prometheus exporter) answers scrapes on its own threads, each with
+//   MetricStore::read() (live: expire and merge; with checkpoints: the last durable state);
 // - a pushing sink (remote_write, Pushgateway, StatsD, textfile) is a PushSink: it does not read
-//   the store's series itself. The one PushLoop (sinks/push_loop.h) merges once per tick and
+//   the store's series itself. The one PushLoop (sinks/push_loop.h) reads once per tick and
 //   hands the same Snapshot to every pushing sink due at that tick, and once more at stop().
 //
 // Contract:
