@@ -73,3 +73,59 @@ stop_producer() {
   [ -e "$WORK/producer.failed" ] && fail "the producer failed: $(tail -3 "$WORK/producer.err")"
   PRODUCED=$(produced_so_far)
 }
+
+# start_instance NAME [SINKS_YAML [TOP_YAML]]: starts a logtally of the consumer group `shared`
+# on topic g (json, counter msgs_total) with its own exporter, plus SINKS_YAML (more lines under
+# `sinks:`) and TOP_YAML (more top-level lines); waits until it serves /metrics. A start that
+# cannot bind its port (taken since random_free_port looked) is retried on another. Sets
+# PID_<NAME>, URL_<NAME> and START_<NAME> (the lines its log had before this start).
+start_instance() {
+  local name=$1 sinks=${2:-} top=${3:-} port pid url i attempt seen
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    port=$(random_free_port)
+    url="http://127.0.0.1:$port/metrics"
+    cat >"$WORK/$name.yaml" <<YAML
+workers: 2
+sources:
+  k:
+    type: kafka
+    brokers: "$BROKERS"
+    topics: [g]
+    group: shared
+    librdkafka:
+      session.timeout.ms: "6000"
+      heartbeat.interval.ms: "300"
+      fetch.wait.max.ms: "50"
+pipelines:
+  p:
+    inputs: [k]
+    parser: json
+    metrics:
+      - { name: msgs_total, type: counter }
+sinks:
+  prom: { type: prometheus_exporter, listen: "127.0.0.1:$port" }
+$sinks
+$top
+YAML
+    seen=$(cat "$WORK/$name.err" 2>/dev/null | wc -l)
+    "$LOGTALLY" --config "$WORK/$name.yaml" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+    pid=$!
+    track_pid "$pid"
+    for ((i = 0; i < 150; i++)); do
+      if ! is_alive "$pid"; then
+        tail -n "+$((seen + 1))" "$WORK/$name.err" | grep -q "cannot listen" && continue 2
+        fail "instance $name exited at start: $(tail -n "+$((seen + 1))" "$WORK/$name.err")"
+      fi
+      if curl -sf --max-time 2 "$url" 2>/dev/null | grep -q '^logtally_build_info'; then
+        printf -v "PID_$name" '%s' "$pid"
+        printf -v "URL_$name" '%s' "$url"
+        printf -v "START_$name" '%s' "$seen"
+        note "instance $name: pid $pid, $url"
+        return 0
+      fi
+      sleep 0.2
+    done
+    fail "instance $name did not serve $url within 30 s"
+  done
+  fail "instance $name could not bind a port in 5 attempts"
+}

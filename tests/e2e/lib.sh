@@ -55,7 +55,11 @@ e2e_cleanup() {
     sleep 0.1
   done
   for pid in "${ours[@]}"; do is_ours "$pid" && kill -KILL "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
+  if [ -n "${E2E_KEEP:-}" ]; then
+    echo "[$E2E_NAME] kept $WORK (E2E_KEEP)" >&2
+  else
+    rm -rf "$WORK"
+  fi
   exit "$rc"
 }
 trap e2e_cleanup EXIT
