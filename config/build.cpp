@@ -28,6 +28,10 @@ Compiled compile(const Config& config) {
       p.filter = std::make_shared<const transforms::Filter>(
           transforms::compile_filter(pc.filter, p.plan).value());
     }
+    if (pc.timestamp) {
+      p.time_slot = static_cast<int32_t>(p.plan.add(pc.timestamp->field, core::kUseText));
+      p.time_format = pc.timestamp->format;
+    }
     for (const MetricConfig& mc : pc.metrics) {
       core::MetricSpec spec;
       spec.max_series = mc.max_series;
@@ -150,6 +154,11 @@ std::string describe(const Config& config, const Compiled& compiled) {
     for (size_t i = 0; i < pc.inputs.size(); ++i) out << (i ? ", " : "") << pc.inputs[i];
     out << "], parser " << pc.parser->type_name() << "\n" << pc.parser->describe_details();
     if (p.filter) out << "    filter: " << p.filter->text() << "\n";
+    if (pc.timestamp) {
+      out << "    timestamp: " << pc.timestamp->field.to_string() << " as "
+          << pc.timestamp->format->format() << " (zone " << pc.timestamp->format->zone().name()
+          << ")\n";
+    }
     out << "    fields read:";
     for (size_t s = 0; s < p.plan.slot_count(); ++s)
       out << " " << p.plan.path(static_cast<uint32_t>(s)).to_string();

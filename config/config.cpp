@@ -61,6 +61,7 @@ class Loader : public Reader {
   void load_sink(const std::string& name, const YAML::Node& n, Config& cfg);
   // The parser (by the registered component) and the fields the metrics ask of it.
   void load_parser(const YAML::Node& parser, const std::string& what, PipelineConfig& p);
+  void load_timestamp(const YAML::Node& n, const std::string& what, PipelineConfig& p);
   void check_parser_fields(const std::string& what, const PipelineConfig& p);
   // Transforms (docs/transforms.md).
   std::optional<std::string> expression_value(const YAML::Node& n, const std::string& what);
@@ -511,6 +512,41 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
   p.metrics.push_back(std::move(m));
 }
 
+void Loader::load_timestamp(const YAML::Node& n, const std::string& what, PipelineConfig& p) {
+  const std::string w = what + " timestamp";
+  if (!n.IsMap()) {
+    error(n, w + ": expected a map such as { field: ts, format: rfc3339 }");
+    return;
+  }
+  if (!check_keys(n, option_table("timestamp"), w)) return;
+  std::optional<core::FieldPath> field;
+  if (n["field"]) {
+    field = path_value(n["field"], w + " field");
+  } else {
+    error(n, w + ": missing required key 'field'");
+  }
+  std::string format = "rfc3339";
+  if (n["format"]) {
+    if (auto v = string_value(n["format"], w + " format")) format = *v;
+  }
+  std::string zone;
+  if (n["timezone"]) {
+    if (auto v = string_value(n["timezone"], w + " timezone")) zone = *v;
+  }
+  auto compiled = transforms::TimeFormat::compile(format, zone);
+  if (!compiled) {
+    // The zone's error when the zone is what is wrong, else the format's.
+    const bool zone_bad = !transforms::TimeZone::named(zone);
+    const YAML::Node at = zone_bad && n["timezone"] ? n["timezone"] : n["format"] ? n["format"] : n;
+    error(at, w + " " + compiled.error().message);
+    return;
+  }
+  if (field) {
+    p.timestamp = TimestampConfig{
+        *field, std::make_shared<const transforms::TimeFormat>(std::move(*compiled))};
+  }
+}
+
 void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config& cfg) {
   const std::string what = "pipeline '" + name + "'";
   parser_failed_ = false;
@@ -546,6 +582,7 @@ void Loader::load_pipeline(const std::string& name, const YAML::Node& n, Config&
   if (n["filter"]) {
     if (auto e = expression_value(n["filter"], what + " filter")) p.filter = *e;
   }
+  if (const YAML::Node ts = n["timestamp"]) load_timestamp(ts, what, p);
   if (const YAML::Node metrics = n["metrics"]) {
     if (!metrics.IsSequence() || metrics.size() == 0) {
       error(metrics, what + " metrics: expected a non-empty list of metrics");

@@ -23,6 +23,7 @@
 #include "parsers/json_parser.h"
 #include "parsers/parser.h"
 #include "sinks/sink.h"
+#include "transforms/event_time.h"
 #include "transforms/value_units.h"
 
 namespace logtally::config {
@@ -82,13 +83,20 @@ struct MetricConfig {
   Location location;
 };
 
+/// A pipeline's `timestamp`: where a record's own time is and how it is written.
+struct TimestampConfig {
+  core::FieldPath field;
+  std::shared_ptr<const transforms::TimeFormat> format;  ///< Compiled, with its time zone.
+};
+
 struct PipelineConfig {
   std::string name;
   std::vector<std::string> inputs;
   /// The parser's validated config (its `type:` and options); JSON when the section was wrong.
   std::shared_ptr<const parsers::ParserSpec> parser = parsers::json_parser_spec();
   std::vector<MetricConfig> metrics;
-  std::string filter;  ///< Filter expression; empty = every record.
+  std::string filter;                        ///< Filter expression; empty = every record.
+  std::optional<TimestampConfig> timestamp;  ///< Unset: records have no event time.
   Location location;
 };
 

@@ -71,6 +71,11 @@ const std::vector<OptionTable>& option_tables() {
             "Only records for which it is true reach the metrics; the others are counted in "
             "`logtally_records_filtered_total{pipeline}`. Grammar in docs/transforms.md, e.g. "
             "`status >= 500 && path !~ \"/health.*\"`."},
+           {"timestamp", "timestamp map", "(the time a record is read)",
+            "Where a record's own time is: `{ field: ts, format: rfc3339 }`. A record whose "
+            "time cannot be read is dropped as `bad_timestamp`. `logtally backfill` places "
+            "records at this time; live runs check it and stamp samples with the time they "
+            "are read. docs/event-time.md."},
        }},
       {"metric",
        "One metric updated by every record of the pipeline.",
@@ -149,6 +154,19 @@ const std::vector<OptionTable>& option_tables() {
            {"regex", "string", "", "RE2 pattern matched against the whole value."},
            {"equals", "string", "", "Exact value (give `regex` or `equals`)."},
            {"to", "string", "", "The new value.", true},
+       }},
+      {"timestamp",
+       "A pipeline's `timestamp`: where and how a record carries its own time.",
+       {
+           {"field", "field path", "", "The field holding the time.", true},
+           {"format", "`rfc3339`, `unix`, `unix_ms`, `unix_us`, `unix_ns` or a pattern", "rfc3339",
+            "How the time is written: RFC 3339 (fraction and zone optional), seconds (a fraction "
+            "allowed), milliseconds, microseconds or nanoseconds since the Unix epoch, or a "
+            "strftime-style pattern such as `'%d/%b/%Y:%H:%M:%S %z'` (Apache, nginx) or "
+            "`'%Y-%m-%d %H:%M:%S'`; directives in docs/event-time.md."},
+           {"timezone", "`UTC`, an offset or an IANA name", "UTC",
+            "The zone of times written without one: `UTC`, `+02:00`, or a name such as "
+            "`Europe/Berlin` (from the tzdata package)."},
        }},
       {"label replace",
        "A label's `replace`.",

@@ -54,6 +54,8 @@ std::string_view drop_reason_name(DropReason r) noexcept {
       return "too_long";
     case DropReason::kBadEnvelope:
       return "bad_envelope";
+    case DropReason::kBadTimestamp:
+      return "bad_timestamp";
     case DropReason::kEmpty:
       return "empty";
     case DropReason::kNoMatch:

@@ -107,10 +107,17 @@ enum class DropReason : uint8_t {
   kEmpty,          ///< The line was empty.
   kNoMatch,        ///< Regex parser: the record matched none of the patterns.
   kBadEnvelope,    ///< The line is not in its source's container envelope format (cri/docker).
+  kBadTimestamp,   ///< The pipeline's `timestamp` field is absent or not a time in its format.
   kCount,          ///< Number of reasons (not a reason).
 };
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
 std::string_view drop_reason_name(DropReason r) noexcept;
+/// Whether logtally_records_dropped_total{pipeline, reason} is exposed at `value`: every reason
+/// always, except `bad_timestamp`, which only pipelines with a `timestamp:` can have and which
+/// therefore appears once a record was dropped for it.
+inline bool drop_series_shown(DropReason r, uint64_t value) noexcept {
+  return r != DropReason::kBadTimestamp || value > 0;
+}
 
 /// Builds the encoded label tuple of one record in a reused buffer: each value is a 4-byte
 /// length followed by its bytes, so any byte (NUL included) may appear in a value.

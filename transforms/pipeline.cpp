@@ -67,6 +67,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   uint64_t dropped[core::kDropReasonCount] = {};
   uint64_t filtered = 0;
   const Filter* filter = filter_.get();
+  const TimeFormat* time_format = pipeline_.time_format.get();
   const bool with_source_fields = !source_fields_.empty();
   if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
@@ -97,10 +98,26 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
       continue;
     }
     // Input order across workers: batch sequence in the high bits, record index in the low.
-    const uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
+    uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
+    core::MetricShard* target = &shard;
+    if (time_format != nullptr) {
+      const core::FieldValue& v = record_.slot(static_cast<uint32_t>(pipeline_.time_slot));
+      int64_t event_ns = 0;
+      if ((v.kind != core::FieldValue::Kind::kString &&
+           v.kind != core::FieldValue::Kind::kNumber) ||
+          !time_format->parse(v.text, event_ns)) {
+        ++dropped[static_cast<size_t>(DropReason::kBadTimestamp)];
+        continue;
+      }
+      if (router_ != nullptr) {
+        target = &router_->shard_for(event_ns);
+        // Gauges keep the value of the latest event time (offset so that it is unsigned).
+        stamp = static_cast<uint64_t>(event_ns) ^ (uint64_t{1} << 63);
+      }
+    }
     for (const MetricRule& rule : rules_) {
       if (rule.when && !rule.when->matches(record_)) continue;
-      switch (apply_rule(rule, record_, stamp, shard, key_)) {
+      switch (apply_rule(rule, record_, stamp, *target, key_)) {
         case RuleStatus::kOk:
           break;
         case RuleStatus::kMissingValue:

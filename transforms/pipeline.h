@@ -19,6 +19,7 @@
 #include "core/record.h"
 #include "parsers/json_parser.h"
 #include "parsers/parser.h"
+#include "transforms/event_time.h"
 #include "transforms/filter.h"
 #include "transforms/metric_rule.h"
 #include "transforms/source_fields.h"
@@ -34,12 +35,27 @@ struct Pipeline {
   core::FieldPlan plan;
   std::shared_ptr<const Filter> filter;  ///< Records it rejects are counted, not dropped.
   std::vector<MetricRule> rules;
+  /// The record's own time (`timestamp:`): its slot and format; -1/null without one.
+  int32_t time_slot = -1;
+  std::shared_ptr<const TimeFormat> time_format;
+};
+
+/// Where a pipeline's updates go in `logtally backfill`: the shard of the step its event time
+/// falls in. One per worker; called on that worker only.
+class TimeRouter {
+ public:
+  virtual ~TimeRouter() = default;
+  virtual core::MetricShard& shard_for(int64_t unix_ns) = 0;
 };
 
 class PipelineRunner {
  public:
   explicit PipelineRunner(const Pipeline& pipeline);
   void run(const core::Batch& batch, core::MetricShard& shard);
+  /// Backfill: updates go to the router's shard for each record's event time (the pipeline
+  /// must have a `timestamp`), gauges ordered by that time; `shard` only takes the counts of
+  /// drops and filtered records.
+  void set_router(TimeRouter* router) noexcept { router_ = router; }
 
  private:
   const Pipeline& pipeline_;
@@ -53,6 +69,7 @@ class PipelineRunner {
   std::unique_ptr<Filter> filter_;
   std::vector<MetricRule> rules_;
   SourceFieldBinder source_fields_;
+  TimeRouter* router_ = nullptr;
 };
 
 }  // namespace logtally::transforms

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "transforms/event_time.h"
+
 namespace logtally::transforms {
 
 namespace {
@@ -38,17 +40,6 @@ bool digits(std::string_view t, size_t at, size_t n, int& out) noexcept {
     out = out * 10 + (t[i] - '0');
   }
   return true;
-}
-
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's
-// well-known days_from_civil algorithm, written out here).
-int64_t days_from_civil(int64_t y, int m, int d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
 }
 
 bool leap_year(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -164,7 +155,8 @@ bool parse_rfc3339(std::string_view text, double& seconds) noexcept {
     return false;
   }
   if (i != t.size()) return false;
-  const int64_t days = days_from_civil(year, month, day);
+  const int64_t days =
+      days_from_civil_date(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t whole =
       days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset;
   seconds = static_cast<double>(whole) + fraction;

@@ -108,10 +108,12 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   const auto& pipelines = snapshot.pipeline_names;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
+      const uint64_t v = snapshot.dropped[p * core::kDropReasonCount + r];
+      if (!core::drop_series_shown(static_cast<core::DropReason>(r), v)) continue;
       ClientMetric m =
           labelled({{"pipeline", pipelines[p]},
                     {"reason", core::drop_reason_name(static_cast<core::DropReason>(r))}});
-      m.counter.value = static_cast<double>(snapshot.dropped[p * core::kDropReasonCount + r]);
+      m.counter.value = static_cast<double>(v);
       dropped.metric.push_back(std::move(m));
     }
   }

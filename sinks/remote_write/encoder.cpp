@@ -274,10 +274,12 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
   const auto& pipelines = snapshot.pipeline_names;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
+      const uint64_t v = snapshot.dropped[p * core::kDropReasonCount + r];
+      if (!core::drop_series_shown(static_cast<core::DropReason>(r), v)) continue;
       b.begin("logtally_records_dropped_total");
       b.label("pipeline", pipelines[p]);
       b.label("reason", core::drop_reason_name(static_cast<core::DropReason>(r)));
-      b.sample(static_cast<double>(snapshot.dropped[p * core::kDropReasonCount + r]));
+      b.sample(static_cast<double>(v));
     }
   }
   for (const core::MetricSample& m : snapshot.metrics) {
