@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/test_command.h"
 #include "config/build.h"
 #include "config/config.h"
 #include "config/registry.h"
@@ -21,6 +22,7 @@ constexpr const char* kUsage = R"(logtally: turns streams of log lines into metr
 Usage:
   logtally [run] [--config FILE] [--once] [--tee] [--reset-state]
   logtally check [--config FILE]
+  logtally test [--config FILE] TESTFILE...
   logtally config-reference
   logtally --version | --help
 
@@ -32,6 +34,9 @@ Commands:
   run               Run the pipelines (the default command).
   check             Validate the config and print the compiled pipelines; exit 0 if valid, 1 if not.
   config-reference  Print every config key (Markdown), generated from the option tables.
+  test              Run the unit tests of test files (docs/testing.md): PASS/FAIL per test, then
+                    "N passed, M failed"; exit 0 only if all pass. --config overrides each
+                    file's `config:`.
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
@@ -52,6 +57,7 @@ struct Options {
   bool once = false;
   bool tee = false;
   bool reset_state = false;
+  std::vector<std::string> files;  ///< test: the test files.
 };
 
 int usage_error(const std::string& message) {
@@ -105,6 +111,8 @@ static int main_with_args(int argc, char** argv) {
       opts.config_path = args[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       opts.config_path = a.substr(9);
+    } else if (opts.command == "test" && (a.empty() || a[0] != '-')) {
+      opts.files.push_back(a);
     } else {
       return usage_error("unknown argument '" + a + "'");
     }
@@ -122,6 +130,10 @@ static int main_with_args(int argc, char** argv) {
     return 0;
   }
   if (opts.command == "check") return check(opts);
+  if (opts.command == "test") {
+    if (opts.files.empty()) return usage_error("test needs at least one test file");
+    return cli::run_test_files(opts.config_path, opts.files, stdout, stderr);
+  }
   if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");
   if (opts.tee && opts.once) {
     return usage_error("--tee and --once both write to stdout; use one of them");

@@ -52,6 +52,10 @@ inline constexpr size_t kMaxFinished = 4096;
 /// Most bytes read from one file before the next file gets its turn.
 inline constexpr size_t kTurnBytes = 4 << 20;
 
+/// The source fields of the lines of file `path`: `path`, `name` (its base name) and the named
+/// groups of `pattern` (may be null) that match it. `logtally test` gives a test's input these.
+core::SourceFieldsPtr file_source_fields(const std::string& path, const re2::RE2* pattern);
+
 class FileSource final : public Source {
  public:
   FileSource(const SourceCommon& common, FileSourceConfig config, SourceMode mode,
