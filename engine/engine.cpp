@@ -67,9 +67,10 @@ core::Status Engine::start_runtime(bool first, uint64_t checkpoint_id) {
                                                   ingest::batch_capacity_for(max_record));
   processor_ = std::make_unique<transforms::BatchProcessor>(compiled_.pipelines, *store_,
                                                             compiled_.source_names.size());
+  processor_->set_tap(&tap_hub_);
   checkpointer_.reset();
   serve_new_checkpoint_ = false;
-  if (!config_.checkpoint.dir.empty()) {
+  if (!config_.checkpoint.dir.empty() && !options_.tap) {
     std::vector<ingest::Source*> raw;
     raw.reserve(sources_.size());
     for (auto& s : sources_) raw.push_back(s.get());
@@ -121,12 +122,14 @@ core::Status Engine::start_sinks() {
   // A batch run (--once) serves nothing, but pushing sinks run too: the push loop's stop()
   // flushes the final result to them.
   for (const config::SinkConfig& s : config_.sinks) {
+    if (options_.tap) break;  // A tap run sends nothing anywhere.
     bool running = false;
     for (const RunningSink& r : sinks_) running = running || r.name == s.name;
     if (running) continue;
     std::unique_ptr<sinks::Sink> sink = s.spec->build(s.name, *store_);
     if (options_.once && !sink->pushes()) continue;
     sink->set_reload_handler([this] { return request_reload(); });
+    sink->set_tap_hub(&tap_hub_);
     core::Status st = sink->start();
     if (!st) {
       if (result) result = st;
@@ -385,7 +388,8 @@ core::Status Engine::stop() {
     push_loop_->stop();
     if (push_loop_->pushed()) final_checkpoint();
   }
-  if (options_.once && pool_ && result) {
+  tap_hub_.finish_all();  // Every record is traced: tap readers end their streams.
+  if (options_.once && !options_.tap && pool_ && result) {
     const std::string text = sinks::to_text(*store_);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
