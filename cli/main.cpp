@@ -2,7 +2,9 @@
 // flags and hands over: the run loop is engine/engine.h.
 //
 // Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
+#include <unistd.h>
 #include <cstdint>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -52,7 +54,8 @@ Options:
   --once             Read every input to its end, print the final metrics (Prometheus text
                      format, self-metrics included) to stdout, and exit. Serving sinks (the
                      exporter) are not started; pushing sinks (remote_write, pushgateway,
-                     statsd) push the final state before exit.
+                     statsd) push the final state before exit. When stderr is a terminal,
+                     progress is shown there (as for tap and test).
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   --reset-state      If the checkpoint (config `checkpoint: dir`) is corrupt or was written for
                      other metrics, move it aside and start fresh instead of refusing to start.
@@ -154,7 +157,8 @@ static int main_with_args(int argc, char** argv) {
   if (opts.command == "check") return check(opts);
   if (opts.command == "test") {
     if (opts.files.empty()) return usage_error("test needs at least one test file");
-    return cli::run_test_files(opts.config_path, opts.files, stdout, stderr);
+    return cli::run_test_files(opts.config_path, opts.files, stdout, stderr,
+                               ::isatty(STDERR_FILENO) == 1);
   }
   if (opts.command == "tap") {
     core::Result<config::Config> cfg = load(opts);
@@ -174,6 +178,7 @@ static int main_with_args(int argc, char** argv) {
     return 1;
   }
   engine::RunOptions run_options{opts.once, opts.tee, opts.reset_state};
+  run_options.progress = opts.once && ::isatty(STDERR_FILENO) == 1;
   // SIGHUP and POST /-/reload read the same file (or the embedded default) again.
   run_options.load_config = [opts] { return load(opts); };
   return engine::run(*cfg, run_options);

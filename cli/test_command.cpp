@@ -13,6 +13,7 @@
 #include "core/batch_channel.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "engine/progress.h"
 #include "ingest/file/config.h"
 #include "ingest/file/file_source.h"
 #include "ingest/line_reader.h"
@@ -82,15 +83,25 @@ std::string where(const std::string& file, config::Location at) {
 }  // namespace
 
 TestMetrics run_input(const config::Config& cfg, size_t source, const std::string& input,
-                      const std::string& path) {
+                      const std::string& path, bool progress) {
   const config::Compiled compiled = config::compile(cfg);
   core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 1,
                           compiled.native);
   transforms::BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
   const config::SourceConfig& src = cfg.sources[source];
   core::BatchChannel channel(4, ingest::batch_capacity_for(src.max_record_bytes));
+  // Progress only for inputs that take a while: nothing is drawn within the first interval.
+  engine::ProgressCounter counter(processor, compiled.source_names.size());
+  std::unique_ptr<engine::ProgressReporter> reporter;
+  if (progress) {
+    std::vector<uint64_t> totals(compiled.source_names.size(), 0);
+    totals[source] = input.size();
+    reporter = std::make_unique<engine::ProgressReporter>(
+        compiled.source_names, std::move(totals), counter, STDERR_FILENO, /*final_always=*/false);
+    reporter->start();
+  }
   {
-    core::WorkerPool pool(channel, processor, 1);
+    core::WorkerPool pool(channel, counter, 1);
     ingest::LineReader reader(channel, static_cast<uint32_t>(source), src.max_record_bytes,
                               src.format);
     // A file source's lines carry the fields of their file's path.
@@ -119,11 +130,12 @@ TestMetrics run_input(const config::Config& cfg, size_t source, const std::strin
     channel.close();
     pool.join();
   }
+  if (reporter) reporter->stop();
   return parse_exposition(sinks::to_text(store));
 }
 
 int run_test_files(const std::string& config_override, const std::vector<std::string>& files,
-                   std::FILE* out, std::FILE* err) {
+                   std::FILE* out, std::FILE* err, bool progress) {
   size_t passed = 0;
   size_t failed = 0;
   bool broken = false;
@@ -181,7 +193,7 @@ int run_test_files(const std::string& config_override, const std::vector<std::st
     }
     for (size_t i = 0; i < tf->tests.size(); ++i) {
       const TestCase& t = tf->tests[i];
-      const TestMetrics got = run_input(*cfg, sources[i], t.input, t.path);
+      const TestMetrics got = run_input(*cfg, sources[i], t.input, t.path, progress);
       std::vector<std::string> wrong;
       for (const ExpectedSeries& e : t.expect) {
         const std::string key = e.id.key();

@@ -25,13 +25,15 @@ struct TestMetrics {
 
 /// Runs `input` as source `source` (an index into config.sources) of `config` would read it;
 /// `path` is the file name a file source reads it from (its source fields), may be empty.
+/// `progress`: draw progress on stderr while a long input is read (engine/progress.h).
 TestMetrics run_input(const config::Config& config, size_t source, const std::string& input,
-                      const std::string& path);
+                      const std::string& path, bool progress = false);
 
 /// Runs every test of every file; prints `PASS name` / `FAIL name` (with each wrong series
 /// under it) to `out`, errors of broken files to `err`, and the line `N passed, M failed`.
-/// Returns the exit code: 0 only if every test of every file ran and passed.
+/// Returns the exit code: 0 only if every test of every file ran and passed. `progress`: see
+/// run_input().
 int run_test_files(const std::string& config_override, const std::vector<std::string>& files,
-                   std::FILE* out, std::FILE* err);
+                   std::FILE* out, std::FILE* err, bool progress = false);
 
 }  // namespace logtally::cli

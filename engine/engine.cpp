@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "engine/progress.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 #include "sinks/exposition/exposition.h"
@@ -185,7 +186,23 @@ core::Status Engine::start() {
   if (!options_.once && sinks_.empty()) {
     core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
   }
-  pool_ = std::make_unique<core::WorkerPool>(*channel_, *processor_, config_.workers);
+  core::BatchHandler* handler = processor_.get();
+  if (options_.progress && options_.once) {
+    // Sizes are known once the sources prepared (files opened at their start positions).
+    progress_counter_ = std::make_unique<ProgressCounter>(*processor_, sources_.size());
+    std::vector<std::string> names;
+    std::vector<uint64_t> totals;
+    for (size_t i = 0; i < sources_.size(); ++i) {
+      names.push_back(config_.sources[i].name);
+      totals.push_back(sources_[i]->bytes_to_read());
+    }
+    progress_ = std::make_unique<ProgressReporter>(std::move(names), std::move(totals),
+                                                   *progress_counter_, STDERR_FILENO,
+                                                   /*final_always=*/true);
+    progress_->start();
+    handler = progress_counter_.get();
+  }
+  pool_ = std::make_unique<core::WorkerPool>(*channel_, *handler, config_.workers);
   source_threads_.reserve(sources_.size());
   for (auto& s : sources_) {
     source_threads_.emplace_back([this, src = s.get()] { src->run(*channel_, stop_sources_); });
@@ -372,6 +389,7 @@ core::Status Engine::stop() {
   source_threads_.clear();
   if (channel_) channel_->close();
   if (pool_) pool_->join();
+  if (progress_) progress_->stop();  // The final figures, before anything else is printed.
   core::Status result = core::Ok{};
   if (checkpointer_) checkpointer_->stop();
   auto final_checkpoint = [&] {

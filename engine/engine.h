@@ -56,6 +56,9 @@ class BatchProcessor;
 
 namespace logtally::engine {
 
+class ProgressCounter;
+class ProgressReporter;
+
 struct RunOptions {
   bool once = false;         ///< Read every input to its end, print the metrics, exit.
   bool tee = false;          ///< stdin: copy every byte to stdout.
@@ -130,6 +133,8 @@ class Engine {
   std::vector<RunningSink> sinks_;
   std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
   std::unique_ptr<core::WorkerPool> pool_;
+  std::unique_ptr<ProgressCounter> progress_counter_;  ///< With `progress`: wraps processor_.
+  std::unique_ptr<ProgressReporter> progress_;
   std::atomic<bool> stop_sources_{false};
   std::vector<std::thread> source_threads_;
   bool stopped_ = false;

@@ -354,6 +354,13 @@ core::Status FileSource::prepare() {
     }
     saved_ = std::move(keep);
   }
+  bytes_to_read_ = 0;
+  for (const File& f : files_) {
+    struct stat st {};
+    if (::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > f.offset) {
+      bytes_to_read_ += static_cast<uint64_t>(st.st_size) - f.offset;
+    }
+  }
   if (files_.empty()) {
     const std::string what = config_.path.empty() ? "no file matches the include patterns"
                                                   : "cannot open " + config_.path;

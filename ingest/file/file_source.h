@@ -71,6 +71,9 @@ class FileSource final : public Source {
   std::string checkpoint_state() override;
   [[nodiscard]] core::Status restore_state(std::string_view state) override;
 
+  /// The open files' sizes past their read offsets, as prepare() found them.
+  uint64_t bytes_to_read() const override { return bytes_to_read_; }
+
   /// Files currently open (tests).
   size_t files_open() const;
 
@@ -143,6 +146,7 @@ class FileSource final : public Source {
   core::SelfMetrics::Value* watched_ = nullptr;
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;
+  uint64_t bytes_to_read_ = 0;  ///< Set by prepare().
 };
 
 }  // namespace logtally::ingest
