@@ -94,10 +94,12 @@ TestMetrics run_input(const config::Config& cfg, size_t source, const std::strin
   engine::ProgressCounter counter(processor, compiled.source_names.size());
   std::unique_ptr<engine::ProgressReporter> reporter;
   if (progress) {
+    std::vector<std::string> names(compiled.source_names.size());
+    names[source] = compiled.source_names[source];
     std::vector<uint64_t> totals(compiled.source_names.size(), 0);
     totals[source] = input.size();
     reporter = std::make_unique<engine::ProgressReporter>(
-        compiled.source_names, std::move(totals), counter, STDERR_FILENO, /*final_always=*/false);
+        std::move(names), std::move(totals), counter, STDERR_FILENO, /*final_always=*/false);
     reporter->start();
   }
   {

@@ -124,6 +124,7 @@ void ProgressReporter::draw(bool final) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::vector<SourceProgress> now;
   for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i].empty()) continue;  // Not shown (a test reads one source only).
     now.push_back({names_[i], counter_.lines(i), counter_.bytes(i), totals_[i]});
   }
   std::string text;

@@ -59,7 +59,8 @@ std::vector<std::string> progress_lines(const std::vector<SourceProgress>& sourc
 
 class ProgressReporter {
  public:
-  /// `totals[i]`: bytes source i will read (0: unknown); `fd`: where to draw (stderr).
+  /// `names[i]`: source i's name (empty: not shown); `totals[i]`: bytes source i will read
+  /// (0: unknown); `fd`: where to draw (stderr).
   ProgressReporter(std::vector<std::string> names, std::vector<uint64_t> totals,
                    const ProgressCounter& counter, int fd, bool final_always,
                    std::chrono::milliseconds interval = std::chrono::milliseconds(250));
