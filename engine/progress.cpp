@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 
 namespace logtally::engine {
@@ -22,20 +23,20 @@ void ProgressCounter::handle(size_t worker, const core::Batch& batch) {
 namespace {
 
 std::string human_bytes(double b) {
-  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   size_t u = 0;
-  while (b >= 1024 && u + 1 < sizeof(kUnits) / sizeof(kUnits[0])) {
+  while (b >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
     b /= 1024;
     ++u;
   }
   char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", b, kUnits[u]);
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
   return buf;
 }
 
 std::string human_duration(double s) {
   char buf[32];
-  const auto t = static_cast<uint64_t>(s + 0.5);
+  const auto t = static_cast<uint64_t>(std::llround(s));
   if (t < 60) {
     std::snprintf(buf, sizeof(buf), "%" PRIu64 "s", t);
   } else if (t < 3600) {
