@@ -2,11 +2,17 @@
 // flags and hands over: the run loop is engine/engine.h.
 //
 // Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
+#include <unistd.h>
+#include <cstdint>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "cli/tap.h"
+#include "cli/test_command.h"
 #include "config/build.h"
 #include "config/config.h"
 #include "config/registry.h"
@@ -21,6 +27,8 @@ constexpr const char* kUsage = R"(logtally: turns streams of log lines into metr
 Usage:
   logtally [run] [--config FILE] [--once] [--tee] [--reset-state]
   logtally check [--config FILE]
+  logtally test [--config FILE] TESTFILE...
+  logtally tap [--config FILE] [--pipeline NAME] [--limit N]
   logtally config-reference
   logtally --version | --help
 
@@ -32,13 +40,22 @@ Commands:
   run               Run the pipelines (the default command).
   check             Validate the config and print the compiled pipelines; exit 0 if valid, 1 if not.
   config-reference  Print every config key (Markdown), generated from the option tables.
+  test              Run the unit tests of test files (docs/testing.md): PASS/FAIL per test, then
+                    "N passed, M failed"; exit 0 only if all pass. --config overrides each
+                    file's `config:`.
+  tap               Read the inputs like --once and print, instead of the metrics, one JSON
+                    object per record and pipeline: the fields read, the outcome (counted,
+                    filtered, dropped with its reason) and every metric update
+                    (docs/testing.md). No checkpoint is read or written, no sink runs.
+                    --pipeline NAME: only that pipeline; --limit N: stop after N objects.
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
   --once             Read every input to its end, print the final metrics (Prometheus text
                      format, self-metrics included) to stdout, and exit. Serving sinks (the
                      exporter) are not started; pushing sinks (remote_write, pushgateway,
-                     statsd) push the final state before exit.
+                     statsd) push the final state before exit. When stderr is a terminal,
+                     progress is shown there (as for tap and test).
   --tee              Copy stdin to stdout unchanged while counting (not with --once).
   --reset-state      If the checkpoint (config `checkpoint: dir`) is corrupt or was written for
                      other metrics, move it aside and start fresh instead of refusing to start.
@@ -52,6 +69,9 @@ struct Options {
   bool once = false;
   bool tee = false;
   bool reset_state = false;
+  std::vector<std::string> files;  ///< test: the test files.
+  std::string pipeline;            ///< tap: --pipeline.
+  uint64_t limit = 0;              ///< tap: --limit (0: none).
 };
 
 int usage_error(const std::string& message) {
@@ -105,6 +125,19 @@ static int main_with_args(int argc, char** argv) {
       opts.config_path = args[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       opts.config_path = a.substr(9);
+    } else if (opts.command == "tap" && a == "--pipeline") {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a pipeline name");
+      opts.pipeline = args[++i];
+    } else if (opts.command == "tap" && a == "--limit") {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a number");
+      const std::string& n = args[++i];
+      char* end = nullptr;
+      opts.limit = std::strtoull(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || n[0] == '-' || opts.limit == 0) {
+        return usage_error("--limit needs a positive number, got '" + n + "'");
+      }
+    } else if (opts.command == "test" && (a.empty() || a[0] != '-')) {
+      opts.files.push_back(a);
     } else {
       return usage_error("unknown argument '" + a + "'");
     }
@@ -122,6 +155,19 @@ static int main_with_args(int argc, char** argv) {
     return 0;
   }
   if (opts.command == "check") return check(opts);
+  if (opts.command == "test") {
+    if (opts.files.empty()) return usage_error("test needs at least one test file");
+    return cli::run_test_files(opts.config_path, opts.files, stdout, stderr,
+                               ::isatty(STDERR_FILENO) == 1);
+  }
+  if (opts.command == "tap") {
+    core::Result<config::Config> cfg = load(opts);
+    if (!cfg) {
+      std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+      return 1;
+    }
+    return cli::run_tap(*cfg, opts.pipeline, opts.limit);
+  }
   if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");
   if (opts.tee && opts.once) {
     return usage_error("--tee and --once both write to stdout; use one of them");
@@ -132,6 +178,7 @@ static int main_with_args(int argc, char** argv) {
     return 1;
   }
   engine::RunOptions run_options{opts.once, opts.tee, opts.reset_state};
+  run_options.progress = opts.once && ::isatty(STDERR_FILENO) == 1;
   // SIGHUP and POST /-/reload read the same file (or the embedded default) again.
   run_options.load_config = [opts] { return load(opts); };
   return engine::run(*cfg, run_options);

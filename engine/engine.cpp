@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "engine/progress.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 #include "sinks/exposition/exposition.h"
@@ -67,9 +68,10 @@ core::Status Engine::start_runtime(bool first, uint64_t checkpoint_id) {
                                                   ingest::batch_capacity_for(max_record));
   processor_ = std::make_unique<transforms::BatchProcessor>(compiled_.pipelines, *store_,
                                                             compiled_.source_names.size());
+  processor_->set_tap(&tap_hub_);
   checkpointer_.reset();
   serve_new_checkpoint_ = false;
-  if (!config_.checkpoint.dir.empty()) {
+  if (!config_.checkpoint.dir.empty() && !options_.tap) {
     std::vector<ingest::Source*> raw;
     raw.reserve(sources_.size());
     for (auto& s : sources_) raw.push_back(s.get());
@@ -121,12 +123,14 @@ core::Status Engine::start_sinks() {
   // A batch run (--once) serves nothing, but pushing sinks run too: the push loop's stop()
   // flushes the final result to them.
   for (const config::SinkConfig& s : config_.sinks) {
+    if (options_.tap) break;  // A tap run sends nothing anywhere.
     bool running = false;
     for (const RunningSink& r : sinks_) running = running || r.name == s.name;
     if (running) continue;
     std::unique_ptr<sinks::Sink> sink = s.spec->build(s.name, *store_);
     if (options_.once && !sink->pushes()) continue;
     sink->set_reload_handler([this] { return request_reload(); });
+    sink->set_tap_hub(&tap_hub_);
     core::Status st = sink->start();
     if (!st) {
       if (result) result = st;
@@ -182,7 +186,23 @@ core::Status Engine::start() {
   if (!options_.once && sinks_.empty()) {
     core::log(core::LogLevel::kWarn, "no sinks configured: metrics are only visible with --once");
   }
-  pool_ = std::make_unique<core::WorkerPool>(*channel_, *processor_, config_.workers);
+  core::BatchHandler* handler = processor_.get();
+  if (options_.progress && options_.once) {
+    // Sizes are known once the sources prepared (files opened at their start positions).
+    progress_counter_ = std::make_unique<ProgressCounter>(*processor_, sources_.size());
+    std::vector<std::string> names;
+    std::vector<uint64_t> totals;
+    for (size_t i = 0; i < sources_.size(); ++i) {
+      names.push_back(config_.sources[i].name);
+      totals.push_back(sources_[i]->bytes_to_read());
+    }
+    progress_ = std::make_unique<ProgressReporter>(std::move(names), std::move(totals),
+                                                   *progress_counter_, STDERR_FILENO,
+                                                   /*final_always=*/true);
+    progress_->start();
+    handler = progress_counter_.get();
+  }
+  pool_ = std::make_unique<core::WorkerPool>(*channel_, *handler, config_.workers);
   source_threads_.reserve(sources_.size());
   for (auto& s : sources_) {
     source_threads_.emplace_back([this, src = s.get()] { src->run(*channel_, stop_sources_); });
@@ -369,6 +389,7 @@ core::Status Engine::stop() {
   source_threads_.clear();
   if (channel_) channel_->close();
   if (pool_) pool_->join();
+  if (progress_) progress_->stop();  // The final figures, before anything else is printed.
   core::Status result = core::Ok{};
   if (checkpointer_) checkpointer_->stop();
   auto final_checkpoint = [&] {
@@ -385,7 +406,8 @@ core::Status Engine::stop() {
     push_loop_->stop();
     if (push_loop_->pushed()) final_checkpoint();
   }
-  if (options_.once && pool_ && result) {
+  tap_hub_.finish_all();  // Every record is traced: tap readers end their streams.
+  if (options_.once && !options_.tap && pool_ && result) {
     const std::string text = sinks::to_text(*store_);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

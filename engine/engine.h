@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/self_metrics.h"
+#include "core/tap.h"
 
 namespace logtally::checkpoint {
 class Checkpointer;
@@ -55,10 +56,18 @@ class BatchProcessor;
 
 namespace logtally::engine {
 
+class ProgressCounter;
+class ProgressReporter;
+
 struct RunOptions {
   bool once = false;         ///< Read every input to its end, print the metrics, exit.
   bool tee = false;          ///< stdin: copy every byte to stdout.
   bool reset_state = false;  ///< Move an unusable checkpoint aside instead of refusing it.
+  /// `logtally tap` (with `once`): no checkpoint is read or written, no sink is built, the
+  /// metrics are not printed; the output is the tap stream (tap_hub()).
+  bool tap = false;
+  /// Progress on stderr while the inputs are read (with `once`; cli: when stderr is a tty).
+  bool progress = false;
   /// Loads the config again for a reload (SIGHUP, POST /-/reload); unset: reload refused.
   std::function<core::Result<config::Config>()> load_config;
 };
@@ -83,6 +92,11 @@ class Engine {
   /// For the exporter's POST /-/reload (any thread): asks the main thread for a reload and
   /// waits until the new config is validated: Ok if it is being applied, else its errors.
   core::Status request_reload();
+  /// The tap stream of this run's pipelines (`logtally tap`, the exporter's GET /-/tap).
+  core::TapHub& tap_hub() noexcept { return tap_hub_; }
+  /// Asks the sources to stop early (any thread), e.g. once `logtally tap --limit` printed
+  /// enough; stop() still counts everything they read.
+  void cancel() noexcept { stop_sources_.store(true); }
 
  private:
   /// Builds, starts and wires everything after the store: the checkpointer when configured
@@ -105,6 +119,7 @@ class Engine {
   };
   config::Config config_;
   RunOptions options_;
+  core::TapHub tap_hub_;  ///< Before the sinks and the processor, which point to it.
   config::Compiled compiled_;
   std::unique_ptr<core::MetricStore> store_;
   std::unique_ptr<transforms::BatchProcessor> processor_;
@@ -118,6 +133,8 @@ class Engine {
   std::vector<RunningSink> sinks_;
   std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
   std::unique_ptr<core::WorkerPool> pool_;
+  std::unique_ptr<ProgressCounter> progress_counter_;  ///< With `progress`: wraps processor_.
+  std::unique_ptr<ProgressReporter> progress_;
   std::atomic<bool> stop_sources_{false};
   std::vector<std::thread> source_threads_;
   bool stopped_ = false;

@@ -72,6 +72,11 @@ class Source {
   /// a container envelope's joined output or Kafka's per-partition assembly). The run loop sizes
   /// the channel from it so that sources never starve the workers of batches.
   virtual size_t batches_held() const { return 1; }
+
+  /// After prepare(): the bytes this source will read to the end of its input, when known
+  /// before reading (files: their sizes past where reading starts); 0 when unknown (stdin,
+  /// Kafka). For progress reports only (`--once` on a terminal).
+  virtual uint64_t bytes_to_read() const { return 0; }
 };
 
 /// What every source has, whatever its type (the keys `format` and `max_record_bytes`, read by

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift $(($# > 0 ? 1 : 0))
-all_targets=(json_parser logfmt_parser regex_parser envelope filter config checkpoint)
+all_targets=(json_parser logfmt_parser regex_parser envelope filter config checkpoint test_file)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -97,6 +97,11 @@ d="$seeds/config"
 mkdir -p "$d"
 for f in examples/*.yaml examples/mtail/*.yaml; do cp "$f" "$d/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 
+d="$seeds/test_file"
+mkdir -p "$d"
+for f in examples/tests/*.yaml; do cp "$f" "$d/$(basename "$f")"; done
+printf 'http_requests_total{method="GET",status="500"} 1' >"$d/own-series"
+
 # Checkpoint: a real file written by the binary over real logs (counter, gauge, histogram).
 d="$seeds/checkpoint"
 work="$BUILD/seed-work"
@@ -125,7 +130,7 @@ cp "$work/state/checkpoint.bin" "$d/written-by-logtally.bin"
 # ---- Runs ----
 max_len() {
   case $1 in
-    config) echo 4096 ;;
+    config | test_file) echo 4096 ;;
     checkpoint | envelope) echo 65536 ;;
     *) echo 16384 ;;
   esac

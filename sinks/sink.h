@@ -27,6 +27,10 @@
 #include "core/metric_store.h"
 #include "core/result.h"
 
+namespace logtally::core {
+class TapHub;
+}
+
 namespace logtally::sinks {
 
 class Sink {
@@ -51,6 +55,9 @@ class Sink {
   /// before start(). The handler blocks until the new config is validated and returns Ok if
   /// it is being applied, or the errors it was refused for. Callable from any thread.
   virtual void set_reload_handler(std::function<core::Status()> /*handler*/) {}
+  /// The run's tap stream (the exporter's GET /-/tap), set by the run loop before start(); it
+  /// outlives the sink.
+  virtual void set_tap_hub(core::TapHub* /*hub*/) {}
 };
 
 /// What a flush asks of the PushLoop.

@@ -115,27 +115,35 @@ RuleStatus read_value(const FieldValue& field, ValueUnit unit, double& out) noex
   return RuleStatus::kOk;
 }
 
-RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
-                      core::MetricShard& shard, core::LabelKey& key) {
-  // The value first: a record that cannot supply it must not create a series.
-  double value = 1;
-  if (rule.value_slot >= 0) {
-    const RuleStatus st =
-        read_value(record.slot(static_cast<uint32_t>(rule.value_slot)), rule.unit, value);
-    if (st != RuleStatus::kOk) return st;
-    if (rule.subtract_slot >= 0) {
-      // Read the same way as the value (same unit), then the difference is scaled.
-      double minus = 0;
-      const RuleStatus sub =
-          read_value(record.slot(static_cast<uint32_t>(rule.subtract_slot)), rule.unit, minus);
-      if (sub != RuleStatus::kOk) return sub;
-      value -= minus;
-    }
-    value *= rule.scale;
-    if (!std::isfinite(value)) return RuleStatus::kNotANumber;
-    if (rule.type == core::MetricType::kCounter && value < 0) return RuleStatus::kNegativeValue;
-  }
+namespace {
 
+// The two halves of apply_rule(), inlined into it (the per-record path) and also called on
+// their own by the traced pipeline loop through rule_value() and rule_update().
+[[gnu::always_inline]] inline RuleStatus value_of(const MetricRule& rule,
+                                                  const core::Record& record,
+                                                  double& value) noexcept {
+  value = 1;
+  if (rule.value_slot < 0) return RuleStatus::kOk;
+  const RuleStatus st =
+      read_value(record.slot(static_cast<uint32_t>(rule.value_slot)), rule.unit, value);
+  if (st != RuleStatus::kOk) return st;
+  if (rule.subtract_slot >= 0) {
+    // Read the same way as the value (same unit), then the difference is scaled.
+    double minus = 0;
+    const RuleStatus sub =
+        read_value(record.slot(static_cast<uint32_t>(rule.subtract_slot)), rule.unit, minus);
+    if (sub != RuleStatus::kOk) return sub;
+    value -= minus;
+  }
+  value *= rule.scale;
+  if (!std::isfinite(value)) return RuleStatus::kNotANumber;
+  if (rule.type == core::MetricType::kCounter && value < 0) return RuleStatus::kNegativeValue;
+  return RuleStatus::kOk;
+}
+
+[[gnu::always_inline]] inline void update_with(const MetricRule& rule, const core::Record& record,
+                                               double value, uint64_t stamp,
+                                               core::MetricShard& shard, core::LabelKey& key) {
   key.clear();
   for (const LabelRule& label : rule.labels) {
     const FieldValue* found = nullptr;
@@ -173,6 +181,26 @@ RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64
       shard.histogram_observe(rule.metric, series, value);
       break;
   }
+}
+
+}  // namespace
+
+RuleStatus rule_value(const MetricRule& rule, const core::Record& record, double& value) noexcept {
+  return value_of(rule, record, value);
+}
+
+void rule_update(const MetricRule& rule, const core::Record& record, double value, uint64_t stamp,
+                 core::MetricShard& shard, core::LabelKey& key) {
+  update_with(rule, record, value, stamp, shard, key);
+}
+
+RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
+                      core::MetricShard& shard, core::LabelKey& key) {
+  // The value first: a record that cannot supply it must not create a series.
+  double value = 1;
+  const RuleStatus st = value_of(rule, record, value);
+  if (st != RuleStatus::kOk) return st;
+  update_with(rule, record, value, stamp, shard, key);
   return RuleStatus::kOk;
 }
 

@@ -81,7 +81,16 @@ RuleStatus read_value(const core::FieldValue& field, ValueUnit unit, double& out
 std::string_view rewrite_label(const LabelRule& label, std::string_view value,
                                std::string& scratch);
 
-/// Updates the rule's metric in `shard` from `record`. `stamp` orders gauge `set` updates.
+/// The value `rule` takes from `record`: its value field read in its unit, minus `subtract`,
+/// times `scale` (1 for a rule without a value field), or why there is none.
+RuleStatus rule_value(const MetricRule& rule, const core::Record& record, double& value) noexcept;
+
+/// Updates the rule's metric in `shard` with `value` (from rule_value()) under the labels taken
+/// from `record`; the encoded labels are left in `key`. `stamp` orders gauge `set` updates.
+void rule_update(const MetricRule& rule, const core::Record& record, double value, uint64_t stamp,
+                 core::MetricShard& shard, core::LabelKey& key);
+
+/// rule_value() then rule_update(): updates the rule's metric in `shard` from `record`.
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
                       core::MetricShard& shard, core::LabelKey& key);
 

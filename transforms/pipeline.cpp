@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "transforms/tap_record.h"
+
 namespace logtally::transforms {
 
 using core::DropReason;
@@ -43,6 +45,10 @@ PipelineRunner::PipelineRunner(const Pipeline& pipeline)
       record_(pipeline.plan.slot_count()),
       rules_(pipeline.rules),
       source_fields_(pipeline.plan) {
+  slot_names_.reserve(pipeline.plan.slot_count());
+  for (uint32_t s = 0; s < pipeline.plan.slot_count(); ++s) {
+    slot_names_.push_back(pipeline.plan.path(s).to_string());
+  }
   if (pipeline.filter) {
     core::FieldPlan scratch = pipeline.plan;
     filter_ = std::make_unique<Filter>(compile_filter(pipeline.filter->text(), scratch).value());
@@ -56,11 +62,64 @@ PipelineRunner::PipelineRunner(const Pipeline& pipeline)
   }
 }
 
+// The traced loop's state: the subscriptions of this batch and the object being written.
+struct PipelineRunner::Tracer {
+  const TapContext& ctx;
+  std::vector<std::shared_ptr<core::TapSubscription>> subs;
+  TapRecord record;
+  DropReason first_drop = DropReason::kCount;  ///< The record's first metric drop (kCount: none).
+
+  void begin(std::string_view pipeline, const std::string_view* text) {
+    record.begin(ctx.source, pipeline, text);
+    first_drop = DropReason::kCount;
+  }
+  void drop(std::string_view metric, DropReason reason) {
+    record.drop(metric, drop_reason_name(reason));
+    if (first_drop == DropReason::kCount) first_drop = reason;
+  }
+  /// Hands the object to every subscription; false once none takes more.
+  bool end(std::string_view outcome, std::string_view reason) {
+    const std::string& line = record.end(outcome, reason);
+    bool any = false;
+    for (const auto& sub : subs) any = sub->offer(line) || any;
+    return any;
+  }
+};
+
 void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
+  run_records<false>(batch, shard, nullptr);
+}
+
+void PipelineRunner::run_tapped(const core::Batch& batch, core::MetricShard& shard,
+                                const TapContext& tap) {
+  Tracer tracer{tap, {}, {}, DropReason::kCount};
+  tap.hub.interested(pipeline_.name, tracer.subs);
+  if (tracer.subs.empty()) {
+    run_records<false>(batch, shard, nullptr);
+  } else {
+    run_records<true>(batch, shard, &tracer);
+  }
+}
+
+template <bool kTap>
+void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& shard,
+                                 Tracer* tracer) {
   const uint32_t p = pipeline_.index;
   if (batch.too_long > 0) shard.count_dropped(p, DropReason::kTooLong, batch.too_long);
   if (batch.bad_envelope > 0) {
     shard.count_dropped(p, DropReason::kBadEnvelope, batch.bad_envelope);
+  }
+  // Traced: lines the source could not hand over whole still get an object each.
+  [[maybe_unused]] bool tracing = kTap;
+  if constexpr (kTap) {
+    for (uint64_t k = 0; tracing && k < batch.too_long; ++k) {
+      tracer->begin(pipeline_.name, nullptr);
+      tracing = tracer->end("dropped", drop_reason_name(DropReason::kTooLong));
+    }
+    for (uint64_t k = 0; tracing && k < batch.bad_envelope; ++k) {
+      tracer->begin(pipeline_.name, nullptr);
+      tracing = tracer->end("dropped", drop_reason_name(DropReason::kBadEnvelope));
+    }
   }
 
   // Per-batch local tallies of drops, flushed once at the end.
@@ -73,8 +132,22 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const size_t n = batch.record_count();
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
+    if constexpr (kTap) {
+      if (tracing) tracer->begin(pipeline_.name, &text);
+    }
+    // Traced: ends the record's object with `outcome` (and `reason`; kCount: none). Untraced,
+    // it is empty and nothing of it (not even the reason's name) is evaluated.
+    auto trace_end = [&](std::string_view outcome, DropReason reason) {
+      if constexpr (kTap) {
+        if (tracing) {
+          tracing = tracer->end(outcome, reason == DropReason::kCount ? std::string_view()
+                                                                      : drop_reason_name(reason));
+        }
+      }
+    };
     if (is_blank(text)) {
       ++dropped[static_cast<size_t>(DropReason::kEmpty)];
+      trace_end("dropped", DropReason::kEmpty);
       continue;
     }
     switch (parser_->parse(text, record_)) {
@@ -82,19 +155,26 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
         break;
       case parsers::ParseStatus::kInvalidJson:
         ++dropped[static_cast<size_t>(DropReason::kInvalidJson)];
+        trace_end("dropped", DropReason::kInvalidJson);
         continue;
       case parsers::ParseStatus::kNotObject:
         ++dropped[static_cast<size_t>(DropReason::kNotObject)];
+        trace_end("dropped", DropReason::kNotObject);
         continue;
       case parsers::ParseStatus::kNoMatch:
         ++dropped[static_cast<size_t>(DropReason::kNoMatch)];
+        trace_end("dropped", DropReason::kNoMatch);
         continue;
     }
     // After the parser, which cleared the record and never sees `_source.*` slots; before the
     // filter, which may test them.
     if (with_source_fields) source_fields_.fill(batch, i, record_);
+    if constexpr (kTap) {
+      if (tracing) tracer->record.fields(record_, slot_names_);
+    }
     if (filter != nullptr && !filter->matches(record_)) {
       ++filtered;
+      trace_end("filtered", DropReason::kCount);
       continue;
     }
     // Input order across workers: batch sequence in the high bits, record index in the low.
@@ -107,6 +187,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
            v.kind != core::FieldValue::Kind::kNumber) ||
           !time_format->parse(v.text, event_ns)) {
         ++dropped[static_cast<size_t>(DropReason::kBadTimestamp)];
+        trace_end("dropped", DropReason::kBadTimestamp);
         continue;
       }
       if (router_ != nullptr) {
@@ -117,18 +198,51 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
     }
     for (const MetricRule& rule : rules_) {
       if (rule.when && !rule.when->matches(record_)) continue;
-      switch (apply_rule(rule, record_, stamp, *target, key_)) {
+      RuleStatus st = RuleStatus::kOk;
+      if constexpr (kTap) {
+        double value = 1;
+        st = rule_value(rule, record_, value);
+        if (st == RuleStatus::kOk) {
+          rule_update(rule, record_, value, stamp, *target, key_);
+          if (tracing) {
+            const core::MetricSpec& spec = tracer->ctx.specs[rule.metric];
+            tracer->record.update(spec.name, spec.label_names, key_.view(), value);
+          }
+        }
+      } else {
+        st = apply_rule(rule, record_, stamp, *target, key_);
+      }
+      // Traced: a metric that could not use the record.
+      auto trace_drop = [&](DropReason reason) {
+        if constexpr (kTap) {
+          if (tracing) tracer->drop(tracer->ctx.specs[rule.metric].name, reason);
+        }
+      };
+      switch (st) {
         case RuleStatus::kOk:
           break;
         case RuleStatus::kMissingValue:
           ++dropped[static_cast<size_t>(DropReason::kMissingValue)];
+          trace_drop(DropReason::kMissingValue);
           break;
         case RuleStatus::kNotANumber:
           ++dropped[static_cast<size_t>(DropReason::kNotANumber)];
+          trace_drop(DropReason::kNotANumber);
           break;
         case RuleStatus::kNegativeValue:
           ++dropped[static_cast<size_t>(DropReason::kNegativeValue)];
+          trace_drop(DropReason::kNegativeValue);
           break;
+      }
+    }
+    if constexpr (kTap) {
+      // Counted if a metric was updated (or none applied); dropped if metrics could not use it
+      // and none was updated.
+      if (tracing) {
+        const bool dropped_only =
+            tracer->first_drop != DropReason::kCount && !tracer->record.has_updates();
+        trace_end(dropped_only ? "dropped" : "counted",
+                  dropped_only ? tracer->first_drop : DropReason::kCount);
       }
     }
   }
@@ -137,6 +251,9 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   }
   if (filtered > 0) shard.count_filtered(p, filtered);
 }
+
+template void PipelineRunner::run_records<false>(const core::Batch&, core::MetricShard&, Tracer*);
+template void PipelineRunner::run_records<true>(const core::Batch&, core::MetricShard&, Tracer*);
 
 }  // namespace logtally::transforms
 
@@ -161,6 +278,14 @@ void BatchProcessor::handle(size_t worker, const core::Batch& batch) {
   shard.set_now(core::MetricStore::steady_now_ms());  // expiry's time base: one read per batch
   shard.count_source(batch.source, batch.record_count() + batch.too_long + batch.bad_envelope,
                      batch.bytes_read);
+  // The tap's one check per batch (core/tap.h): untraced unless someone taps.
+  if (tap_ != nullptr && tap_->active()) [[unlikely]] {
+    const TapContext ctx{*tap_, store_.source_names()[batch.source], store_.specs()};
+    for (uint32_t p : pipelines_by_source_[batch.source]) {
+      runners_[worker][p].run_tapped(batch, shard, ctx);
+    }
+    return;
+  }
   for (uint32_t p : pipelines_by_source_[batch.source]) runners_[worker][p].run(batch, shard);
 }
 

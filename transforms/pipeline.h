@@ -17,6 +17,7 @@
 #include "core/batch_channel.h"
 #include "core/metric_store.h"
 #include "core/record.h"
+#include "core/tap.h"
 #include "parsers/json_parser.h"
 #include "parsers/parser.h"
 #include "transforms/event_time.h"
@@ -48,6 +49,13 @@ class TimeRouter {
   virtual core::MetricShard& shard_for(int64_t unix_ns) = 0;
 };
 
+/// What the traced loop needs beyond the batch: the tap, the batch's source name, the metrics.
+struct TapContext {
+  core::TapHub& hub;
+  std::string_view source;
+  const std::vector<core::MetricSpec>& specs;
+};
+
 class PipelineRunner {
  public:
   explicit PipelineRunner(const Pipeline& pipeline);
@@ -56,8 +64,17 @@ class PipelineRunner {
   /// must have a `timestamp`), gauges ordered by that time; `shard` only takes the counts of
   /// drops and filtered records.
   void set_router(TimeRouter* router) noexcept { router_ = router; }
+  /// run(), also writing one tap object per record into the subscriptions that want this
+  /// pipeline (core/tap.h). Counts exactly what run() counts.
+  void run_tapped(const core::Batch& batch, core::MetricShard& shard, const TapContext& tap);
 
  private:
+  struct Tracer;
+  /// The loop over the batch's records; with kTap, each record's path is written to `tracer`
+  /// (the untraced instantiation has none of that code).
+  template <bool kTap>
+  void run_records(const core::Batch& batch, core::MetricShard& shard, Tracer* tracer);
+
   const Pipeline& pipeline_;
   std::unique_ptr<parsers::Parser> parser_;
   core::Record record_;
@@ -70,6 +87,7 @@ class PipelineRunner {
   std::vector<MetricRule> rules_;
   SourceFieldBinder source_fields_;
   TimeRouter* router_ = nullptr;
+  std::vector<std::string> slot_names_;  ///< Each slot's path as configured (tap "fields").
 };
 
 }  // namespace logtally::transforms
@@ -83,9 +101,12 @@ class BatchProcessor final : public core::BatchHandler {
   BatchProcessor(const std::vector<Pipeline>& pipelines, core::MetricStore& store,
                  size_t source_count);
   void handle(size_t worker, const core::Batch& batch) override;
+  /// Batches are traced into `hub` while it has subscriptions (null: never). Before workers run.
+  void set_tap(core::TapHub* hub) noexcept { tap_ = hub; }
 
  private:
   core::MetricStore& store_;
+  core::TapHub* tap_ = nullptr;
   std::vector<std::vector<PipelineRunner>> runners_;        ///< [worker][pipeline]
   std::vector<std::vector<uint32_t>> pipelines_by_source_;  ///< [source] -> pipelines
 };

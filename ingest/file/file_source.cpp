@@ -146,22 +146,26 @@ size_t FileSource::files_open() const {
   return files_.size();
 }
 
-core::SourceFieldsPtr FileSource::make_fields(const std::string& path) const {
+core::SourceFieldsPtr file_source_fields(const std::string& path, const re2::RE2* pattern) {
   auto t = std::make_shared<core::SourceFields>();
   t->values.emplace_back("path", path);
   t->values.emplace_back("name", base_name(path));
-  if (pattern_ && pattern_->ok()) {
-    const int groups = pattern_->NumberOfCapturingGroups();
+  if (pattern != nullptr && pattern->ok()) {
+    const int groups = pattern->NumberOfCapturingGroups();
     std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
-    if (pattern_->Match(path, 0, path.size(), re2::RE2::UNANCHORED, m.data(),
-                        static_cast<int>(m.size()))) {
-      for (const auto& [name, i] : pattern_->NamedCapturingGroups()) {
+    if (pattern->Match(path, 0, path.size(), re2::RE2::UNANCHORED, m.data(),
+                       static_cast<int>(m.size()))) {
+      for (const auto& [name, i] : pattern->NamedCapturingGroups()) {
         const re2::StringPiece& g = m[static_cast<size_t>(i)];
         if (g.data() != nullptr) t->values.emplace_back(name, std::string(g.data(), g.size()));
       }
     }
   }
   return t;
+}
+
+core::SourceFieldsPtr FileSource::make_fields(const std::string& path) const {
+  return file_source_fields(path, pattern_.get());
 }
 
 bool FileSource::excluded(const std::string& path) const {
@@ -349,6 +353,13 @@ core::Status FileSource::prepare() {
       }
     }
     saved_ = std::move(keep);
+  }
+  bytes_to_read_ = 0;
+  for (const File& f : files_) {
+    struct stat st {};
+    if (::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > f.offset) {
+      bytes_to_read_ += static_cast<uint64_t>(st.st_size) - f.offset;
+    }
   }
   if (files_.empty()) {
     const std::string what = config_.path.empty() ? "no file matches the include patterns"

@@ -52,6 +52,10 @@ inline constexpr size_t kMaxFinished = 4096;
 /// Most bytes read from one file before the next file gets its turn.
 inline constexpr size_t kTurnBytes = 4 << 20;
 
+/// The source fields of the lines of file `path`: `path`, `name` (its base name) and the named
+/// groups of `pattern` (may be null) that match it. `logtally test` gives a test's input these.
+core::SourceFieldsPtr file_source_fields(const std::string& path, const re2::RE2* pattern);
+
 class FileSource final : public Source {
  public:
   FileSource(const SourceCommon& common, FileSourceConfig config, SourceMode mode,
@@ -66,6 +70,9 @@ class FileSource final : public Source {
   bool checkpointable() const override { return true; }
   std::string checkpoint_state() override;
   [[nodiscard]] core::Status restore_state(std::string_view state) override;
+
+  /// The open files' sizes past their read offsets, as prepare() found them.
+  uint64_t bytes_to_read() const override { return bytes_to_read_; }
 
   /// Files currently open (tests).
   size_t files_open() const;
@@ -139,6 +146,7 @@ class FileSource final : public Source {
   core::SelfMetrics::Value* watched_ = nullptr;
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;
+  uint64_t bytes_to_read_ = 0;  ///< Set by prepare().
 };
 
 }  // namespace logtally::ingest

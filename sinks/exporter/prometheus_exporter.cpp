@@ -213,6 +213,14 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
                   "reload: the new config is valid; applying it\n");
     return 200;
   }
+  if (uri == "/-/tap" && tap_ != nullptr) {
+    if (!authorized(mg_get_header(conn, "Authorization"))) {
+      send_response(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+                    "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
+      return 401;
+    }
+    return handle_tap(conn);
+  }
   if (uri != config_.path) {
     send_response(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not Found\n");
     return 404;
@@ -312,7 +320,8 @@ core::Status PrometheusExporter::start() {
 
 void PrometheusExporter::stop() {
   if (!exposer_) return;
-  exposer_.reset();  // Joins civetweb's threads: no request is in flight after this.
+  stopping_.store(true);  // Open tap streams end within their wait (200 ms).
+  exposer_.reset();       // Joins civetweb's threads: no request is in flight after this.
   std::lock_guard lock(g_registry_mu);
   auto it = registry().find(port_);
   if (it != registry().end() && it->second == this) registry().erase(it);

@@ -10,7 +10,9 @@
 // - `/-/ready`: 503 until mark_ready() (called once the config is loaded and the sources
 //   started), 200 after;
 // - with `enable_reload`, `POST /-/reload` (behind the basic auth): the run loop's reload, 200
-//   once the new config is valid and being applied, 400 with the errors otherwise.
+//   once the new config is valid and being applied, 400 with the errors otherwise;
+// - `GET /-/tap?pipeline=NAME&limit=N&timeout=S` (behind the basic auth): the tap stream of the
+//   running pipelines (core/tap.h), one JSON object a line, chunked; see tap_endpoint.cpp.
 // Other paths: 404. Basic auth (a crypt(3) hash in the config) guards the metrics path; the
 // health endpoints stay open so probes need no secret (they reveal nothing).
 //
@@ -46,6 +48,7 @@ class PrometheusExporter final : public Sink {
   void set_reload_handler(std::function<core::Status()> handler) override {
     reload_ = std::move(handler);
   }
+  void set_tap_hub(core::TapHub* hub) override { tap_ = hub; }
   std::string describe() const override;
 
   /// The port it listens on (after start()).
@@ -59,6 +62,8 @@ class PrometheusExporter final : public Sink {
 
  private:
   bool authorized(const char* authorization_header) const;
+  /// GET /-/tap, after the auth check (tap_endpoint.cpp). Returns the HTTP status.
+  int handle_tap(mg_connection* conn);
 
   std::string name_;
   PrometheusExporterConfig config_;
@@ -66,6 +71,9 @@ class PrometheusExporter final : public Sink {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::atomic<bool> ready_{false};
   std::function<core::Status()> reload_;  ///< Set before start(); used only with enable_reload.
+  core::TapHub* tap_ = nullptr;           ///< Set before start().
+  std::atomic<bool> stopping_{false};     ///< Ends open tap streams.
+  std::atomic<int> taps_{0};              ///< Tap streams open now (each holds a civetweb thread).
   int port_ = 0;
   const void* tls_ = nullptr;  ///< OpenSSL functions from the TLS shim (a TlsApi), once loaded.
 };
