@@ -209,6 +209,7 @@ std::string describe(const Config& config, const Compiled& compiled) {
                                                    : "the last checkpoint")
         << "\n";
   }
+  out << describe_slos(config.slos);
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";
   out << "\n";
