@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "config/registry.h"
 #include "engine/engine.h"
+#include "monitoring/dashboard.h"
+#include "monitoring/rules.h"
 
 namespace {
 
@@ -22,6 +24,7 @@ Usage:
   logtally [run] [--config FILE] [--once] [--tee] [--reset-state]
   logtally check [--config FILE]
   logtally config-reference
+  logtally rules|dashboard [--config FILE]
   logtally --version | --help
 
 With no config, logtally reads JSON lines from stdin, counts log_records_total{level} (level from
@@ -32,6 +35,8 @@ Commands:
   run               Run the pipelines (the default command).
   check             Validate the config and print the compiled pipelines; exit 0 if valid, 1 if not.
   config-reference  Print every config key (Markdown), generated from the option tables.
+  rules             Print the Prometheus rules of the config's SLOs (docs/slos.md).
+  dashboard         Print a Grafana dashboard: the config's SLOs and metrics (docs/slos.md).
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
@@ -122,6 +127,16 @@ static int main_with_args(int argc, char** argv) {
     return 0;
   }
   if (opts.command == "check") return check(opts);
+  if (opts.command == "rules" || opts.command == "dashboard") {
+    core::Result<config::Config> cfg = load(opts);
+    if (!cfg) {
+      std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+      return 1;
+    }
+    std::cout << (opts.command == "rules" ? monitoring::rules_yaml(*cfg)
+                                          : monitoring::config_dashboard_json(*cfg));
+    return 0;
+  }
   if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");
   if (opts.tee && opts.once) {
     return usage_error("--tee and --once both write to stdout; use one of them");
