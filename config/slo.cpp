@@ -126,7 +126,7 @@ class SelectorParser {
       out = MatchOp::kNotRegex;
     } else if (rest.rfind("!=", 0) == 0) {
       out = MatchOp::kNotEqual;
-    } else if (rest.rfind("=", 0) == 0) {
+    } else if (!rest.empty() && rest.front() == '=') {
       out = MatchOp::kEqual;
       ++pos_;
       return true;

@@ -64,10 +64,15 @@ double error_budget(const config::SloConfig& slo) {
 
 namespace {
 
-std::string chars(double v, std::chars_format fmt, bool any) {
+// The shortest text that reads back as v: in either form (std::to_chars' choice), or in `fmt`.
+std::string shortest(double v) {
   char buf[64];
-  const auto res = any ? std::to_chars(buf, buf + sizeof(buf), v)
-                       : std::to_chars(buf, buf + sizeof(buf), v, fmt);
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, res.ptr);
+}
+std::string shortest(double v, std::chars_format fmt) {
+  char buf[400];  // fixed notation of a large double is long
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v, fmt);
   return std::string(buf, res.ptr);
 }
 
@@ -75,11 +80,11 @@ std::string chars(double v, std::chars_format fmt, bool any) {
 // start from: the shortest digits that read back as v, in exponent form when the decimal
 // exponent is below -4 or at least 6 (%e style, two exponent digits at least), else plain.
 std::string go_shortest_g(double v) {
-  const std::string sci = chars(v, std::chars_format::scientific, false);
+  std::string sci = shortest(v, std::chars_format::scientific);
   const size_t e = sci.find('e');
   const int exponent = std::atoi(sci.c_str() + e + 1);
   if (exponent < -4 || exponent >= 6) return sci;
-  return chars(v, std::chars_format::fixed, false);
+  return shortest(v, std::chars_format::fixed);
 }
 
 }  // namespace
@@ -92,7 +97,7 @@ std::vector<std::string> le_spellings(double v) {
     }
     out.push_back(std::move(s));
   };
-  add(chars(v, std::chars_format::general, true));  // logtally's exposition (std::to_chars)
+  add(shortest(v));  // logtally's exposition (std::to_chars)
   const std::string go = go_shortest_g(v);
   add(go);
   if (go.find_first_of(".e") == std::string::npos) add(go + ".0");  // OpenMetrics
