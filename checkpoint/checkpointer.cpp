@@ -38,7 +38,10 @@ Checkpointer::Checkpointer(CheckpointConfig config, core::BatchChannel& channel,
           "logtally_checkpoint_pause_seconds",
           "How long dispatch was paused by the last checkpoint's barrier.")),
       bytes_(store.self_metrics().gauge("logtally_checkpoint_bytes",
-                                        "Size of the last checkpoint file.")) {}
+                                        "Size of the last checkpoint file.")),
+      last_success_(store.self_metrics().gauge(
+          "logtally_checkpoint_last_success_timestamp_seconds",
+          "Unix time the last checkpoint became durable (0 before the first).")) {}
 
 core::Status Checkpointer::restore(bool reset_state) {
   core::Status st = restore_file(reset_state);
@@ -211,6 +214,7 @@ core::Status Checkpointer::checkpoint_locked() {
   last_bytes_ = bytes;
   bytes_.set(static_cast<double>(bytes));
   written_.add(1);
+  last_success_.set(static_cast<double>(now_unix_millis()) / 1000.0);
   size_t k = 0;
   for (ingest::Source* src : sources_) {
     if (src == nullptr || !src->checkpointable()) continue;

@@ -23,7 +23,8 @@
 // - start() runs checkpoint() every `interval` on its own thread until stop().
 // - Self-metrics: logtally_checkpoints_total, logtally_checkpoint_failures_total,
 //   logtally_checkpoint_duration_seconds (last total), logtally_checkpoint_pause_seconds (last
-//   barrier), logtally_checkpoint_bytes (last file size).
+//   barrier), logtally_checkpoint_bytes (last file size),
+//   logtally_checkpoint_last_success_timestamp_seconds (when the last one became durable).
 #pragma once
 
 #include <atomic>
@@ -110,6 +111,7 @@ class Checkpointer {
   core::SelfMetrics::Value& duration_;
   core::SelfMetrics::Value& pause_;
   core::SelfMetrics::Value& bytes_;
+  core::SelfMetrics::Value& last_success_;
 };
 
 }  // namespace logtally::checkpoint

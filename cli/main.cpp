@@ -17,6 +17,8 @@
 #include "config/config.h"
 #include "config/registry.h"
 #include "engine/engine.h"
+#include "monitoring/dashboard.h"
+#include "monitoring/rules.h"
 
 namespace {
 
@@ -30,6 +32,7 @@ Usage:
   logtally test [--config FILE] TESTFILE...
   logtally tap [--config FILE] [--pipeline NAME] [--limit N]
   logtally config-reference
+  logtally rules|dashboard [--config FILE]
   logtally --version | --help
 
 With no config, logtally reads JSON lines from stdin, counts log_records_total{level} (level from
@@ -48,6 +51,8 @@ Commands:
                     filtered, dropped with its reason) and every metric update
                     (docs/testing.md). No checkpoint is read or written, no sink runs.
                     --pipeline NAME: only that pipeline; --limit N: stop after N objects.
+  rules             Print the Prometheus rules of the config's SLOs (docs/slos.md).
+  dashboard         Print a Grafana dashboard: the config's SLOs and metrics (docs/slos.md).
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
@@ -160,13 +165,16 @@ static int main_with_args(int argc, char** argv) {
     return cli::run_test_files(opts.config_path, opts.files, stdout, stderr,
                                ::isatty(STDERR_FILENO) == 1);
   }
-  if (opts.command == "tap") {
+  if (opts.command == "tap" || opts.command == "rules" || opts.command == "dashboard") {
     core::Result<config::Config> cfg = load(opts);
     if (!cfg) {
       std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
       return 1;
     }
-    return cli::run_tap(*cfg, opts.pipeline, opts.limit);
+    if (opts.command == "tap") return cli::run_tap(*cfg, opts.pipeline, opts.limit);
+    std::cout << (opts.command == "rules" ? monitoring::rules_yaml(*cfg)
+                                          : monitoring::config_dashboard_json(*cfg));
+    return 0;
   }
   if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");
   if (opts.tee && opts.once) {

@@ -218,6 +218,7 @@ std::string describe(const Config& config, const Compiled& compiled) {
                                                    : "the last checkpoint")
         << "\n";
   }
+  out << describe_slos(config.slos);
   out << "sinks:";
   if (config.sinks.empty()) out << " (none)";
   out << "\n";

@@ -734,6 +734,7 @@ core::Result<Config> Loader::load() {
   }
 
   check_shared_metrics(cfg);
+  if (root["slos"]) load_slos(*this, root["slos"], cfg);
   for (PipelineConfig& p : cfg.pipelines) {
     for (MetricConfig& m : p.metrics) {
       if (!m.max_series_set) m.max_series = cfg.max_series;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/reader.h"
+#include "config/slo.h"
 #include "core/metric_store.h"
 #include "core/record.h"
 #include "core/result.h"
@@ -127,6 +128,7 @@ struct Config {
   size_t max_record_bytes = 1 << 20;
   size_t max_series = 10000;  ///< Default cardinality limit per metric (0 = none).
   CheckpointSettings checkpoint;
+  std::vector<SloConfig> slos;  ///< `slos:` (config/slo.h, docs/slos.md).
 };
 
 /// Prometheus' default histogram buckets, used when a histogram names none.

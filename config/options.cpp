@@ -43,6 +43,10 @@ const std::vector<OptionTable>& option_tables() {
            {"checkpoint", "checkpoint map", "(none)",
             "Save every series value and every source position periodically and on exit, and "
             "resume from them on start (docs/checkpoints.md)."},
+           {"slos", "list of slo", "(none)",
+            "Service level objectives over the config's metrics; `logtally rules` and "
+            "`logtally dashboard` turn them into Prometheus rules and a Grafana dashboard "
+            "(docs/slos.md)."},
        }},
       {"checkpoint",
        "Exactly-once counting across restarts: a barrier writes all series values and source "
@@ -173,6 +177,35 @@ const std::vector<OptionTable>& option_tables() {
        {
            {"regex", "string", "", "RE2 pattern matched against the whole value.", true},
            {"with", "string", "", "Replacement template (`\\1` is group 1).", true},
+       }},
+      {"slo",
+       "One service level objective (docs/slos.md): either an availability SLO (`total` and "
+       "`errors`, the share of events that are errors) or a latency SLO (`histogram` and "
+       "`good_le`, the share of events slower than a bucket). Selectors are PromQL: "
+       "`metric{label=\"v\", code=~\"5..\"}` with `=`, `!=`, `=~`, `!~`, over the config's own "
+       "metrics and their labels.",
+       {
+           {"name", "string", "",
+            "`[a-zA-Z_][a-zA-Z0-9_]*`, unique: the rules' `slo` label and the alerts' names "
+            "(`NAME_burn_rate_page`, `NAME_burn_rate_ticket`).",
+            true},
+           {"objective", "number above 0 and below 100", "",
+            "Percent of events that must be good over the window (99.9).", true},
+           {"window", "duration (`30d`, `28d`, `7d`)", "30d",
+            "The compliance window the error budget is counted over (the dashboard's budget "
+            "left). Prometheus must keep at least this much data."},
+           {"total", "selector", "",
+            "Availability: every event, a counter or a histogram's "
+            "`NAME_count`, e.g. `shop_requests_total{service=\"checkout\"}`."},
+           {"errors", "selector", "",
+            "Availability: the bad events, e.g. `shop_requests_total{service=\"checkout\", "
+            "code=~\"5..\"}`."},
+           {"histogram", "selector", "",
+            "Latency: a histogram of the config by its name, without `le`, e.g. "
+            "`shop_request_duration_seconds{service=\"checkout\"}`."},
+           {"good_le", "number", "",
+            "Latency: an event is good when it is at or under this bound, which must be one of "
+            "the histogram's buckets."},
        }},
   };
   return tables;

@@ -21,7 +21,7 @@ if [ ! -f build/compile_commands.json ]; then
   exit 1
 fi
 mapfile -t changed < <(git diff --name-only --diff-filter=ACMR "$base" -- '*.cpp' 2>/dev/null |
-                       grep -E '^(core|config|engine|ingest|parsers|transforms|sinks|cli|checkpoint)/' || true)
+                       grep -E '^(core|config|engine|ingest|parsers|transforms|sinks|cli|checkpoint|monitoring)/' || true)
 for f in "${changed[@]}"; do
   if ! clang-tidy -p build --quiet "$f" 2>/dev/null; then status=1; fi
 done

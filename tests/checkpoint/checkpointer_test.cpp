@@ -132,6 +132,36 @@ TEST_F(CheckpointerTest, NoFileMeansAFreshStart) {
   EXPECT_TRUE(store.snapshot().metrics[0].series.empty());
 }
 
+// logtally_checkpoint_last_success_timestamp_seconds (the dashboard's checkpoint age): 0 before
+// the first checkpoint, then the Unix time the file became durable; a failed one leaves it.
+TEST_F(CheckpointerTest, LastSuccessTimestamp) {
+  core::MetricStore store(specs(), {"files"}, {"p"}, 1);
+  core::BatchChannel channel(2, 64);
+  FakeSource src("files");
+  Checkpointer ck(config(), channel, store, {&src});
+  ASSERT_TRUE(ck.restore(false).ok());
+  core::SelfMetrics::Value& ts =
+      store.self_metrics().gauge("logtally_checkpoint_last_success_timestamp_seconds", "");
+  EXPECT_EQ(ts.get(), 0);
+  const auto unix_now = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const double before = unix_now();
+  ASSERT_TRUE(ck.checkpoint().ok());
+  const double after = unix_now();
+  EXPECT_GE(ts.get(), before - 0.001);
+  EXPECT_LE(ts.get(), after + 0.001);
+  const double first = ts.get();
+  // A directory that cannot be written: the checkpoint fails and the timestamp stays.
+  fs::remove_all(dir_);
+  { std::ofstream(dir_.string()) << "a file where the directory should be"; }
+  EXPECT_FALSE(ck.checkpoint().ok());
+  EXPECT_EQ(ts.get(), first);
+  EXPECT_EQ(store.self_metrics().counter("logtally_checkpoint_failures_total", "").get(), 1);
+  fs::remove(dir_);
+}
+
 TEST_F(CheckpointerTest, RestoresSeriesCountsAndSourceStatesByName) {
   core::BatchChannel channel(2, 64);
   {
