@@ -70,6 +70,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
   const bool with_source_fields = !source_fields_.empty();
   if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
+  parser_->begin_batch(batch);
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
     if (is_blank(text)) {
@@ -115,6 +116,7 @@ void PipelineRunner::run(const core::Batch& batch, core::MetricShard& shard) {
       }
     }
   }
+  parser_->end_batch();
   for (size_t r = 0; r < core::kDropReasonCount; ++r) {
     if (dropped[r] > 0) shard.count_dropped(p, static_cast<DropReason>(r), dropped[r]);
   }
