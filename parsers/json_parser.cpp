@@ -144,6 +144,34 @@ bool valid_number(std::string_view t) noexcept {
 // The value of a number token that valid_number() accepted: correctly rounded (as simdjson's
 // own parsing is), false if it is too large for a double. A value too small for one is 0.
 bool number_value(std::string_view t, double& out) noexcept {
+  // Fast path for the common log number (`512`, `59.314`): at most 19 digits, no exponent. A
+  // mantissa below 2^53 and a power of ten up to 10^22 are both exact doubles, so one
+  // multiplication or division, correctly rounded by IEEE 754, gives the correctly rounded
+  // value (Clinger's fast path).
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char* p = t.data();
+  const char* const end = p + t.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p, ++digits) {
+    mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+  }
+  if (p < end && *p == '.') {
+    for (++p; p < end && *p >= '0' && *p <= '9'; ++p, ++digits, ++fraction) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+    }
+  }
+  if (p == end && digits <= 19 && mantissa <= (uint64_t{1} << 53) && fraction <= 22) {
+    double v = static_cast<double>(mantissa);
+    if (fraction > 0) v /= kPow10[fraction];
+    out = negative ? -v : v;
+    return true;
+  }
   const auto res = std::from_chars(t.data(), t.data() + t.size(), out);
   if (res.ec == std::errc()) return true;
   // Out of range (rare): strtod tells overflow (infinite) from underflow (0 or subnormal). The
@@ -152,13 +180,18 @@ bool number_value(std::string_view t, double& out) noexcept {
   return std::isfinite(out);
 }
 
-// True if the token at `t` (not a container) is a valid JSON scalar. A string token is: stage 1
-// rejected bad UTF-8, raw control characters and unterminated strings, and made whatever follows
-// a closing quote (other than blanks) a token of its own; escapes are checked by valid_escapes().
-[[gnu::always_inline]] inline bool valid_scalar(std::string_view text) noexcept {
+// True if `s` holds a backslash; short strings (most label values) without a call.
+[[gnu::always_inline]] inline bool has_backslash(std::string_view s) noexcept {
+  if (s.size() > 32) return std::memchr(s.data(), '\\', s.size()) != nullptr;
+  for (const char c : s) {
+    if (c == '\\') return true;
+  }
+  return false;
+}
+
+// True if `text`, a token that is not a string or a container, is a valid JSON scalar.
+[[gnu::always_inline]] inline bool valid_nonstring_scalar(std::string_view text) noexcept {
   switch (text.empty() ? '\0' : text[0]) {
-    case '"':
-      return true;
     case 't':
       return text == "true";
     case 'f':
@@ -175,7 +208,7 @@ bool number_value(std::string_view t, double& out) noexcept {
 
 inline std::string_view JsonParser::Tokens::text(uint32_t t) const noexcept {
   const uint32_t from = idx[t];
-  uint32_t to = t + 1 < end ? idx[t + 1] : limit;
+  uint32_t to = std::min(idx[t + 1], limit);
   while (to > from && is_blank(base[to - 1])) --to;
   return {base + from, to - from};
 }
@@ -218,6 +251,10 @@ void JsonParser::begin_batch(const core::Batch& batch) noexcept {
   const size_t size = size_t{s[n - 1].offset} + s[n - 1].length - begin;
   if (index(d + begin, size) != simdjson::SUCCESS) return;
   batch_.active = true;
+  batch_.end = d + begin + size;
+  // Records before the batch's first backslash need no escape check (kFull).
+  const void* hit = std::memchr(d + begin, '\\', size);
+  next_backslash_ = hit != nullptr ? static_cast<const char*>(hit) : batch_.end;
   batch_.base = d + begin;
   batch_.data = d;
   batch_.spans = s;
@@ -241,21 +278,25 @@ ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexce
         const auto begin = static_cast<uint32_t>(record.data() - batch_.base);
         const auto end = static_cast<uint32_t>(begin + record.size());
         const uint32_t* idx = stage1_->structural_indexes.get();
-        const uint32_t count = stage1_->n_structural_indexes;
+        // Skip what the walk of earlier records did not reach (a record read only up to its
+        // last planned key, a broken one, a skipped one). The index ends with entries at the
+        // batch's end, which is past `begin`.
         uint32_t t = batch_.next_token;
-        while (t < count && idx[t] < begin) ++t;
-        const uint32_t first = t;
-        while (t < count && idx[t] < end) ++t;
-        batch_.next_token = t;
-        const Tokens tk{batch_.base, idx, t, end};
-        return parse_tokens(tk, first, record.data(), record.size(), out);
+        while (idx[t] < begin) ++t;
+        const Tokens tk{batch_.base, idx, end};
+        const ParseStatus status = parse_tokens(tk, t, record.data(), record.size(), out);
+        batch_.next_token = std::max(t, last_token_);
+        return status;
       }
     }
+    // Not a record of the batch in order: the rest is read per record (which reuses the index).
+    batch_.active = false;
   }
   return parse_alone(record.data(), record.size(), out);
 }
 
 ParseStatus JsonParser::parse_alone(const char* data, size_t size, core::Record& out) noexcept {
+  next_backslash_ = nullptr;  // Alone, every record has its escapes checked.
   const error_code err = index(data, size);
   if (err == simdjson::UTF8_ERROR && data != repaired_.data()) {
     // Rare path: repair invalid UTF-8 into scratch memory and parse that instead. The repaired
@@ -268,16 +309,25 @@ ParseStatus JsonParser::parse_alone(const char* data, size_t size, core::Record&
     return parse_alone(repaired_.data(), n, out);
   }
   if (err) return ParseStatus::kInvalidJson;
-  const Tokens tk{data, stage1_->structural_indexes.get(), stage1_->n_structural_indexes,
-                  static_cast<uint32_t>(size)};
+  const Tokens tk{data, stage1_->structural_indexes.get(), static_cast<uint32_t>(size)};
   return parse_tokens(tk, 0, data, size, out);
 }
 
 ParseStatus JsonParser::parse_tokens(const Tokens& tk, uint32_t first, const char* data,
                                      size_t size, core::Record& out) noexcept {
-  if (first >= tk.end) return ParseStatus::kInvalidJson;  // Blank: no token at all.
+  last_token_ = first;
+  if (tk.at(first) == '\0') return ParseStatus::kInvalidJson;  // Blank: no token at all.
   const bool full = validate_ == JsonValidate::kFull;
-  if (full && !valid_escapes(data, data + size)) return ParseStatus::kInvalidJson;
+  if (full && data + size > next_backslash_) {
+    if (!valid_escapes(data, data + size)) return ParseStatus::kInvalidJson;
+    // Batch mode: find the next backslash of the batch once, not once per record.
+    if (batch_.active) {
+      const char* const region_end = batch_.end;
+      const char* from = data + size;
+      const void* hit = std::memchr(from, '\\', static_cast<size_t>(region_end - from));
+      next_backslash_ = hit != nullptr ? static_cast<const char*>(hit) : region_end;
+    }
+  }
   if (tk.at(first) != '{') return classify_non_object(data, size);
   // Unescaped planned strings go to strings_: at most the record's size in all.
   if (strings_capacity_ < size + 2 * core::kPadding) {
@@ -291,13 +341,14 @@ ParseStatus JsonParser::parse_tokens(const Tokens& tk, uint32_t first, const cha
   strings_next_ = strings_.get();
   bool complete = true;
   const uint32_t t = walk_object(tk, first + 1, nodes_[0], out, 1, complete);
+  if (t != kFail) last_token_ = t;
   if (t == kFail) {
     out.clear();
     return ParseStatus::kInvalidJson;
   }
   if (complete) {
     // Anything after the object (a second value, a stray bracket) makes the record invalid.
-    if (t != tk.end) {
+    if (tk.at(t) != '\0') {
       out.clear();
       return ParseStatus::kInvalidJson;
     }
@@ -349,12 +400,12 @@ inline bool JsonParser::key_matches(const char* raw, const Tokens& tk, uint32_t 
   f.has_number = false;
   switch (text.empty() ? '\0' : text[0]) {
     case '"': {
-      // The token is the string and its closing quote (see valid_scalar()). Without escapes it
+      // The token is the string and its closing quote (see validate_value()). Without escapes it
       // is used in place, a view into the batch with no copy; stage 1 already rejected control
       // characters and bad UTF-8.
       if (text.size() < 2 || text.back() != '"') return kFail;
       const std::string_view body = text.substr(1, text.size() - 2);
-      if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
+      if (!has_backslash(body)) {
         f.kind = core::FieldValue::Kind::kString;
         f.text = body;
         return t + 1;
@@ -437,7 +488,17 @@ uint32_t JsonParser::walk_object(const Tokens& tk, uint32_t t, const Node& node,
     }
     t += 2;  // The value.
     if (index == n) {
-      t = full ? validate_value(tk, t, depth + 1) : skip_value(tk, t);
+      // Unplanned. Most are strings and plain scalars: checked here, without a call.
+      const char c = tk.at(t);
+      if (c == '"') {
+        ++t;
+      } else if (c != '{' && c != '[') {
+        if (full && !valid_nonstring_scalar(tk.text(t))) return kFail;
+        if (c == '\0') return kFail;
+        ++t;
+      } else {
+        t = full ? validate_container(tk, t, depth + 1) : skip_rest(tk, t + 1);
+      }
     } else {
       const Node& child = nodes_[node.children[index].node];
       if (!child.children.empty() && tk.at(t) == '{') {
@@ -468,10 +529,19 @@ uint32_t JsonParser::walk_object(const Tokens& tk, uint32_t t, const Node& node,
 }
 
 uint32_t JsonParser::validate_value(const Tokens& tk, uint32_t t, uint32_t depth) noexcept {
+  // A string token is valid as it is: stage 1 rejected bad UTF-8, raw control characters and
+  // unterminated strings, and made whatever follows a closing quote (other than blanks) a token
+  // of its own; valid_escapes() checked its escapes.
+  const char c = tk.at(t);
+  if (c == '"') return t + 1;
+  if (c != '{' && c != '[') return valid_nonstring_scalar(tk.text(t)) ? t + 1 : kFail;
+  return validate_container(tk, t, depth);
+}
+
+uint32_t JsonParser::validate_container(const Tokens& tk, uint32_t t, uint32_t depth) noexcept {
   char c = tk.at(t);
-  if (c != '{' && c != '[') return valid_scalar(tk.text(t)) ? t + 1 : kFail;
-  // A container: the grammar as a state machine over the tokens, with the kinds of the open
-  // containers (inside this value) as a bit stack, 1 for an array.
+  // The grammar as a state machine over the tokens, with the kinds of the open containers
+  // (inside this value) as a bit stack, 1 for an array.
   uint64_t arrays[kMaxDepth / 64 + 1];
   uint32_t open = 0;
 open_container:
@@ -494,7 +564,7 @@ object_field:
   t += 2;
   c = tk.at(t);
   if (c == '{' || c == '[') goto open_container;
-  if (!valid_scalar(tk.text(t))) return kFail;
+  if (c != '"' && !valid_nonstring_scalar(tk.text(t))) return kFail;
   ++t;
 object_next:
   c = tk.at(t++);
@@ -509,7 +579,7 @@ array_first:
 array_value:
   c = tk.at(t);
   if (c == '{' || c == '[') goto open_container;
-  if (!valid_scalar(tk.text(t))) return kFail;
+  if (c != '"' && !valid_nonstring_scalar(tk.text(t))) return kFail;
   ++t;
 array_next:
   c = tk.at(t++);
@@ -525,15 +595,14 @@ close_container:
 
 uint32_t JsonParser::skip_value(const Tokens& tk, uint32_t t) noexcept {
   const char c = tk.at(t);
-  if (c != '{' && c != '[') return t < tk.end ? t + 1 : kFail;
+  if (c != '{' && c != '[') return c != '\0' ? t + 1 : kFail;
   return skip_rest(tk, t + 1);
 }
 
 uint32_t JsonParser::skip_rest(const Tokens& tk, uint32_t t) noexcept {
   // Brackets are counted, not matched: kTouched does not validate what it skips.
   uint32_t open = 1;
-  for (; t < tk.end; ++t) {
-    const char c = tk.base[tk.idx[t]];
+  for (char c; (c = tk.at(t)) != '\0'; ++t) {
     if (c == '{' || c == '[') {
       ++open;
     } else if (c == '}' || c == ']') {

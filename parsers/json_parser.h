@@ -91,16 +91,19 @@ class JsonParser final : public Parser {
     uint32_t seen_offset = 0;  ///< First word of this node's bits in seen_.
   };
 
-  /// The tokens of one record: stage 1's structural positions `idx[begin..end)`, relative to
-  /// `base`; the record's bytes end at `base + limit`.
+  /// The tokens of one record: stage 1's structural positions from `idx[first]` on, relative
+  /// to `base`; the record's bytes end at position `limit`. Stage 1 ends its index with
+  /// entries at the indexed input's end, so the token after the record's last one always has a
+  /// position >= limit: walks stop there without counting tokens. (Every walk steps at most one
+  /// token past one it has seen, so it never reads past those entries.)
   struct Tokens {
     const char* base;
     const uint32_t* idx;
-    uint32_t end;
     uint32_t limit;
     /// The first byte of token `t`, or '\0' past the record's last token.
-    char at(uint32_t t) const noexcept { return t < end ? base[idx[t]] : '\0'; }
-    /// Token `t` up to the next token (or the record's end), without trailing blanks.
+    char at(uint32_t t) const noexcept { return idx[t] < limit ? base[idx[t]] : '\0'; }
+    /// Token `t` (one that at() showed) up to the next token or the record's end, without
+    /// trailing blanks.
     std::string_view text(uint32_t t) const noexcept;
   };
   /// What walk functions return instead of a token index when the record is invalid.
@@ -109,6 +112,7 @@ class JsonParser final : public Parser {
   /// Stage 1 over `size` bytes at `data` (followed by kPadding readable bytes).
   simdjson::error_code index(const char* data, size_t size) noexcept;
   ParseStatus parse_alone(const char* data, size_t size, core::Record& out) noexcept;
+  /// Parses the record whose first token is `first`; sets last_token_ to where it stopped.
   ParseStatus parse_tokens(const Tokens& tk, uint32_t first, const char* data, size_t size,
                            core::Record& out) noexcept;
   ParseStatus classify_non_object(const char* data, size_t size) noexcept;
@@ -124,6 +128,8 @@ class JsonParser final : public Parser {
   /// kFull: validates the value at token `t` (a container there is at nesting `depth`) without
   /// decoding it; returns the token after it, or kFail.
   static uint32_t validate_value(const Tokens& tk, uint32_t t, uint32_t depth) noexcept;
+  /// validate_value() for a container at token `t`.
+  static uint32_t validate_container(const Tokens& tk, uint32_t t, uint32_t depth) noexcept;
   /// kTouched: the token after the value at `t`, counting brackets only.
   static uint32_t skip_value(const Tokens& tk, uint32_t t) noexcept;
   /// kTouched: the token after the `}` closing the object whose rest starts at `t`.
@@ -146,11 +152,16 @@ class JsonParser final : public Parser {
     bool active = false;
     const char* base = nullptr;  ///< Start of the first record; token positions are from here.
     const core::Span* spans = nullptr;
+    const char* end = nullptr;   ///< End of the last record.
     const char* data = nullptr;  ///< The batch buffer (spans are offsets into it).
     size_t count = 0;
     size_t next_record = 0;  ///< The first span not yet parsed.
     uint32_t next_token = 0;
   } batch_;
+  uint32_t last_token_ = 0;  ///< Where the last parse_tokens() stopped.
+  /// kFull: records ending at or before this hold no backslash (batch mode), so their escapes
+  /// need no check; null when each record is checked.
+  const char* next_backslash_ = nullptr;
   simdjson::dom::parser validator_;  ///< Full validation of non-object records (rare path).
   std::string repaired_;             ///< Scratch for records with invalid UTF-8 (rare path).
 };
