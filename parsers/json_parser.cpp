@@ -77,7 +77,13 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// One compare and one bit test: space (32), tab (9), line feed (10), carriage return (13).
+bool is_blank(char c) noexcept {
+  constexpr uint64_t kBlanks =
+      (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\n') | (uint64_t{1} << '\r');
+  const auto u = static_cast<unsigned char>(c);
+  return u <= ' ' && ((kBlanks >> u) & 1) != 0;
+}
 
 // True if every backslash in [p, end) starts a valid JSON escape: \" \\ \/ \b \f \n \r \t or
 // \u and four hex digits (a lone surrogate is grammatical JSON). One scan of the whole record
@@ -282,6 +288,8 @@ ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexce
         // last planned key, a broken one, a skipped one). The index ends with entries at the
         // batch's end, which is past `begin`.
         uint32_t t = batch_.next_token;
+        const uint32_t count = stage1_->n_structural_indexes;
+        while (t + 8 < count && idx[t + 8] < begin) t += 8;
         while (idx[t] < begin) ++t;
         const Tokens tk{batch_.base, idx, end};
         const ParseStatus status = parse_tokens(tk, t, record.data(), record.size(), out);
@@ -617,8 +625,8 @@ namespace {
 const config::OptionTable& json_options() {
   static const config::OptionTable table = {
       "parser: json",
-      "One JSON object per line, read with simdjson On-Demand: only the fields the pipeline "
-      "uses are decoded. See docs/json.md.",
+      "One JSON object per line, read with simdjson: only the fields the pipeline uses are "
+      "decoded. See docs/json.md.",
       {
           {"type", "string", "", "`json`.", true},
           json_validate_option(),

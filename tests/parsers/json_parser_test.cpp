@@ -1,5 +1,6 @@
 #include "parsers/json_parser.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -376,6 +377,30 @@ TEST_F(JsonParserTest, ReadsAnyNumberOfFieldsOfOneObject) {
     EXPECT_EQ(slot(top[199]).text, "1");
     EXPECT_EQ(slot(top[198]).text, "594");
   }
+}
+
+TEST_F(JsonParserTest, NumbersAreCorrectlyRoundedAndTooLargeIsInvalid) {
+  const uint32_t v = plan("v", core::kUseNumber);
+  const std::pair<const char*, double> cases[] = {
+      {"0", 0},
+      {"-0.0", -0.0},
+      {"59.314", 59.314},
+      {"373", 373},
+      {"0.1", 0.1},
+      {"-2.5E+3", -2500},
+      {"1e-400", 0},
+      {"123456789012345678901", 123456789012345678901.0},
+      {"9007199254740993", 9007199254740993.0},
+      {"0.30000000000000004", 0.30000000000000004},
+  };
+  for (const auto& [text, want] : cases) {
+    ASSERT_EQ(parse(std::string(R"({"v":)") + text + "}"), ParseStatus::kOk) << text;
+    EXPECT_TRUE(slot(v).has_number) << text;
+    EXPECT_EQ(slot(v).number, want) << text;
+    EXPECT_EQ(std::signbit(slot(v).number), std::signbit(want)) << text;
+  }
+  EXPECT_EQ(parse(R"({"v":1e400})"), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(R"({"v":-1e400})"), ParseStatus::kInvalidJson);
 }
 
 // A batch of lines as a LineReader makes it: records separated by "\n" (or "\r\n", the '\r' not
