@@ -1,11 +1,16 @@
-// bare_simdjson: the baseline of the whole-binary benchmark (bench/run_bench.sh).
+// bare_simdjson: the baselines of the whole-binary benchmark (bench/run_bench.sh).
 //
-// Usage: bare_simdjson FILE
+// Usage: bare_simdjson [--dom] FILE
 //
-// The simplest fast program that computes what logtally's benchmark config computes: one thread
+// The simplest fast programs that compute what logtally's benchmark config computes: one thread
 // reads FILE in 4 MiB chunks, splits them into lines, and pulls method, status, service,
-// duration_ms and bytes out of each line with simdjson On-Demand, straight from the chunk
-// buffer. It aggregates
+// duration_ms and bytes out of each line straight from the chunk buffer, in one of two ways:
+// - default: simdjson On-Demand, one `iterate` per line, reading stops after the fifth field.
+//   Only what is read is validated: the baseline of logtally's `validate: touched`.
+// - `--dom`: simdjson's DOM parser, one `parse` per line, which validates the whole line
+//   (RFC 8259: every literal, number, escape and bracket) before the fields are read from the
+//   parsed document: the baseline of logtally's default, `validate: full`.
+// It aggregates
 //   http_requests_total{method,status,service}      counter (one per line)
 //   http_request_duration_seconds{service}          histogram of duration_ms * 0.001
 //   http_response_bytes_total                       counter, sum of bytes
@@ -14,9 +19,11 @@
 // `lines=N seconds=S`, S being the time of the read + parse + aggregate loop alone.
 //
 // Semantics kept identical to logtally for well-formed lines: `status` is labelled with its
-// number token as written (a string status with its text), histogram buckets are `le` (value <=
-// bound). A line that is not an object, or lacks one of the five fields, or has one with the
-// wrong type, is counted as bad and skipped entirely; the benchmark corpus has none.
+// number token as written (a string status with its text; the DOM keeps no token text, so
+// there an integer is written back with std::to_chars, which gives the same text for the
+// corpus' integers), histogram buckets are `le` (value <= bound). A line that is not an object,
+// or lacks one of the five fields, or has one with the wrong type, is counted as bad and skipped
+// entirely; the benchmark corpus has none.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -142,7 +149,7 @@ std::string_view trim_right(std::string_view s) noexcept {
 
 class Aggregator {
  public:
-  Aggregator() { key_.reserve(256); }
+  explicit Aggregator(bool dom) : dom_(dom) { key_.reserve(256); }
 
   /// Parses and aggregates one line. `capacity` is how many bytes may be read from `data`
   /// (the line, whatever follows it in the buffer, and at least SIMDJSON_PADDING more).
@@ -168,10 +175,14 @@ class Aggregator {
     uint64_t count = 0;
   };
 
-  bool aggregate(const char* data, size_t size, size_t capacity) {
-    enum : unsigned { kMethod = 1, kStatus = 2, kService = 4, kDuration = 8, kBytes = 16 };
-    constexpr unsigned kAll = 31;
+  enum : unsigned { kMethod = 1, kStatus = 2, kService = 4, kDuration = 8, kBytes = 16 };
+  static constexpr unsigned kAll = 31;
 
+  bool aggregate(const char* data, size_t size, size_t capacity) {
+    return dom_ ? aggregate_dom(data, size) : aggregate_ondemand(data, size, capacity);
+  }
+
+  bool aggregate_ondemand(const char* data, size_t size, size_t capacity) {
     simdjson::ondemand::document doc;
     if (parser_.iterate(data, size, capacity).get(doc) != simdjson::SUCCESS) return false;
     simdjson::ondemand::object obj;
@@ -215,7 +226,56 @@ class Aggregator {
       if (found == kAll) break;
     }
     if (found != kAll) return false;
+    add(method, status, service, duration_ms, bytes);
+    return true;
+  }
 
+  bool aggregate_dom(const char* data, size_t size) {
+    // The chunk buffer has SIMDJSON_PADDING readable bytes after every line, so the parser is
+    // told not to copy the line (realloc_if_needed = false).
+    simdjson::dom::element doc;
+    if (dom_parser_.parse(data, size, false).get(doc) != simdjson::SUCCESS) return false;
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) return false;
+
+    std::string_view method, status, service;
+    double duration_ms = 0, bytes = 0;
+    unsigned found = 0;
+    // One pass over the parsed object's fields (the whole line is already validated); the
+    // first occurrence of a key wins, as in logtally.
+    for (const simdjson::dom::key_value_pair field : obj) {
+      const std::string_view key = field.key;
+      const simdjson::dom::element value = field.value;
+      if (key == "method" && !(found & kMethod)) {
+        if (value.get_string().get(method) != simdjson::SUCCESS) return false;
+        found |= kMethod;
+      } else if (key == "status" && !(found & kStatus)) {
+        int64_t code = 0;
+        if (value.get_int64().get(code) == simdjson::SUCCESS) {
+          const auto res = std::to_chars(status_text_, status_text_ + sizeof status_text_, code);
+          status = std::string_view(status_text_, static_cast<size_t>(res.ptr - status_text_));
+        } else if (value.get_string().get(status) != simdjson::SUCCESS) {
+          return false;
+        }
+        found |= kStatus;
+      } else if (key == "service" && !(found & kService)) {
+        if (value.get_string().get(service) != simdjson::SUCCESS) return false;
+        found |= kService;
+      } else if (key == "duration_ms" && !(found & kDuration)) {
+        if (value.get_double().get(duration_ms) != simdjson::SUCCESS) return false;
+        found |= kDuration;
+      } else if (key == "bytes" && !(found & kBytes)) {
+        if (value.get_double().get(bytes) != simdjson::SUCCESS) return false;
+        found |= kBytes;
+      }
+    }
+    if (found != kAll) return false;
+    add(method, status, service, duration_ms, bytes);
+    return true;
+  }
+
+  void add(std::string_view method, std::string_view status, std::string_view service,
+           double duration_ms, double bytes) {
     // (a) Requests by (method, status, service), keyed in a reused buffer.
     key_.clear();
     append_part(key_, method);
@@ -242,10 +302,12 @@ class Aggregator {
 
     // (c) Bytes, no labels.
     bytes_total_ += bytes;
-    return true;
   }
 
+  bool dom_ = false;
   simdjson::ondemand::parser parser_;
+  simdjson::dom::parser dom_parser_;
+  char status_text_[24] = {};
   std::string key_;
   KeyIndex request_index_;
   std::vector<Labels> request_labels_;
@@ -374,18 +436,20 @@ ssize_t read_some(int fd, char* buf, size_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fputs("usage: bare_simdjson FILE\n", stderr);
+  const bool dom = argc == 3 && std::strcmp(argv[1], "--dom") == 0;
+  if (argc != 2 && !dom) {
+    std::fputs("usage: bare_simdjson [--dom] FILE\n", stderr);
     return 2;
   }
-  const int fd = ::open(argv[1], O_RDONLY | O_CLOEXEC);
+  const char* const path = argv[argc - 1];
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    std::fprintf(stderr, "bare_simdjson: cannot open %s: %s\n", argv[1], std::strerror(errno));
+    std::fprintf(stderr, "bare_simdjson: cannot open %s: %s\n", path, std::strerror(errno));
     return 1;
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  Aggregator agg;
+  Aggregator agg(dom);
   // The buffer holds one chunk plus SIMDJSON_PADDING readable bytes, so every line in it can be
   // parsed in place. A line longer than the buffer doubles it.
   std::vector<char> buffer(kChunkBytes + simdjson::SIMDJSON_PADDING);
@@ -402,7 +466,7 @@ int main(int argc, char** argv) {
     const char* const buffer_end = base + buffer.size();
     const ssize_t n = read_some(fd, base + tail, capacity - tail);
     if (n < 0) {
-      std::fprintf(stderr, "bare_simdjson: read %s: %s\n", argv[1], std::strerror(errno));
+      std::fprintf(stderr, "bare_simdjson: read %s: %s\n", path, std::strerror(errno));
       return 1;
     }
     if (n == 0) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-binary benchmark: logtally (1 and 2 workers) against the bare simdjson loop, same corpus.
+# Whole-binary benchmark: logtally against the bare simdjson loops, same corpus, same run.
 #
 # Usage: bench/run_bench.sh [LINES]          (default 2000000)
 #
@@ -8,13 +8,19 @@
 # Environment:
 #   BUILD_DIR       build tree (default: build)
 #   BENCH_DIR       where the generated corpus is kept for reuse (default: /tmp/logtally-bench)
-#   ROUNDS          rounds of (bare, logtally w=1, logtally w=2); best wall time wins (default 3)
-#   SKIP_LOGTALLY   1 = time the bare loop only (for checking the benchmark itself)
-#   VALIDATE        the json parser's validate option: full (default) or touched
+#   ROUNDS          rounds of every program; medians are reported (default 5)
+#   SKIP_LOGTALLY   1 = time the bare loops only (for checking the benchmark itself)
 #
-# Every run's metrics are checked against the bare loop's before any timing is printed; a
-# mismatch prints the head of the diff and exits 1. Timings are reported as ratios to the bare
-# loop measured in the same invocation, since absolute figures drift on a shared machine.
+# Programs, alternated within each round:
+#   bare on-demand   bare_simdjson FILE: On-Demand per line, validates what it reads
+#   bare DOM         bare_simdjson --dom FILE: DOM per line, validates the whole line
+#   full w=1 / w=2   logtally --once, `validate: full` (the default), workers 1 / 2
+#   touched w=1      logtally --once, `validate: touched`, workers 1
+# Every run's metrics are checked against the bare On-Demand loop's before any timing is
+# printed; a mismatch prints the head of the diff and exits 1. Then it prints each program's
+# median wall and CPU (user + system) seconds, and the ratios issue 13 asks for: CPU of full w=1
+# to bare DOM, CPU of touched w=1 to bare On-Demand, wall of full w=1 to full w=2. Ratios, not
+# seconds, are comparable across runs on a shared machine.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,16 +34,8 @@ case $LINES in
 esac
 BUILD_DIR=${BUILD_DIR:-build}
 BENCH_DIR=${BENCH_DIR:-/tmp/logtally-bench}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SKIP_LOGTALLY=${SKIP_LOGTALLY:-0}
-VALIDATE=${VALIDATE:-full}
-case $VALIDATE in
-  full | touched) ;;
-  *)
-    echo "run_bench: VALIDATE must be full or touched" >&2
-    exit 2
-    ;;
-esac
 
 GEN=$BUILD_DIR/bench/gen_corpus
 BARE=$BUILD_DIR/bench/bare_simdjson
@@ -52,11 +50,9 @@ for bin in "${need[@]}"; do
   fi
 done
 
-TIME_BIN=
-if [ -x /usr/bin/time ]; then
-  TIME_BIN=/usr/bin/time
-else
-  echo "run_bench: /usr/bin/time is missing (Debian package 'time'): peak RSS is not measured" >&2
+if [ ! -x /usr/bin/time ]; then
+  echo "run_bench: /usr/bin/time is missing (Debian package 'time'); CPU time needs it" >&2
+  exit 1
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/logtally-bench.XXXXXX")
@@ -96,7 +92,7 @@ sources:
 pipelines:
   http:
     inputs: [corpus]
-    parser: { type: json, validate: $VALIDATE }
+    parser: { type: json, validate: $3 }
     metrics:
       - name: http_requests_total
         type: counter
@@ -116,23 +112,21 @@ pipelines:
 workers: $2
 EOF
 }
-write_config "$TMP/w1.yaml" 1
-write_config "$TMP/w2.yaml" 2
+write_config "$TMP/full-w1.yaml" 1 full
+write_config "$TMP/full-w2.yaml" 2 full
+write_config "$TMP/touched-w1.yaml" 1 touched
 
 # --- Running and checking -----------------------------------------------------------------------
-# run_timed OUT CMD...: runs CMD with stdout in OUT. Sets WALL (seconds) and RSS_KB (peak RSS, or
-# empty without /usr/bin/time). Wall time is taken with nanosecond `date` stamps around the run
-# rather than from time's %e, whose 10 ms steps are 2% of a half-second run.
+# run_timed OUT CMD...: runs CMD with stdout in OUT. Sets WALL (seconds), CPU (user + system
+# seconds of all its threads, 10 ms steps) and RSS_KB (peak RSS). Wall time is taken with
+# nanosecond `date` stamps around the run rather than from time's %e, whose 10 ms steps are 2%
+# of a half-second run.
 run_timed() {
   local out=$1
   shift
   local t0 t1 rc=0
   t0=$(date +%s%N)
-  if [ -n "$TIME_BIN" ]; then
-    "$TIME_BIN" -f '%e %M' -o "$TMP/time" "$@" >"$out" 2>"$TMP/stderr" || rc=$?
-  else
-    "$@" >"$out" 2>"$TMP/stderr" || rc=$?
-  fi
+  /usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "$@" >"$out" 2>"$TMP/stderr" || rc=$?
   t1=$(date +%s%N)
   if [ "$rc" != 0 ]; then
     echo "run_bench: '$*' failed (exit $rc); its stderr ends with:" >&2
@@ -140,8 +134,8 @@ run_timed() {
     exit 1
   fi
   WALL=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }')
-  RSS_KB=
-  if [ -n "$TIME_BIN" ]; then RSS_KB=$(tail -n 1 "$TMP/time" | awk '{ print $2 }'); fi
+  RSS_KB=$(tail -n 1 "$TMP/time" | awk '{ print $2 }')
+  CPU=$(tail -n 1 "$TMP/time" | awk '{ printf "%.2f", $3 + $4 }')
 }
 
 # The samples both sides must agree on, one per line, sorted. Values and `le` bounds are
@@ -176,65 +170,79 @@ check() {
   fi
 }
 
-names=(bare)
-labels=("bare simdjson")
+names=(od dom)
+labels=("bare on-demand" "bare DOM")
 if [ "$SKIP_LOGTALLY" != 1 ]; then
-  names+=(w1 w2)
-  labels+=("logtally w=1" "logtally w=2")
+  names+=(full-w1 touched-w1 full-w2)
+  labels+=("full w=1" "touched w=1" "full w=2")
 fi
-declare -A best_wall peak_rss
+declare -A walls cpus peak_rss
 for name in "${names[@]}"; do
-  best_wall[$name]=
+  walls[$name]=
+  cpus[$name]=
   peak_rss[$name]=0
 done
 
-# Alternate the three programs within each round so slow drift on a shared machine hits all
-# of them alike; keep each one's best (minimum) wall time.
+# Alternate the programs within each round so slow drift on a shared machine hits all of them
+# alike; keep every round's figures and report medians.
 for round in $(seq 1 "$ROUNDS"); do
   for name in "${names[@]}"; do
     case $name in
-      bare) run_timed "$TMP/out-bare.txt" "$BARE" "$CORPUS" ;;
-      w1) run_timed "$TMP/out-w1.txt" "$LOGTALLY" --once --config "$TMP/w1.yaml" ;;
-      w2) run_timed "$TMP/out-w2.txt" "$LOGTALLY" --once --config "$TMP/w2.yaml" ;;
+      od) run_timed "$TMP/out-$name.txt" "$BARE" "$CORPUS" ;;
+      dom) run_timed "$TMP/out-$name.txt" "$BARE" --dom "$CORPUS" ;;
+      *) run_timed "$TMP/out-$name.txt" "$LOGTALLY" --once --config "$TMP/$name.yaml" ;;
     esac
-    if [ "$name" = bare ] && [ ! -f "$TMP/reference.txt" ]; then
-      comparable "$TMP/out-bare.txt" >"$TMP/reference.txt"
+    if [ "$name" = od ] && [ ! -f "$TMP/reference.txt" ]; then
+      comparable "$TMP/out-od.txt" >"$TMP/reference.txt"
       if [ ! -s "$TMP/reference.txt" ]; then
         echo "run_bench: bare_simdjson printed no samples" >&2
         exit 1
       fi
     fi
     check "$name" "$TMP/out-$name.txt"
-    echo "round $round: ${name} ${WALL}s${RSS_KB:+ ${RSS_KB}KB}"
-    if [ -z "${best_wall[$name]}" ] ||
-      awk -v a="$WALL" -v b="${best_wall[$name]}" 'BEGIN { exit !(a < b) }'; then
-      best_wall[$name]=$WALL
-    fi
-    if [ -n "$RSS_KB" ] && [ "$RSS_KB" -gt "${peak_rss[$name]}" ]; then peak_rss[$name]=$RSS_KB; fi
+    echo "round $round: $name wall ${WALL}s cpu ${CPU}s ${RSS_KB}KB"
+    walls[$name]+="$WALL "
+    cpus[$name]+="$CPU "
+    if [ "$RSS_KB" -gt "${peak_rss[$name]}" ]; then peak_rss[$name]=$RSS_KB; fi
   done
 done
 echo "check: in every run, requests, buckets, counts and bytes equal the bare loop's" \
   "($(wc -l <"$TMP/reference.txt") samples)"
 
 # --- Report -------------------------------------------------------------------------------------
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A wall cpu
+for name in "${names[@]}"; do
+  wall[$name]=$(median <<<"${walls[$name]}")
+  cpu[$name]=$(median <<<"${cpus[$name]}")
+done
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "corpus: $LINES lines, $CORPUS_BYTES bytes ($((CORPUS_BYTES / LINES)) bytes/line)," \
   "page cache warm"
-echo "machine: $(nproc) CPUs${cpu:+, $cpu}; best of $ROUNDS rounds; MB = 10^6 bytes;" \
-  "logtally with validate: $VALIDATE"
-printf '%-15s %10s %9s %9s %9s %9s\n' "program" "M lines/s" "MB/s" "wall s" "RSS MiB" "vs bare"
-bare_wall=${best_wall[bare]}
+echo "machine: $(nproc) CPUs${cpu_model:+, $cpu_model}; load average" \
+  "$(cut -d' ' -f1-3 /proc/loadavg); medians of $ROUNDS rounds; MB = 10^6 bytes"
+printf '%-15s %10s %9s %9s %9s %9s\n' "program" "M lines/s" "MB/s" "wall s" "CPU s" "RSS MiB"
 i=0
 for name in "${names[@]}"; do
   awk -v label="${labels[$i]}" -v lines="$LINES" -v bytes="$CORPUS_BYTES" \
-    -v wall="${best_wall[$name]}" -v bare="$bare_wall" -v rss="${peak_rss[$name]}" \
-    -v have_rss="$TIME_BIN" 'BEGIN {
+    -v wall="${wall[$name]}" -v cpu="${cpu[$name]}" -v rss="${peak_rss[$name]}" 'BEGIN {
       if (wall <= 0) wall = 0.001  # A run faster than the clock step: avoid dividing by zero.
-      if (bare <= 0) bare = 0.001
-      rss_text = have_rss != "" ? sprintf("%.1f", rss / 1024) : "n/a"
-      printf "%-15s %10.2f %9.0f %9.3f %9s %9.2f\n", label, lines / wall / 1e6,
-             bytes / wall / 1e6, wall, rss_text, bare / wall
+      printf "%-15s %10.2f %9.0f %9.3f %9.2f %9.1f\n", label, lines / wall / 1e6,
+             bytes / wall / 1e6, wall, cpu, rss / 1024
     }'
   i=$((i + 1))
 done
+# ratio NUMERATOR DENOMINATOR: a / b with two decimals ("n/a" if b is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "bare DOM / bare on-demand CPU: $(ratio "${cpu[dom]}" "${cpu[od]}")"
+if [ "$SKIP_LOGTALLY" != 1 ]; then
+  echo "CPU  full w=1 / bare DOM:           $(ratio "${cpu[full-w1]}" "${cpu[dom]}")" \
+    "(issue 13: at most 1)"
+  echo "CPU  touched w=1 / bare on-demand:  $(ratio "${cpu[touched-w1]}" "${cpu[od]}")" \
+    "(issue 13: at most 1)"
+  echo "wall full w=1 / full w=2:           $(ratio "${wall[full-w1]}" "${wall[full-w2]}")" \
+    "(issue 13: at least 1.8)"
+fi

@@ -3,6 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/batch.h"
@@ -10,7 +13,6 @@
 
 namespace logtally::parsers {
 
-namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
 static_assert(core::kPadding >= simdjson::SIMDJSON_PADDING,
@@ -64,22 +66,23 @@ JsonParser::JsonParser(const core::FieldPlan& plan, JsonValidate validate)
     seen_words += (node.children.size() + 63) / 64;
   }
   seen_.assign(seen_words, 0);
-  // validate_value() enters containers down to depth kMaxDepth; On-Demand's development checks
-  // (Debug builds) assert that every depth it enters is below the parser's max_depth, so give
-  // it one level more. (Release builds do not use max_depth in On-Demand.) The capacity grows
-  // as records need it; if this allocation fails, iterate() tries again and reports it.
-  if (parser_.allocate(4096, kMaxDepth + 1) != simdjson::SUCCESS) return;
-}
-
-ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexcept {
-  out.clear();
-  return parse_padded(record.data(), record.size(), record.size() + core::kPadding, out);
+  // The capacity grows as input needs it (index()); if this fails, stage1_ stays null and
+  // index() tries again and reports it.
+  (void)simdjson::get_active_implementation()->create_dom_parser_implementation(4096, 1, stage1_);
 }
 
 namespace {
 
 bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// One compare and one bit test: space (32), tab (9), line feed (10), carriage return (13).
+bool is_blank(char c) noexcept {
+  constexpr uint64_t kBlanks =
+      (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\n') | (uint64_t{1} << '\r');
+  const auto u = static_cast<unsigned char>(c);
+  return u <= ' ' && ((kBlanks >> u) & 1) != 0;
 }
 
 // True if every backslash in [p, end) starts a valid JSON escape: \" \\ \/ \b \f \n \r \t or
@@ -116,95 +119,8 @@ bool valid_escapes(const char* p, const char* end) noexcept {
   return true;
 }
 
-}  // namespace
-
-ParseStatus JsonParser::parse_padded(const char* data, size_t size, size_t capacity,
-                                     core::Record& out) noexcept {
-  od::document doc;
-  error_code err = parser_.iterate(data, size, capacity).get(doc);
-  if (err == simdjson::UTF8_ERROR && data != repaired_.data()) {
-    // Rare path: repair invalid UTF-8 into scratch memory and parse that instead. The repaired
-    // text is valid UTF-8, so this recursion happens at most once.
-    repaired_.clear();
-    core::append_repaired_utf8(std::string_view(data, size), repaired_);
-    const size_t n = repaired_.size();
-    repaired_.append(core::kPadding, ' ');
-    out.clear();
-    return parse_padded(repaired_.data(), n, n + core::kPadding, out);
-  }
-  if (err) return ParseStatus::kInvalidJson;
-  const bool full = validate_ == JsonValidate::kFull;
-  if (full && !valid_escapes(data, data + size)) return ParseStatus::kInvalidJson;
-
-  od::object obj;
-  err = doc.get_object().get(obj);
-  if (err == simdjson::INCORRECT_TYPE) return classify_non_object(data, size, capacity);
-  if (err) return ParseStatus::kInvalidJson;
-  bool read_to_end = true;
-  if (walk_object(obj, nodes_[0], out, 1, read_to_end)) {
-    out.clear();
-    return ParseStatus::kInvalidJson;
-  }
-  if (read_to_end) {
-    // Anything after the object (a second value, a stray bracket) makes the record invalid.
-    const char* trailing = nullptr;
-    if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
-      out.clear();
-      return ParseStatus::kInvalidJson;
-    }
-  } else {
-    // kTouched stopped before the end, so check cheaply that the record at least ends the way
-    // an object does; this catches truncated lines, the common real-world breakage.
-    size_t end = size;
-    while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\t' || data[end - 1] == '\r' ||
-                       data[end - 1] == '\n')) {
-      --end;
-    }
-    if (end == 0 || data[end - 1] != '}') {
-      out.clear();
-      return ParseStatus::kInvalidJson;
-    }
-  }
-  return ParseStatus::kOk;
-}
-
-ParseStatus JsonParser::classify_non_object(const char* data, size_t size,
-                                            size_t capacity) noexcept {
-  // On-Demand validates lazily; to tell a valid scalar/array from broken JSON we run the DOM
-  // parser, which validates everything (and bounds nesting depth, so deep input is safe).
-  simdjson::dom::element element;
-  (void)capacity;  // The DOM parser needs the same padding, which the caller guarantees.
-  const error_code err = validator_.parse(data, size, false).get(element);
-  return err ? ParseStatus::kInvalidJson : ParseStatus::kNotObject;
-}
-
-inline bool JsonParser::key_matches(const od::raw_json_string& key, const Child& c) noexcept {
-  if (c.word_count == 0) return key.is_equal(c.key);
-  // Reading whole words from the key's start is safe: kPadding bytes follow every record, and
-  // a key's words reach at most 7 bytes past its closing quote.
-  const char* raw = key.raw();
-  for (size_t w = 0; w < c.word_count; ++w) {
-    uint64_t word;
-    std::memcpy(&word, raw + 8 * w, 8);
-    if ((word & c.masks[w]) != c.words[w]) return false;
-  }
-  return true;
-}
-
-namespace {
-
-// `t` without the blanks On-Demand includes in a token up to the next structural character.
-std::string_view trim_token(std::string_view t) noexcept {
-  while (!t.empty() &&
-         (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
-    t.remove_suffix(1);
-  }
-  return t;
-}
-
 // True if `t` is a number by RFC 8259's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-// (so not `01`, `1.`, `.5`, `-`, `+1`, `1e`). Used for numbers that are not converted (labels,
-// unread values); simdjson converts the others and checks the same grammar.
+// (so not `01`, `1.`, `.5`, `-`, `+1`, `1e`).
 bool valid_number(std::string_view t) noexcept {
   size_t i = 0;
   const size_t n = t.size();
@@ -231,100 +147,339 @@ bool valid_number(std::string_view t) noexcept {
   return i == n;
 }
 
+// The value of a number token that valid_number() accepted: correctly rounded (as simdjson's
+// own parsing is), false if it is too large for a double. A value too small for one is 0.
+bool number_value(std::string_view t, double& out) noexcept {
+  // Fast path for the common log number (`512`, `59.314`): at most 19 digits, no exponent. A
+  // mantissa below 2^53 and a power of ten up to 10^22 are both exact doubles, so one
+  // multiplication or division, correctly rounded by IEEE 754, gives the correctly rounded
+  // value (Clinger's fast path).
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char* p = t.data();
+  const char* const end = p + t.size();
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p, ++digits) {
+    mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+  }
+  if (p < end && *p == '.') {
+    for (++p; p < end && *p >= '0' && *p <= '9'; ++p, ++digits, ++fraction) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+    }
+  }
+  if (p == end && digits <= 19 && mantissa <= (uint64_t{1} << 53) && fraction <= 22) {
+    double v = static_cast<double>(mantissa);
+    if (fraction > 0) v /= kPow10[fraction];
+    out = negative ? -v : v;
+    return true;
+  }
+  const auto res = std::from_chars(t.data(), t.data() + t.size(), out);
+  if (res.ec == std::errc()) return true;
+  // Out of range (rare): strtod tells overflow (infinite) from underflow (0 or subnormal). The
+  // token is followed by a byte that cannot continue a number, so strtod reads exactly it.
+  out = std::strtod(t.data(), nullptr);
+  return std::isfinite(out);
+}
+
+// True if `s` holds a backslash; short strings (most label values) without a call.
+[[gnu::always_inline]] inline bool has_backslash(std::string_view s) noexcept {
+  if (s.size() > 32) return std::memchr(s.data(), '\\', s.size()) != nullptr;
+  for (const char c : s) {
+    if (c == '\\') return true;
+  }
+  return false;
+}
+
+// True if `text`, a token that is not a string or a container, is a valid JSON scalar.
+[[gnu::always_inline]] inline bool valid_nonstring_scalar(std::string_view text) noexcept {
+  switch (text.empty() ? '\0' : text[0]) {
+    case 't':
+      return text == "true";
+    case 'f':
+      return text == "false";
+    case 'n':
+      return text == "null";
+    default:
+      // A number, or a byte that cannot start a value (`,`, `:`, `}`, `]`, or none).
+      return valid_number(text);
+  }
+}
+
 }  // namespace
 
-// Inlined into walk_object: it runs for every planned field, and passing the value iterator
-// through a call costs more than the work in the common cases.
-[[gnu::always_inline]] inline error_code JsonParser::extract(od::value value, const Node& node,
-                                                             core::Record& out,
-                                                             uint32_t depth) noexcept {
-  // The first byte of the token says its type; this peek is cheaper than value.type().
-  std::string_view raw = value.raw_json_token();
+inline std::string_view JsonParser::Tokens::text(uint32_t t) const noexcept {
+  const uint32_t from = idx[t];
+  uint32_t to = std::min(idx[t + 1], limit);
+  while (to > from && is_blank(base[to - 1])) --to;
+  return {base + from, to - from};
+}
+
+error_code JsonParser::index(const char* data, size_t size) noexcept {
+  if (!stage1_ || stage1_->capacity() < size) {
+    // Grow in steps of at least 64 KiB so that slowly growing input reallocates rarely.
+    const size_t want = std::max<size_t>(size, size_t{64} << 10);
+    if (!stage1_) {
+      if (error_code e = simdjson::get_active_implementation()->create_dom_parser_implementation(
+              want, 1, stage1_)) {
+        return e;
+      }
+    } else if (error_code e = stage1_->set_capacity(want)) {
+      return e;
+    }
+  }
+  return stage1_->stage1(reinterpret_cast<const uint8_t*>(data), size,
+                         simdjson::stage1_mode::regular);
+}
+
+void JsonParser::begin_batch(const core::Batch& batch) noexcept {
+  batch_.active = false;
+  const size_t n = batch.record_count();
+  if (n < 2) return;
+  // One stage 1 over the whole batch is the same as one per record only if nothing but line
+  // ends lies between records: then a record whose string is not closed leaves a newline inside
+  // a string, which stage 1 reports (a raw control character), and the batch goes back to stage
+  // 1 per record. Batches of records copied back to back (envelopes, Kafka) are read per record.
+  const char* d = batch.data();
+  const core::Span* s = batch.spans.data();
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const size_t end = size_t{s[i].offset} + s[i].length;
+    const size_t next = s[i + 1].offset;
+    const bool lf = next == end + 1 && d[end] == '\n';
+    const bool crlf = next == end + 2 && d[end] == '\r' && d[end + 1] == '\n';
+    if (!lf && !crlf) return;
+  }
+  const size_t begin = s[0].offset;
+  const size_t size = size_t{s[n - 1].offset} + s[n - 1].length - begin;
+  if (index(d + begin, size) != simdjson::SUCCESS) return;
+  batch_.active = true;
+  batch_.end = d + begin + size;
+  // Records before the batch's first backslash need no escape check (kFull).
+  const void* hit = std::memchr(d + begin, '\\', size);
+  next_backslash_ = hit != nullptr ? static_cast<const char*>(hit) : batch_.end;
+  batch_.base = d + begin;
+  batch_.data = d;
+  batch_.spans = s;
+  batch_.count = n;
+  batch_.next_record = 0;
+  batch_.next_token = 0;
+}
+
+ParseStatus JsonParser::parse(std::string_view record, core::Record& out) noexcept {
+  out.clear();
+  if (batch_.active) {
+    // The records come in order, some skipped (blank lines): find this one among the spans.
+    while (batch_.next_record < batch_.count &&
+           batch_.data + batch_.spans[batch_.next_record].offset < record.data()) {
+      ++batch_.next_record;
+    }
+    if (batch_.next_record < batch_.count) {
+      const core::Span& span = batch_.spans[batch_.next_record];
+      if (batch_.data + span.offset == record.data() && span.length == record.size()) {
+        ++batch_.next_record;
+        const auto begin = static_cast<uint32_t>(record.data() - batch_.base);
+        const auto end = static_cast<uint32_t>(begin + record.size());
+        const uint32_t* idx = stage1_->structural_indexes.get();
+        // Skip what the walk of earlier records did not reach (a record read only up to its
+        // last planned key, a broken one, a skipped one). The index ends with entries at the
+        // batch's end, which is past `begin`.
+        uint32_t t = batch_.next_token;
+        const uint32_t count = stage1_->n_structural_indexes;
+        while (t + 8 < count && idx[t + 8] < begin) t += 8;
+        while (idx[t] < begin) ++t;
+        const Tokens tk{batch_.base, idx, end};
+        const ParseStatus status = parse_tokens(tk, t, record.data(), record.size(), out);
+        batch_.next_token = std::max(t, last_token_);
+        return status;
+      }
+    }
+    // Not a record of the batch in order: the rest is read per record (which reuses the index).
+    batch_.active = false;
+  }
+  return parse_alone(record.data(), record.size(), out);
+}
+
+ParseStatus JsonParser::parse_alone(const char* data, size_t size, core::Record& out) noexcept {
+  next_backslash_ = nullptr;  // Alone, every record has its escapes checked.
+  const error_code err = index(data, size);
+  if (err == simdjson::UTF8_ERROR && data != repaired_.data()) {
+    // Rare path: repair invalid UTF-8 into scratch memory and parse that instead. The repaired
+    // text is valid UTF-8, so this recursion happens at most once.
+    repaired_.clear();
+    core::append_repaired_utf8(std::string_view(data, size), repaired_);
+    const size_t n = repaired_.size();
+    repaired_.append(core::kPadding, ' ');
+    out.clear();
+    return parse_alone(repaired_.data(), n, out);
+  }
+  if (err) return ParseStatus::kInvalidJson;
+  const Tokens tk{data, stage1_->structural_indexes.get(), static_cast<uint32_t>(size)};
+  return parse_tokens(tk, 0, data, size, out);
+}
+
+ParseStatus JsonParser::parse_tokens(const Tokens& tk, uint32_t first, const char* data,
+                                     size_t size, core::Record& out) noexcept {
+  last_token_ = first;
+  if (tk.at(first) == '\0') return ParseStatus::kInvalidJson;  // Blank: no token at all.
+  const bool full = validate_ == JsonValidate::kFull;
+  if (full && data + size > next_backslash_) {
+    if (!valid_escapes(data, data + size)) return ParseStatus::kInvalidJson;
+    // Batch mode: find the next backslash of the batch once, not once per record.
+    if (batch_.active) {
+      const char* const region_end = batch_.end;
+      const char* from = data + size;
+      const void* hit = std::memchr(from, '\\', static_cast<size_t>(region_end - from));
+      next_backslash_ = hit != nullptr ? static_cast<const char*>(hit) : region_end;
+    }
+  }
+  if (tk.at(first) != '{') return classify_non_object(data, size);
+  // Unescaped planned strings go to strings_: at most the record's size in all.
+  if (strings_capacity_ < size + 2 * core::kPadding) {
+    strings_capacity_ = std::max(size + 2 * core::kPadding, size_t{4096});
+    strings_.reset(new (std::nothrow) char[strings_capacity_]);
+    if (!strings_) {
+      strings_capacity_ = 0;
+      return ParseStatus::kInvalidJson;
+    }
+  }
+  strings_next_ = strings_.get();
+  bool complete = true;
+  const uint32_t t = walk_object(tk, first + 1, nodes_[0], out, 1, complete);
+  if (t != kFail) last_token_ = t;
+  if (t == kFail) {
+    out.clear();
+    return ParseStatus::kInvalidJson;
+  }
+  if (complete) {
+    // Anything after the object (a second value, a stray bracket) makes the record invalid.
+    if (tk.at(t) != '\0') {
+      out.clear();
+      return ParseStatus::kInvalidJson;
+    }
+  } else {
+    // kTouched stopped before the end, so check cheaply that the record at least ends the way
+    // an object does; this catches truncated lines, the common real-world breakage.
+    size_t end = size;
+    while (end > 0 && is_blank(data[end - 1])) --end;
+    if (end == 0 || data[end - 1] != '}') {
+      out.clear();
+      return ParseStatus::kInvalidJson;
+    }
+  }
+  return ParseStatus::kOk;
+}
+
+ParseStatus JsonParser::classify_non_object(const char* data, size_t size) noexcept {
+  // To tell a valid scalar/array from broken JSON we run the DOM parser, which validates
+  // everything (and bounds nesting depth, so deep input is safe). The record is followed by
+  // kPadding readable bytes, which is all the DOM parser needs.
+  simdjson::dom::element element;
+  const error_code err = validator_.parse(data, size, false).get(element);
+  return err ? ParseStatus::kInvalidJson : ParseStatus::kNotObject;
+}
+
+inline bool JsonParser::key_matches(const char* raw, const Tokens& tk, uint32_t t,
+                                    const Child& c) noexcept {
+  if (c.word_count == 0) {
+    // The key's raw bytes, between its quotes, compared as they are.
+    const std::string_view text = tk.text(t);
+    return text.size() == c.key.size() + 2 && std::memcmp(raw, c.key.data(), c.key.size()) == 0;
+  }
+  // Reading whole words from the key's start is safe: kPadding bytes follow every record, and
+  // a key's words reach at most 7 bytes past its closing quote.
+  for (size_t w = 0; w < c.word_count; ++w) {
+    uint64_t word;
+    std::memcpy(&word, raw + 8 * w, 8);
+    if ((word & c.masks[w]) != c.words[w]) return false;
+  }
+  return true;
+}
+
+// Inlined into walk_object: it runs for every planned field.
+[[gnu::always_inline]] inline uint32_t JsonParser::extract(const Tokens& tk, uint32_t t,
+                                                           const Node& node, core::Record& out,
+                                                           uint32_t depth) noexcept {
+  const std::string_view text = tk.text(t);
   core::FieldValue& f = out.slot(static_cast<uint32_t>(node.slot));
   f.has_number = false;
-  switch (raw.empty() ? '\0' : raw[0]) {
+  switch (text.empty() ? '\0' : text[0]) {
     case '"': {
-      // Fast path: a string without escapes is its raw bytes between the quotes, a view into
-      // the batch with no copy (stage 1 already rejected control characters and bad UTF-8).
-      // The value is still consumed (cheaply, as a raw string): left to the object iterator's
-      // skip, a string followed by `:` would be taken for a key (see validate_value()).
-      std::string_view body = raw;
-      while (body.size() > 1 && body.back() != '"') body.remove_suffix(1);  // trailing blanks
-      if (body.size() >= 2) {
-        body = body.substr(1, body.size() - 2);
-        if (body.find('\\') == std::string_view::npos) {
-          od::raw_json_string unused;
-          if (error_code e = value.get_raw_json_string().get(unused)) return e;
-          f.kind = core::FieldValue::Kind::kString;
-          f.text = body;
-          return simdjson::SUCCESS;
-        }
+      // The token is the string and its closing quote (see validate_value()). Without escapes it
+      // is used in place, a view into the batch with no copy; stage 1 already rejected control
+      // characters and bad UTF-8.
+      if (text.size() < 2 || text.back() != '"') return kFail;
+      const std::string_view body = text.substr(1, text.size() - 2);
+      if (!has_backslash(body)) {
+        f.kind = core::FieldValue::Kind::kString;
+        f.text = body;
+        return t + 1;
       }
-      std::string_view s;
-      if (error_code e = value.get_string().get(s)) return e;
+      // Unescaped by simdjson (escapes checked, surrogate pairs joined, a lone surrogate
+      // refused) into strings_, which has room for the whole record plus padding.
+      auto* dst = reinterpret_cast<uint8_t*>(strings_next_);
+      const uint8_t* end =
+          stage1_->parse_string(reinterpret_cast<const uint8_t*>(body.data()), dst);
+      if (end == nullptr) return kFail;
       f.kind = core::FieldValue::Kind::kString;
-      f.text = s;
-      return simdjson::SUCCESS;
+      f.text = std::string_view(strings_next_, static_cast<size_t>(end - dst));
+      strings_next_ += end - dst;
+      return t + 1;
     }
     case 't':
-    case 'f': {
-      bool b;
-      if (error_code e = value.get_bool().get(b)) return e;
+    case 'f':
+      if (text != "true" && text != "false") return kFail;
       f.kind = core::FieldValue::Kind::kBool;
-      f.text = b ? std::string_view("true") : std::string_view("false");
-      return simdjson::SUCCESS;
-    }
-    case 'n': {
-      bool is_null = false;
-      if (error_code e = value.is_null().get(is_null)) return e;
-      if (!is_null) return simdjson::INCORRECT_TYPE;
+      f.text = text;
+      return t + 1;
+    case 'n':
+      if (text != "null") return kFail;
       f.kind = core::FieldValue::Kind::kAbsent;
-      return simdjson::SUCCESS;
-    }
+      return t + 1;
     case '{':
     case '[':
-      // Not a scalar: treated as absent. kTouched: the iterator skips the value.
+      // Not a scalar: treated as absent.
       f.kind = core::FieldValue::Kind::kAbsent;
-      return validate_ == JsonValidate::kFull ? validate_value(value, depth + 1)
-                                              : simdjson::SUCCESS;
+      return validate_ == JsonValidate::kFull ? validate_value(tk, t, depth + 1)
+                                              : skip_value(tk, t);
     default: {
       // A number. The label text is the token as written.
-      raw = trim_token(raw);
-      if (!valid_number(raw)) return simdjson::NUMBER_ERROR;
+      if (!valid_number(text)) return kFail;
       if (node.uses & core::kUseNumber) {
-        double d;
-        if (error_code e = value.get_double().get(d)) return e;
-        f.number = d;
+        if (!number_value(text, f.number)) return kFail;
         f.has_number = true;
       }
       f.kind = core::FieldValue::Kind::kNumber;
-      f.text = raw;
-      return simdjson::SUCCESS;
+      f.text = text;
+      return t + 1;
     }
   }
 }
 
-error_code JsonParser::walk_object(od::object obj, const Node& node, core::Record& out,
-                                   uint32_t depth, bool& complete) noexcept {
+uint32_t JsonParser::walk_object(const Tokens& tk, uint32_t t, const Node& node, core::Record& out,
+                                 uint32_t depth, bool& complete) noexcept {
   // Keys are tracked in a bit set: a repeated key is ignored (the first occurrence wins).
   // kTouched stops as soon as every planned key of this object was seen: the rest of the object
-  // is never looked at (the main saving of On-Demand on wide records). kFull reads on to the
-  // end, validating every value it does not use.
+  // is never looked at (the main saving on wide records). kFull reads on to the end,
+  // validating every value it does not use.
   const bool full = validate_ == JsonValidate::kFull;
   const size_t n = node.children.size();
   uint64_t* seen = seen_.data() + node.seen_offset;
   std::fill(seen, seen + (n + 63) / 64, uint64_t{0});
   size_t found = 0;
-  for (auto field_result : obj) {
-    od::field field;
-    if (error_code e = std::move(field_result).get(field)) return e;
-    const od::raw_json_string key = field.key();
+  if (tk.at(t) == '}') return t + 1;
+  for (;;) {
+    if (tk.at(t) != '"' || tk.at(t + 1) != ':') return kFail;
+    const char* key = tk.base + tk.idx[t] + 1;
     // Only children whose key may start with the key's first byte are compared.
     size_t index = n;
-    const auto b = static_cast<uint8_t>(*key.raw());
+    const auto b = static_cast<uint8_t>(*key);
     for (uint32_t i = node.first[b], end = node.first[b + 1]; i < end; ++i) {
       const uint32_t c = node.candidates[i];
-      if (key_matches(key, node.children[c])) {
+      if (key_matches(key, tk, t, node.children[c])) {
         index = c;
         break;
       }
@@ -339,88 +494,130 @@ error_code JsonParser::walk_object(od::object obj, const Node& node, core::Recor
         ++found;
       }
     }
-    od::value value = field.value();
+    t += 2;  // The value.
     if (index == n) {
-      // Unplanned: kTouched skips the value with the next iteration step, never decoded.
-      if (full) {
-        if (error_code e = validate_value(value, depth + 1)) return e;
+      // Unplanned. Most are strings and plain scalars: checked here, without a call.
+      const char c = tk.at(t);
+      if (c == '"') {
+        ++t;
+      } else if (c != '{' && c != '[') {
+        if (full && !valid_nonstring_scalar(tk.text(t))) return kFail;
+        if (c == '\0') return kFail;
+        ++t;
+      } else {
+        t = full ? validate_container(tk, t, depth + 1) : skip_rest(tk, t + 1);
       }
-      continue;
-    }
-    const Node& child = nodes_[node.children[index].node];
-    bool done = false;
-    if (!child.children.empty()) {
-      od::json_type type;
-      if (error_code e = value.type().get(type)) return e;
-      if (type == od::json_type::object) {
-        od::object inner;
-        if (error_code e = value.get_object().get(inner)) return e;
-        // An inner object left before its end is fine: the parent's iterator skips past it.
+    } else {
+      const Node& child = nodes_[node.children[index].node];
+      if (!child.children.empty() && tk.at(t) == '{') {
+        if (depth + 1 > kMaxDepth) return kFail;
         bool inner_complete = true;
-        if (error_code e = walk_object(inner, child, out, depth + 1, inner_complete)) return e;
-        done = true;
+        t = walk_object(tk, t + 1, child, out, depth + 1, inner_complete);
+        // An inner object left before its end (kTouched): skip the rest of it.
+        if (t != kFail && !inner_complete) t = skip_rest(tk, t);
+      } else if (child.slot >= 0) {
+        t = extract(tk, t, child, out, depth);
+      } else {
+        t = full ? validate_value(tk, t, depth + 1) : skip_value(tk, t);
       }
     }
-    if (!done) {
-      if (child.slot >= 0) {
-        if (error_code e = extract(value, child, out, depth)) return e;
-      } else if (full) {
-        if (error_code e = validate_value(value, depth + 1)) return e;
-      }
-    }
+    if (t == kFail) return kFail;
     if (!full && found == n) {
       complete = false;  // Stopped early: the rest is unread.
-      return simdjson::SUCCESS;
+      return t;
     }
+    const char next = tk.at(t);
+    if (next == ',') {
+      ++t;
+      continue;
+    }
+    if (next == '}') return t + 1;
+    return kFail;
   }
-  return simdjson::SUCCESS;  // Walked to the end of the object.
 }
 
-// Recursion is bounded by kMaxDepth (On-Demand itself does not limit depth).
-error_code JsonParser::validate_value(od::value value, uint32_t depth) noexcept {
-  const std::string_view raw = value.raw_json_token();
-  switch (raw.empty() ? '\0' : raw[0]) {
-    case '"': {
-      // Stage 1 checked its bytes (UTF-8, no raw control character, terminated) and
-      // valid_escapes() its escapes; it is never decoded. It is consumed all the same: the
-      // iterator would otherwise skip it, and simdjson's skip takes a string followed by `:`
-      // for a key and skips what follows by brackets alone, so `{"a":{"b":"c":[,"d"}}` would
-      // pass as valid.
-      od::raw_json_string unused;
-      return value.get_raw_json_string().get(unused);
-    }
-    case '{': {
-      if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
-      od::object obj;
-      if (error_code e = value.get_object().get(obj)) return e;
-      for (auto field_result : obj) {
-        od::field field;
-        if (error_code e = std::move(field_result).get(field)) return e;
-        if (error_code e = validate_value(field.value(), depth + 1)) return e;
-      }
-      return simdjson::SUCCESS;
-    }
-    case '[': {
-      if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
-      od::array array;
-      if (error_code e = value.get_array().get(array)) return e;
-      for (auto element_result : array) {
-        od::value element;
-        if (error_code e = element_result.get(element)) return e;
-        if (error_code e = validate_value(element, depth + 1)) return e;
-      }
-      return simdjson::SUCCESS;
-    }
-    case 't':
-      return trim_token(raw) == "true" ? simdjson::SUCCESS : simdjson::T_ATOM_ERROR;
-    case 'f':
-      return trim_token(raw) == "false" ? simdjson::SUCCESS : simdjson::F_ATOM_ERROR;
-    case 'n':
-      return trim_token(raw) == "null" ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    default:
-      // A number, or a token that cannot start a value (`,`, `}`, `]`, `:`).
-      return valid_number(trim_token(raw)) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+uint32_t JsonParser::validate_value(const Tokens& tk, uint32_t t, uint32_t depth) noexcept {
+  // A string token is valid as it is: stage 1 rejected bad UTF-8, raw control characters and
+  // unterminated strings, and made whatever follows a closing quote (other than blanks) a token
+  // of its own; valid_escapes() checked its escapes.
+  const char c = tk.at(t);
+  if (c == '"') return t + 1;
+  if (c != '{' && c != '[') return valid_nonstring_scalar(tk.text(t)) ? t + 1 : kFail;
+  return validate_container(tk, t, depth);
+}
+
+uint32_t JsonParser::validate_container(const Tokens& tk, uint32_t t, uint32_t depth) noexcept {
+  char c = tk.at(t);
+  // The grammar as a state machine over the tokens, with the kinds of the open containers
+  // (inside this value) as a bit stack, 1 for an array.
+  uint64_t arrays[kMaxDepth / 64 + 1];
+  uint32_t open = 0;
+open_container:
+  if (depth + open > kMaxDepth) return kFail;
+  if (c == '[') {
+    arrays[open / 64] |= uint64_t{1} << (open % 64);
+  } else {
+    arrays[open / 64] &= ~(uint64_t{1} << (open % 64));
   }
+  ++open;
+  ++t;
+  if (c == '[') goto array_first;
+  // object_first:
+  if (tk.at(t) == '}') {
+    ++t;
+    goto close_container;
+  }
+object_field:
+  if (tk.at(t) != '"' || tk.at(t + 1) != ':') return kFail;
+  t += 2;
+  c = tk.at(t);
+  if (c == '{' || c == '[') goto open_container;
+  if (c != '"' && !valid_nonstring_scalar(tk.text(t))) return kFail;
+  ++t;
+object_next:
+  c = tk.at(t++);
+  if (c == ',') goto object_field;
+  if (c == '}') goto close_container;
+  return kFail;
+array_first:
+  if (tk.at(t) == ']') {
+    ++t;
+    goto close_container;
+  }
+array_value:
+  c = tk.at(t);
+  if (c == '{' || c == '[') goto open_container;
+  if (c != '"' && !valid_nonstring_scalar(tk.text(t))) return kFail;
+  ++t;
+array_next:
+  c = tk.at(t++);
+  if (c == ',') goto array_value;
+  if (c == ']') goto close_container;
+  return kFail;
+close_container:
+  --open;
+  if (open == 0) return t;
+  if (arrays[(open - 1) / 64] & (uint64_t{1} << ((open - 1) % 64))) goto array_next;
+  goto object_next;
+}
+
+uint32_t JsonParser::skip_value(const Tokens& tk, uint32_t t) noexcept {
+  const char c = tk.at(t);
+  if (c != '{' && c != '[') return c != '\0' ? t + 1 : kFail;
+  return skip_rest(tk, t + 1);
+}
+
+uint32_t JsonParser::skip_rest(const Tokens& tk, uint32_t t) noexcept {
+  // Brackets are counted, not matched: kTouched does not validate what it skips.
+  uint32_t open = 1;
+  for (char c; (c = tk.at(t)) != '\0'; ++t) {
+    if (c == '{' || c == '[') {
+      ++open;
+    } else if (c == '}' || c == ']') {
+      if (--open == 0) return t + 1;
+    }
+  }
+  return kFail;
 }
 
 namespace {
@@ -428,8 +625,8 @@ namespace {
 const config::OptionTable& json_options() {
   static const config::OptionTable table = {
       "parser: json",
-      "One JSON object per line, read with simdjson On-Demand: only the fields the pipeline "
-      "uses are decoded. See docs/json.md.",
+      "One JSON object per line, read with simdjson: only the fields the pipeline uses are "
+      "decoded. See docs/json.md.",
       {
           {"type", "string", "", "`json`.", true},
           json_validate_option(),

@@ -6,6 +6,9 @@
 // - `record` points into a Batch buffer: at least core::kPadding readable bytes follow its end.
 // - parse() clears `out` and fills only planned slots; string views it stores stay valid until
 //   the next parse() on the same instance.
+// - begin_batch(batch) may come before the records of `batch` are parsed, and end_batch() after
+//   them (before the batch is recycled): a parser may then do work once for the whole batch.
+//   parse() must give the same results with or without them.
 #pragma once
 
 #include <memory>
@@ -14,6 +17,10 @@
 #include <vector>
 
 #include "core/record.h"
+
+namespace logtally::core {
+class Batch;
+}  // namespace logtally::core
 
 namespace logtally::parsers {
 
@@ -28,6 +35,10 @@ class Parser {
  public:
   virtual ~Parser() = default;
   [[nodiscard]] virtual ParseStatus parse(std::string_view record, core::Record& out) noexcept = 0;
+  /// The records parsed next are those of `batch`, in order (some may be skipped).
+  virtual void begin_batch(const core::Batch& batch) noexcept {}
+  /// The batch given to begin_batch() is done with.
+  virtual void end_batch() noexcept {}
 };
 
 /// A parser type's validated config (its struct derives from this): the factory of one parser

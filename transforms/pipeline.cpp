@@ -130,6 +130,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
   const bool with_source_fields = !source_fields_.empty();
   if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
+  parser_->begin_batch(batch);
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
     if constexpr (kTap) {
@@ -246,6 +247,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
       }
     }
   }
+  parser_->end_batch();
   for (size_t r = 0; r < core::kDropReasonCount; ++r) {
     if (dropped[r] > 0) shard.count_dropped(p, static_cast<DropReason>(r), dropped[r]);
   }

@@ -1,5 +1,7 @@
 #include "parsers/json_parser.h"
 
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -375,6 +377,172 @@ TEST_F(JsonParserTest, ReadsAnyNumberOfFieldsOfOneObject) {
     EXPECT_EQ(slot(top[199]).text, "1");
     EXPECT_EQ(slot(top[198]).text, "594");
   }
+}
+
+TEST_F(JsonParserTest, NumbersAreCorrectlyRoundedAndTooLargeIsInvalid) {
+  const uint32_t v = plan("v", core::kUseNumber);
+  const std::pair<const char*, double> cases[] = {
+      {"0", 0},
+      {"-0.0", -0.0},
+      {"59.314", 59.314},
+      {"373", 373},
+      {"0.1", 0.1},
+      {"-2.5E+3", -2500},
+      {"1e-400", 0},
+      {"123456789012345678901", 123456789012345678901.0},
+      {"9007199254740993", 9007199254740993.0},
+      {"0.30000000000000004", 0.30000000000000004},
+  };
+  for (const auto& [text, want] : cases) {
+    ASSERT_EQ(parse(std::string(R"({"v":)") + text + "}"), ParseStatus::kOk) << text;
+    EXPECT_TRUE(slot(v).has_number) << text;
+    EXPECT_EQ(slot(v).number, want) << text;
+    EXPECT_EQ(std::signbit(slot(v).number), std::signbit(want)) << text;
+  }
+  EXPECT_EQ(parse(R"({"v":1e400})"), ParseStatus::kInvalidJson);
+  EXPECT_EQ(parse(R"({"v":-1e400})"), ParseStatus::kInvalidJson);
+}
+
+// A batch of lines as a LineReader makes it: records separated by "\n" (or "\r\n", the '\r' not
+// in the span), the padding after the buffer's capacity.
+core::BatchPtr make_batch(const std::vector<std::string>& lines, bool crlf) {
+  size_t bytes = 0;
+  for (const std::string& l : lines) bytes += l.size() + 2;
+  auto batch = std::make_unique<core::Batch>(bytes);
+  for (const std::string& l : lines) {
+    std::memcpy(batch->data() + batch->size, l.data(), l.size());
+    batch->spans.push_back(
+        core::Span{static_cast<uint32_t>(batch->size), static_cast<uint32_t>(l.size())});
+    batch->size += l.size();
+    if (crlf) batch->data()[batch->size++] = '\r';
+    batch->data()[batch->size++] = '\n';
+  }
+  return batch;
+}
+
+struct Outcome {
+  ParseStatus status;
+  std::vector<FieldValue> slots;
+};
+
+// Every record of `batch` parsed by one parser told about the batch, and by another one record
+// at a time: the outcomes must be identical, field values included.
+void expect_batch_matches_records(const core::Batch& batch, JsonValidate validate,
+                                  bool expect_indexed) {
+  core::FieldPlan plan;
+  for (const char* f : {"level", "msg", "kubernetes.labels.app", "a"}) {
+    plan.add(*core::parse_field_path(f), core::kUseText);
+  }
+  for (const char* f : {"status", "bytes", "duration_ms"}) {
+    plan.add(*core::parse_field_path(f), core::kUseText | core::kUseNumber);
+  }
+  JsonParser batched(plan, validate);
+  JsonParser alone(plan, validate);
+  core::Record a(plan.slot_count());
+  core::Record b(plan.slot_count());
+  batched.begin_batch(batch);
+  EXPECT_EQ(batched.batch_indexed(), expect_indexed);
+  for (size_t i = 0; i < batch.record_count(); ++i) {
+    if (i % 7 == 3) continue;  // Records may be skipped (the pipeline skips blank ones).
+    const std::string_view r = batch.record(i);
+    // The one-at-a-time parser gets its own copy, so nothing of the batch can help it.
+    std::string copy(r);
+    copy.append(core::kPadding, ' ');
+    const ParseStatus sa = batched.parse(r, a);
+    const ParseStatus sb = alone.parse(std::string_view(copy.data(), r.size()), b);
+    ASSERT_EQ(sa, sb) << "record " << i << ": " << r;
+    for (uint32_t s = 0; s < plan.slot_count(); ++s) {
+      const FieldValue& x = a.slot(s);
+      const FieldValue& y = b.slot(s);
+      EXPECT_EQ(x.kind, y.kind) << "record " << i << " slot " << s;
+      if (x.kind == Kind::kAbsent || x.kind != y.kind) continue;  // text: a stale view
+      EXPECT_EQ(x.text, y.text) << "record " << i << " slot " << s;
+      EXPECT_EQ(x.has_number, y.has_number) << "record " << i << " slot " << s;
+      if (x.has_number && y.has_number) {
+        EXPECT_EQ(x.number, y.number) << "record " << i << " slot " << s;
+      }
+    }
+  }
+  batched.end_batch();
+  EXPECT_FALSE(batched.batch_indexed());
+}
+
+std::vector<std::string> varied_lines() {
+  return {
+      R"({"level":"info","status":200,"bytes":512,"duration_ms":59.314,"msg":"ok"})",
+      R"({"level":"warn","msg":"a \"quoted\" \u00e9 msg","status":"404","bytes":"12"})",
+      R"(  {"kubernetes":{"pod":"p","labels":{"app":"catalog"}},"status":503}  )",
+      R"({"a":tru,"level":"info"})",
+      R"({"level":"info",})",
+      R"({"level":"info","a":[1,2}})",
+      R"({"level":"info","n":01})",
+      R"({"level":"info"}})",
+      R"({"level":"info"} {"level":"debug"})",
+      R"([1,2,3])",
+      R"(42)",
+      R"("just a string")",
+      R"()",
+      R"(   )",
+      R"({"msg":"lone \ud800 surrogate","level":"x"})",
+      R"({"level":"lone \udc00 planned"})",
+      R"({"level":"bad \x escape"})",
+      R"({"bytes":1e400,"level":"big"})",
+      R"({"bytes":1e-400,"duration_ms":-0.0,"status":2.50})",
+      R"({"a":{"b":[{"c":null},true,false,-1.5E+3]},"level":null})",
+      R"({"level":"info","status":200,"bytes":512,"duration_ms":59.314,"msg":"ok"})",
+      R"({"level":"info" , "a" : "spaced" , "status" : 7 })",
+      R"({"a":"x":1})",
+      R"({"a":[1,,2],"level":"info"})",
+      R"({"level":"info","a":{"b":1,"c":[]},"z":{}})",
+      R"({"level":true,"status":false,"msg":"\\"})",
+      R"({"level":"info")",
+      R"({"level":"info","x":[{"y":[{"z":"deep"}]}]})",
+  };
+}
+
+TEST(JsonParserBatchTest, OneStageOneForTheBatchGivesTheSameResultsAsPerRecord) {
+  for (const bool crlf : {false, true}) {
+    const core::BatchPtr batch = make_batch(varied_lines(), crlf);
+    expect_batch_matches_records(*batch, JsonValidate::kFull, true);
+    expect_batch_matches_records(*batch, JsonValidate::kTouched, true);
+  }
+}
+
+TEST(JsonParserBatchTest, ABatchStageOneRejectsIsReadPerRecordWithTheSameResults) {
+  // An unclosed string, invalid UTF-8 and a raw control character: stage 1 over the batch
+  // fails, so every record is indexed alone (and the bad UTF-8 one repaired).
+  for (const std::string& bad :
+       {std::string(R"({"level":"unclosed)"), std::string("{\"level\":\"caf\xe9\"}"),
+        std::string("{\"level\":\"tab\there\"}")}) {
+    std::vector<std::string> lines = varied_lines();
+    lines.insert(lines.begin() + 5, bad);
+    const core::BatchPtr batch = make_batch(lines, false);
+    expect_batch_matches_records(*batch, JsonValidate::kFull, false);
+    expect_batch_matches_records(*batch, JsonValidate::kTouched, false);
+  }
+}
+
+TEST(JsonParserBatchTest, RecordsNotSeparatedByLineEndsAreReadPerRecord) {
+  // As a BatchWriter fills a batch (envelopes, Kafka): records back to back.
+  auto batch = std::make_unique<core::Batch>(256);
+  for (const std::string_view r : {R"({"level":"a"})", R"({"level":"b"})", R"({"level":"c)"}) {
+    std::memcpy(batch->data() + batch->size, r.data(), r.size());
+    batch->spans.push_back(
+        core::Span{static_cast<uint32_t>(batch->size), static_cast<uint32_t>(r.size())});
+    batch->size += r.size();
+  }
+  expect_batch_matches_records(*batch, JsonValidate::kFull, false);
+  core::FieldPlan plan;
+  const uint32_t level = plan.add(*core::parse_field_path("level"), core::kUseText);
+  JsonParser parser(plan);
+  core::Record out(plan.slot_count());
+  parser.begin_batch(*batch);
+  EXPECT_EQ(parser.parse(batch->record(0), out), ParseStatus::kOk);
+  EXPECT_EQ(out.slot(level).text, "a");
+  EXPECT_EQ(parser.parse(batch->record(1), out), ParseStatus::kOk);
+  EXPECT_EQ(out.slot(level).text, "b");
+  EXPECT_EQ(parser.parse(batch->record(2), out), ParseStatus::kInvalidJson);
+  parser.end_batch();
 }
 
 }  // namespace
