@@ -3,6 +3,7 @@
 //
 // Exit codes: 0 success; 1 a config or runtime error (printed to stderr); 2 a usage error.
 #include <unistd.h>
+#include <cmath>
 #include <cstdint>
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "config/build.h"
 #include "config/config.h"
 #include "config/registry.h"
+#include "engine/backfill.h"
 #include "engine/engine.h"
 #include "monitoring/dashboard.h"
 #include "monitoring/rules.h"
@@ -33,6 +35,7 @@ Usage:
   logtally tap [--config FILE] [--pipeline NAME] [--limit N]
   logtally config-reference
   logtally rules|dashboard [--config FILE]
+  logtally backfill --config FILE --step DURATION --out FILE [--max-samples N]
   logtally --version | --help
 
 With no config, logtally reads JSON lines from stdin, counts log_records_total{level} (level from
@@ -53,6 +56,11 @@ Commands:
                     --pipeline NAME: only that pipeline; --limit N: stop after N objects.
   rules             Print the Prometheus rules of the config's SLOs (docs/slos.md).
   dashboard         Print a Grafana dashboard: the config's SLOs and metrics (docs/slos.md).
+  backfill          Read every input to its end and write OpenMetrics history for
+                    `promtool tsdb create-blocks-from openmetrics`: each series' value at every
+                    multiple of --step, counting the records whose own time (the pipelines'
+                    `timestamp:`) is before it (docs/backfill.md). --out - writes to stdout;
+                    --max-samples (default 50000000) refuses a larger output.
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
@@ -74,9 +82,12 @@ struct Options {
   bool once = false;
   bool tee = false;
   bool reset_state = false;
-  std::vector<std::string> files;  ///< test: the test files.
-  std::string pipeline;            ///< tap: --pipeline.
-  uint64_t limit = 0;              ///< tap: --limit (0: none).
+  std::vector<std::string> files;     ///< test: the test files.
+  std::string pipeline;               ///< tap: --pipeline.
+  uint64_t limit = 0;                 ///< tap: --limit (0: none).
+  std::string step;                   ///< backfill: --step.
+  std::string out;                    ///< backfill: --out.
+  uint64_t max_samples = 50'000'000;  ///< backfill: --max-samples.
 };
 
 int usage_error(const std::string& message) {
@@ -141,6 +152,17 @@ static int main_with_args(int argc, char** argv) {
       if (n.empty() || *end != '\0' || n[0] == '-' || opts.limit == 0) {
         return usage_error("--limit needs a positive number, got '" + n + "'");
       }
+    } else if (opts.command == "backfill" && (a == "--step" || a == "--out")) {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a value");
+      (a == "--step" ? opts.step : opts.out) = args[++i];
+    } else if (opts.command == "backfill" && a == "--max-samples") {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a number");
+      const std::string& n = args[++i];
+      char* end = nullptr;
+      opts.max_samples = std::strtoull(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || n[0] == '-' || opts.max_samples == 0) {
+        return usage_error("--max-samples needs a positive number, got '" + n + "'");
+      }
     } else if (opts.command == "test" && (a.empty() || a[0] != '-')) {
       opts.files.push_back(a);
     } else {
@@ -174,6 +196,34 @@ static int main_with_args(int argc, char** argv) {
     if (opts.command == "tap") return cli::run_tap(*cfg, opts.pipeline, opts.limit);
     std::cout << (opts.command == "rules" ? monitoring::rules_yaml(*cfg)
                                           : monitoring::config_dashboard_json(*cfg));
+    return 0;
+  }
+  if (opts.command == "backfill") {
+    if (opts.config_path.empty()) return usage_error("backfill needs --config FILE");
+    if (opts.step.empty()) return usage_error("backfill needs --step DURATION (e.g. 1m)");
+    if (opts.out.empty()) return usage_error("backfill needs --out FILE (- for stdout)");
+    double step_s = 0;
+    if (!transforms::parse_duration(opts.step, step_s) || step_s < 0.001 ||
+        std::fabs(step_s * 1000 - std::round(step_s * 1000)) > 1e-6) {
+      return usage_error(
+          "--step needs a duration of whole milliseconds such as 15s or 1m, "
+          "got '" +
+          opts.step + "'");
+    }
+    core::Result<config::Config> cfg = load(opts);
+    if (!cfg) {
+      std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+      return 1;
+    }
+    engine::BackfillOptions bo;
+    bo.step_ms = static_cast<int64_t>(std::llround(step_s * 1000));
+    bo.out = opts.out;
+    bo.max_samples = opts.max_samples;
+    core::Status st = engine::backfill(*cfg, bo);
+    if (!st) {
+      std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());
+      return 1;
+    }
     return 0;
   }
   if (opts.command != "run") return usage_error("unknown command '" + opts.command + "'");

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift $(($# > 0 ? 1 : 0))
-all_targets=(json_parser logfmt_parser regex_parser envelope filter config checkpoint test_file)
+all_targets=(json_parser logfmt_parser regex_parser envelope filter config checkpoint test_file event_time)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -81,6 +81,14 @@ find "$TESTDATA/container/docker" -type f | while IFS= read -r f; do
 done
 
 # Filter: the expression on the first line, then one value per planned field (plan order).
+# Event times: a format, a zone, then times (docs/event-time.md's examples).
+d="$seeds/event_time"
+mkdir -p "$d"
+printf '%%d/%%b/%%Y:%%H:%%M:%%S %%z\nUTC\n10/Oct/2000:13:55:36 -0700\n01/Nov/2026:06:25:24 +0000\n' >"$d/apache"
+printf '%%Y-%%m-%%d %%H:%%M:%%S\nEurope/Berlin\n2024-03-31 02:30:00\n2024-10-27 02:30:00,5\n' >"$d/berlin"
+printf 'rfc3339\n+02:00\n2024-03-01T12:34:56.123456789Z\n2024-03-01 12:34:56\n1709296496.25\n' >"$d/rfc"
+printf '%%a %%b %%e %%I:%%M:%%S %%p %%Y\n-0530\nFri Mar  1 12:34:56 PM 2024\n%%s\n' >"$d/ampm"
+
 d="$seeds/filter"
 mkdir -p "$d"
 i=0

@@ -32,6 +32,10 @@ inline constexpr std::string_view kOpenMetricsContentType =
 ExpositionFormat negotiate_format(std::string_view accept);
 
 /// Since when a family counts (Unix seconds), by its name; nullopt: unknown.
+/// Appends `v` as the expositions write numbers: the shortest text that reads back as `v`,
+/// `NaN`, `+Inf`, `-Inf`.
+void append_number(std::string& out, double v);
+
 using CreatedLookup = std::function<std::optional<double>(const std::string& family)>;
 
 /// `families` as OpenMetrics text. HELP strings are taken as already escaped for text 0.0.4
