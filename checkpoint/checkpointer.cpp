@@ -79,10 +79,12 @@ core::Status Checkpointer::restore_file(bool reset_state) {
   if (r.error != CheckpointError::kNone) return refuse(r.message);
 
   // Map the saved self-metric counters by name onto this config's sources and pipelines.
-  const CheckpointData& d = r.data;
+  CheckpointData& d = r.data;
   core::StoreState state;
-  state.metrics = d.store.metrics;
-  state.native = d.store.native;
+  // Moved, not copied (1M series are 48 MB of Series); keys stay in d.store's arena, which
+  // outlives the import below.
+  state.metrics = std::move(d.store.metrics);
+  state.native = std::move(d.store.native);
   state.overflow = d.store.overflow;  // By metric index, which the fingerprint pins.
   state.created = d.store.created;
   if (state.metrics.size() != store_.specs().size()) {
@@ -178,10 +180,13 @@ core::Status Checkpointer::checkpoint_locked() {
   d.source_names = store_.source_names();
   d.pipeline_names = store_.pipeline_names();
 
-  // The barrier.
+  // The barrier. It holds only the store's capture (flat copies of the shards' arrays; keys
+  // are shared): the merge into one state runs after dispatch resumed, from the capture, which
+  // is the consistent cut that matches the sources' positions.
+  core::StoreCapture capture;
   channel_.pause();
   channel_.drain();
-  d.store = store_.export_state();
+  store_.capture(capture);
   for (size_t j = 0; j < sources_.size(); ++j) {
     ingest::Source* src = sources_[j];
     if (src == nullptr || !src->checkpointable()) continue;
@@ -189,12 +194,18 @@ core::Status Checkpointer::checkpoint_locked() {
   }
   d.self_counters = store_.self_metrics().export_counters();
   channel_.resume();
+  const auto t_resumed = std::chrono::steady_clock::now();
+  d.store = store_.merge_capture(capture);
+  capture = core::StoreCapture{};  // Its copies are merged: give the memory back now.
+  // In label order: the view published below then needs no sort, and neither does the one a
+  // restore of this file publishes (its single shard keeps the file's order).
+  core::sort_series(d.store);
   // The file counts itself in logtally_checkpoints_total: it is restored only if it was
   // written, and then written_ is incremented below (a reader sees the old value until then).
   for (core::SelfMetrics::SavedCounter& c : d.self_counters) {
     if (c.name == kCheckpointsTotal && c.labels.empty()) c.value += 1;
   }
-  const auto t1 = std::chrono::steady_clock::now();
+  const auto t1 = t_resumed;
 
   uint64_t bytes = 0;
   core::Status st = write_checkpoint_file(config_.dir, d, &bytes);

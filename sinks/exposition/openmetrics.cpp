@@ -28,7 +28,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-void append_number(std::string& out, double v) {
+}  // namespace
+
+void append_openmetrics_number(std::string& out, double v) {
   if (std::isnan(v)) {
     out += "NaN";
   } else if (std::isinf(v)) {
@@ -39,6 +41,10 @@ void append_number(std::string& out, double v) {
     out.append(buf, res.ptr);
   }
 }
+
+namespace {
+
+void append_number(std::string& out, double v) { append_openmetrics_number(out, v); }
 
 // One sample line: NAME{labels[,extra="..."]} VALUE
 void append_sample(std::string& out, std::string_view name, const prometheus::ClientMetric& m,

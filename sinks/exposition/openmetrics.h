@@ -31,6 +31,9 @@ inline constexpr std::string_view kOpenMetricsContentType =
 /// absent or empty header).
 ExpositionFormat negotiate_format(std::string_view accept);
 
+/// A sample value as OpenMetrics writes it: `NaN`, `+Inf`, `-Inf`, else std::to_chars' shortest.
+void append_openmetrics_number(std::string& out, double v);
+
 /// Since when a family counts (Unix seconds), by its name; nullopt: unknown.
 using CreatedLookup = std::function<std::optional<double>(const std::string& family)>;
 
