@@ -184,6 +184,8 @@ core::Status Checkpointer::checkpoint_locked() {
   // are shared): the merge into one state runs after dispatch resumed, from the capture, which
   // is the consistent cut that matches the sources' positions.
   core::StoreCapture capture;
+  store_.prepare_capture(capture);  // Allocations and page faults before dispatch stops.
+  const auto t_paused = std::chrono::steady_clock::now();
   channel_.pause();
   channel_.drain();
   store_.capture(capture);
@@ -205,14 +207,14 @@ core::Status Checkpointer::checkpoint_locked() {
   for (core::SelfMetrics::SavedCounter& c : d.self_counters) {
     if (c.name == kCheckpointsTotal && c.labels.empty()) c.value += 1;
   }
-  const auto t1 = t_resumed;
 
   uint64_t bytes = 0;
   core::Status st = write_checkpoint_file(config_.dir, d, &bytes);
   const auto t2 = std::chrono::steady_clock::now();
-  last_pause_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+  last_pause_ns_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t_resumed - t_paused).count();
   last_total_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t0).count();
-  pause_.set(std::chrono::duration<double>(t1 - t0).count());
+  pause_.set(std::chrono::duration<double>(t_resumed - t_paused).count());
   duration_.set(std::chrono::duration<double>(t2 - t0).count());
   if (!st) {
     failures_.add(1);

@@ -484,6 +484,10 @@ class MetricStore {
   /// shared, not copied), merge_capture() merges them into a StoreState with no lock held.
   /// Both hold the layout lock shared (a reload waits). In metric_store_state.cpp.
   void capture(StoreCapture& out) const;
+  /// Sizes (and faults in) `out`'s buffers for the store's current series, locking each shard
+  /// only to read its sizes; a capture() right after copies without allocating. A checkpoint
+  /// calls it before its barrier, so the barrier holds nothing but the copies.
+  void prepare_capture(StoreCapture& out) const;
   StoreState merge_capture(const StoreCapture& capture) const;
   /// Adds `state` into shard 0 (counters and histograms continue, native buckets included;
   /// gauges take the saved value; the overflow and filtered counters continue).
@@ -540,6 +544,7 @@ class MetricStore {
   /// lock; native buckets merged only `with_native`. Takes no layout lock (the caller holds it).
   StoreState merge(bool with_native) const;
   void capture_locked(StoreCapture& out, bool with_native) const;
+  void prefault_capture(StoreCapture& out, bool with_native) const;
   StoreState merge_capture_locked(const StoreCapture& capture) const;
   NativeSample native_of(const MetricShard::MetricData& m, size_t s) const;
   /// A ReadView of `state` (sorted here); the caller adds `self`.
