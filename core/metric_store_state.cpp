@@ -143,18 +143,21 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
   // out.metrics[mi], sized from the captured series counts up front. No lock is held: the
   // capture is the consistent cut. With 1M series a std::unordered_map made it ~5x longer.
   std::vector<size_t> totals(specs_->size(), 0);
+  std::vector<size_t> holders(specs_->size(), 0);  // Shards holding any series of the metric.
   for (const StoreCapture::Shard& cs : capture.shards) {
-    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi)
+    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi) {
       totals[mi] += cs.metrics[mi].keys.size();
+      holders[mi] += cs.metrics[mi].keys.empty() ? 0 : 1;
+    }
   }
   std::vector<std::vector<uint32_t>> tables(specs_->size());
   std::vector<std::vector<uint64_t>> stamps(specs_->size());
-  const bool merge = capture.shards.size() > 1;
   for (size_t mi = 0; mi < specs_->size(); ++mi) {
     out.metrics[mi].reserve(totals[mi]);
     if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
-    if (merge) {
+    // One shard's keys are distinct already (a restore fills shard 0 alone): no table.
+    if (holders[mi] > 1) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
       tables[mi].assign(cap, 0);
@@ -180,6 +183,7 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
       auto native_at = [&](size_t s) {
         return native_sample(native_, m.native[s], m.native_counts.data() + s * width);
       };
+      const bool merge = !table.empty();
       for (size_t s = 0; s < m.keys.size(); ++s) {
         const double v = m.values[s];
         const std::string_view key = KeyArena::view(m.keys[s]);
