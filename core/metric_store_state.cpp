@@ -143,12 +143,9 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
   // out.metrics[mi], sized from the captured series counts up front. No lock is held: the
   // capture is the consistent cut. With 1M series a std::unordered_map made it ~5x longer.
   std::vector<size_t> totals(specs_->size(), 0);
-  std::vector<size_t> holders(specs_->size(), 0);  // Shards holding any series of the metric.
   for (const StoreCapture::Shard& cs : capture.shards) {
-    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi) {
+    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi)
       totals[mi] += cs.metrics[mi].keys.size();
-      holders[mi] += cs.metrics[mi].keys.empty() ? 0 : 1;
-    }
   }
   std::vector<std::vector<uint32_t>> tables(specs_->size());
   std::vector<std::vector<uint64_t>> stamps(specs_->size());
@@ -156,8 +153,10 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
     out.metrics[mi].reserve(totals[mi]);
     if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
-    // One shard's keys are distinct already (a restore fills shard 0 alone): no table.
-    if (holders[mi] > 1) {
+    // With more than one shard, always through the table (as before): skipping it when only
+    // one shard held a metric lost counts in e2e_crash_restart (a label-less counter came out
+    // as two series), so a shard may hold a key twice somewhere; not found yet.
+    if (capture.shards.size() > 1) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
       tables[mi].assign(cap, 0);
