@@ -306,7 +306,8 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
     const uint64_t n = in.count(4 + 8 + 8 + (v3 ? 1 : 0));
     auto& series = d.store.metrics[m];
     series.resize(n);
-    if (v3) d.store.native[m].resize(n);
+    // Native buckets: the vector is sized on the first series that has them (an
+    // optional<NativeSample> per series is ~80 bytes; most metrics have none).
     for (uint64_t s = 0; s < n && in.ok(); ++s) {
       series[s].key = in.str_into(d.store.key_arena);
       series[s].value = in.f64();
@@ -328,6 +329,7 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
         return fail(CheckpointError::kCorrupt,
                     "malformed body (native histogram schema " + std::to_string(ns.schema) + ")");
       }
+      if (d.store.native[m].size() != n) d.store.native[m].resize(n);
       d.store.native[m][s] = std::move(ns);
     }
   }

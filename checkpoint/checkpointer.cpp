@@ -82,10 +82,12 @@ core::Status Checkpointer::restore_file(bool reset_state) {
   if (r.error != CheckpointError::kNone) return refuse(r.message);
 
   // Map the saved self-metric counters by name onto this config's sources and pipelines.
-  const CheckpointData& d = r.data;
+  CheckpointData& d = r.data;
   core::StoreState state;
-  state.metrics = d.store.metrics;
-  state.native = d.store.native;
+  // Moved, not copied (1M series are 48 MB of Series); keys stay in d.store's arena, which
+  // outlives the import below.
+  state.metrics = std::move(d.store.metrics);
+  state.native = std::move(d.store.native);
   state.overflow = d.store.overflow;  // By metric index, which the fingerprint pins.
   state.created = d.store.created;
   if (state.metrics.size() != store_.specs().size()) {
@@ -181,10 +183,15 @@ core::Status Checkpointer::checkpoint_locked() {
   d.source_names = store_.source_names();
   d.pipeline_names = store_.pipeline_names();
 
-  // The barrier.
+  // The barrier. It holds only the store's capture (flat copies of the shards' arrays; keys
+  // are shared): the merge into one state runs after dispatch resumed, from the capture, which
+  // is the consistent cut that matches the sources' positions.
+  core::StoreCapture capture;
+  store_.prepare_capture(capture);  // Allocations and page faults before dispatch stops.
+  const auto t_paused = std::chrono::steady_clock::now();
   channel_.pause();
   channel_.drain();
-  d.store = store_.export_state();
+  store_.capture(capture);
   for (size_t j = 0; j < sources_.size(); ++j) {
     ingest::Source* src = sources_[j];
     if (src == nullptr || !src->checkpointable()) continue;
@@ -192,19 +199,25 @@ core::Status Checkpointer::checkpoint_locked() {
   }
   d.self_counters = store_.self_metrics().export_counters();
   channel_.resume();
+  const auto t_resumed = std::chrono::steady_clock::now();
+  d.store = store_.merge_capture(capture);
+  capture = core::StoreCapture{};  // Its copies are merged: give the memory back now.
+  // In label order: the view published below then needs no sort, and neither does the one a
+  // restore of this file publishes (its single shard keeps the file's order).
+  core::sort_series(d.store);
   // The file counts itself in logtally_checkpoints_total: it is restored only if it was
   // written, and then written_ is incremented below (a reader sees the old value until then).
   for (core::SelfMetrics::SavedCounter& c : d.self_counters) {
     if (c.name == kCheckpointsTotal && c.labels.empty()) c.value += 1;
   }
-  const auto t1 = std::chrono::steady_clock::now();
 
   uint64_t bytes = 0;
   core::Status st = write_checkpoint_file(config_.dir, d, &bytes);
   const auto t2 = std::chrono::steady_clock::now();
-  last_pause_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+  last_pause_ns_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t_resumed - t_paused).count();
   last_total_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t2 - t0).count();
-  pause_.set(std::chrono::duration<double>(t1 - t0).count());
+  pause_.set(std::chrono::duration<double>(t_resumed - t_paused).count());
   duration_.set(std::chrono::duration<double>(t2 - t0).count());
   if (!st) {
     failures_.add(1);

@@ -124,6 +124,92 @@ void SeriesIndex::grow() {
   }
 }
 
+// ---- KeyArena, ShardIndex ----------------------------------------------------------------
+
+const char* KeyArena::add(std::string_view key) {
+  const size_t need = 4 + key.size();
+  if (chunks_.empty() || used_ + need > cap_) {
+    // Doubling chunks from 1 KiB to 1 MiB; a key longer than that gets a chunk of its own size.
+    // `new char[]` leaves the bytes untouched, so only pages written become resident.
+    size_t cap = chunks_.empty() ? 1024 : std::min<size_t>(cap_ * 2, 1 << 20);
+    cap = std::max(cap, need);
+    chunks_.emplace_back(new char[cap]);
+    used_ = 0;
+    cap_ = cap;
+  }
+  char* p = chunks_.back().get() + used_;
+  const auto len = static_cast<uint32_t>(key.size());
+  std::memcpy(p, &len, 4);
+  if (!key.empty()) std::memcpy(p + 4, key.data(), key.size());
+  used_ += need;
+  return p;
+}
+
+void ShardIndex::insert(uint64_t hash, uint32_t series) {
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const size_t mask = slots_.size() - 1;
+  const auto h = static_cast<uint32_t>(hash);
+  size_t i = h & mask;
+  while (slots_[i].series_plus_one != 0) i = (i + 1) & mask;
+  slots_[i] = Slot{h, series + 1};
+  ++count_;
+}
+
+void ShardIndex::grow() {
+  // Positions come from the stored 32 hash bits: enough for any table this size can reach.
+  const size_t size = slots_.empty() ? 64 : slots_.size() * 2;
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(size, Slot{});
+  const size_t mask = size - 1;
+  for (const Slot& s : old) {
+    if (s.series_plus_one == 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].series_plus_one != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+bool key_less(std::string_view a, std::string_view b) noexcept {
+  size_t i = 0;
+  size_t j = 0;
+  while (i + 4 <= a.size() && j + 4 <= b.size()) {
+    uint32_t la;
+    uint32_t lb;
+    std::memcpy(&la, a.data() + i, 4);
+    std::memcpy(&lb, b.data() + j, 4);
+    const int c = std::memcmp(a.data() + i + 4, b.data() + j + 4, std::min(la, lb));
+    if (c != 0) return c < 0;
+    if (la != lb) return la < lb;
+    i += 4 + la;
+    j += 4 + lb;
+  }
+  return a.size() - i < b.size() - j;  // Fewer values first (a shorter tuple is a prefix).
+}
+
+void sort_series(StoreState& state) {
+  for (size_t mi = 0; mi < state.metrics.size(); ++mi) {
+    std::vector<StoreState::Series>& series = state.metrics[mi];
+    auto less = [](const StoreState::Series& a, const StoreState::Series& b) {
+      return key_less(a.key, b.key);
+    };
+    if (std::is_sorted(series.begin(), series.end(), less)) continue;
+    std::vector<uint32_t> order(series.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return key_less(series[a].key, series[b].key); });
+    std::vector<StoreState::Series> sorted;
+    sorted.reserve(series.size());
+    for (const uint32_t i : order) sorted.push_back(std::move(series[i]));
+    series = std::move(sorted);
+    if (mi < state.native.size() && state.native[mi].size() == order.size()) {
+      std::vector<std::optional<NativeSample>> native;
+      native.reserve(order.size());
+      for (const uint32_t i : order) native.push_back(std::move(state.native[mi][i]));
+      state.native[mi] = std::move(native);
+    }
+  }
+}
+
 // ---- MetricShard -------------------------------------------------------------------------
 
 MetricShard::MetricShard(const std::vector<MetricSpec>& specs, size_t sources, size_t pipelines)
@@ -170,9 +256,9 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
     repaired_key.assign(rebuilt.view());
     canonical = repaired_key;
     ch = hash_bytes(canonical);
-    const uint32_t s = m.index.find(canonical, ch);
-    if (s != SeriesIndex::kNotFound) {
-      m.index.insert(key, h, s);
+    const uint32_t s = m.index.find(canonical, ch, m.keys);
+    if (s != ShardIndex::kNotFound) {
+      m.aliases.insert(key, h, s);
       return s;
     }
   }
@@ -198,13 +284,13 @@ uint32_t MetricShard::add_series(MetricData& m, std::string_view key, uint64_t h
     }
   }
 
-  const uint32_t s = create_series(m, std::string(canonical));
-  m.index.insert(key, h, s);
-  if (repaired) m.index.insert(canonical, ch, s);
+  const uint32_t s = create_series(m, canonical);
+  m.index.insert(ch, s);
+  if (repaired) m.aliases.insert(key, h, s);
   return s;
 }
 
-uint32_t MetricShard::create_series(MetricData& m, std::string canonical) {
+uint32_t MetricShard::create_series(MetricData& m, std::string_view canonical) {
   const auto s = static_cast<uint32_t>(m.keys.size());
   double initial = 0;
   if (m.spec->type == MetricType::kGauge) {
@@ -222,7 +308,7 @@ uint32_t MetricShard::create_series(MetricData& m, std::string canonical) {
     m.native.push_back(ns);
     m.native_counts.resize(m.native_counts.size() + 2 * size_t{native_opt_->max_buckets}, 0);
   }
-  m.keys.push_back(std::move(canonical));
+  m.keys.push_back(m.arena.add(canonical));
   return s;
 }
 
@@ -232,7 +318,7 @@ uint32_t MetricShard::overflow(MetricData& m) {
     // Created once per shard; never entered in the index (its key is not a real label set).
     LabelKey k;
     for (size_t i = 0; i < m.spec->label_names.size(); ++i) k.add(kOverflowLabel);
-    m.overflow_series = create_series(m, std::string(k.view()));
+    m.overflow_series = create_series(m, k.view());
   }
   return m.overflow_series;
 }
@@ -355,7 +441,7 @@ size_t MetricStore::expire(int64_t now_ms) const {
       const MetricShard::MetricData& m = shard->metrics_[mi];
       for (size_t s = 0; s < m.keys.size(); ++s) {
         if (s == m.overflow_series) continue;  // never expires
-        auto [it, inserted] = latest.try_emplace(m.keys[s], m.touched[s]);
+        auto [it, inserted] = latest.try_emplace(KeyArena::view(m.keys[s]), m.touched[s]);
         if (!inserted) it->second = std::max(it->second, m.touched[s]);
       }
     }
@@ -376,9 +462,9 @@ size_t MetricStore::expire(int64_t now_ms) const {
     if (metric_removed == 0) continue;
     removed += metric_removed;
 
-    // Rebuild each shard's data without the stale series. Keys are copied first: `latest`
-    // holds views into the old key strings.
-    std::vector<std::vector<std::string>> kept_keys(shards_.size());
+    // Rebuild each shard's data without the stale series, its keys in a new arena (`latest`
+    // holds views into the old one, which lives until the shards take the rebuilt data; a
+    // reader holding old chunks keeps them alive).
     std::vector<MetricShard::MetricData> rebuilt(shards_.size());
     for (size_t si = 0; si < shards_.size(); ++si) {
       const MetricShard::MetricData& m = shards_[si]->metrics_[mi];
@@ -389,9 +475,10 @@ size_t MetricStore::expire(int64_t now_ms) const {
       const size_t nb = spec.buckets.size() + 1;
       for (size_t s = 0; s < m.keys.size(); ++s) {
         const bool is_overflow = s == m.overflow_series;
-        if (!is_overflow && stale(m.keys[s])) continue;
+        const std::string_view key = KeyArena::view(m.keys[s]);
+        if (!is_overflow && stale(key)) continue;
         const auto ns = static_cast<uint32_t>(out.keys.size());
-        out.keys.push_back(m.keys[s]);
+        out.keys.push_back(out.arena.add(key));
         out.values.push_back(m.values[s]);
         if (!m.stamps.empty()) out.stamps.push_back(m.stamps[s]);
         if (spec.type == MetricType::kHistogram) {
@@ -409,7 +496,7 @@ size_t MetricStore::expire(int64_t now_ms) const {
         if (is_overflow) {
           out.overflow_series = ns;
         } else {
-          out.index.insert(out.keys.back(), hash_bytes(out.keys.back()), ns);
+          out.index.insert(hash_bytes(key), ns);
         }
       }
     }
@@ -422,9 +509,10 @@ size_t MetricStore::expire(int64_t now_ms) const {
       for (const MetricShard::MetricData& m : rebuilt) {
         for (size_t s = 0; s < m.keys.size(); ++s) {
           if (s == m.overflow_series) continue;
-          const uint64_t h = hash_bytes(m.keys[s]);
-          if (a.admitted.find(m.keys[s], h) == SeriesIndex::kNotFound) {
-            a.admitted.insert(m.keys[s], h, 0);
+          const std::string_view key = KeyArena::view(m.keys[s]);
+          const uint64_t h = hash_bytes(key);
+          if (a.admitted.find(key, h) == SeriesIndex::kNotFound) {
+            a.admitted.insert(key, h, 0);
             ++a.count;
           }
         }
@@ -450,8 +538,8 @@ MetricStore::MetricStore(std::vector<MetricSpec> specs, std::vector<std::string>
 }
 
 Snapshot MetricStore::snapshot() const {
-  // One merge (the same as a checkpoint's, all shards locked for the copy), then decoding and
-  // sorting with no shard lock held.
+  // One merge (the same as a checkpoint's: all shards locked only for the copy of their
+  // arrays), then decoding and sorting with no shard lock held.
   std::shared_lock layout(layout_mu_);
   StoreState state = merge(native_.enabled);
   Snapshot snap = decode(state, /*take=*/true, specs_, source_names_, pipeline_names_);
@@ -501,6 +589,54 @@ Snapshot MetricStore::decode(StoreState& state, bool take,
   return snap;
 }
 
+std::shared_ptr<ReadView> MetricStore::make_view(
+    StoreState state, std::shared_ptr<const std::vector<MetricSpec>> specs,
+    std::vector<std::string> source_names, std::vector<std::string> pipeline_names) const {
+  auto view = std::make_shared<ReadView>();
+  view->state = std::move(state);
+  view->order.resize(view->state.metrics.size());
+  for (size_t mi = 0; mi < view->state.metrics.size(); ++mi) {
+    const std::vector<StoreState::Series>& series = view->state.metrics[mi];
+    std::vector<uint32_t>& order = view->order[mi];
+    order.resize(series.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    auto less = [&](uint32_t a, uint32_t b) { return key_less(series[a].key, series[b].key); };
+    // A checkpoint's state comes sorted (sort_series()), and so does a restored one: checking
+    // costs one pass, sorting 1M keys a good part of a second.
+    if (!std::is_sorted(order.begin(), order.end(), less))
+      std::sort(order.begin(), order.end(), less);
+  }
+  view->specs = std::move(specs);
+  view->source_names = std::move(source_names);
+  view->pipeline_names = std::move(pipeline_names);
+  view->created_unix_ms = created_unix_ms_;
+  return view;
+}
+
+std::shared_ptr<const ReadView> MetricStore::read_view() const {
+  std::shared_ptr<const Published> published;
+  {
+    std::lock_guard lock(published_mu_);
+    published = published_;
+  }
+  if (!published) {
+    expire(steady_now_ms());
+    std::shared_lock layout(layout_mu_);
+    StoreState state = merge(native_.enabled);
+    std::shared_ptr<ReadView> view =
+        make_view(std::move(state), specs_, source_names_, pipeline_names_);
+    layout.unlock();
+    view->self = self_metrics_->collect();
+    return view;
+  }
+  if (refresh_) {
+    refresh_();
+    std::lock_guard lock(published_mu_);
+    published = published_;
+  }
+  return published;
+}
+
 Snapshot MetricStore::read() const {
   std::shared_ptr<const Published> published;
   {
@@ -523,15 +659,19 @@ Snapshot MetricStore::read() const {
 }
 
 void MetricStore::publish(StoreState state, std::vector<SelfMetrics::FamilySample> self) const {
-  auto published = std::make_shared<Published>();
-  published->state = std::move(state);  // Keys point into its arena, which moves along.
-  published->self = std::move(self);
+  // Sorted here, once per checkpoint on the checkpointer's thread, not on every read.
+  std::shared_ptr<const std::vector<MetricSpec>> specs;
+  std::vector<std::string> source_names;
+  std::vector<std::string> pipeline_names;
   {
     std::shared_lock layout(layout_mu_);
-    published->specs = specs_;
-    published->source_names = source_names_;
-    published->pipeline_names = pipeline_names_;
+    specs = specs_;
+    source_names = source_names_;
+    pipeline_names = pipeline_names_;
   }
+  std::shared_ptr<ReadView> published = make_view(
+      std::move(state), std::move(specs), std::move(source_names), std::move(pipeline_names));
+  published->self = std::move(self);
   std::lock_guard lock(published_mu_);
   published_ = std::move(published);
 }

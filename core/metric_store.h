@@ -184,6 +184,65 @@ inline uint32_t SeriesIndex::find(std::string_view key, uint64_t hash) const noe
   }
 }
 
+/// Append-only storage of a shard's encoded keys, each as [u32 length][bytes], in chunks that
+/// never move or shrink: a key stays where it was written for as long as anyone holds its chunk.
+/// A merge copies the chunk list (shared_ptr) under the shard's lock and then reads keys with
+/// no lock held while the worker appends further keys after them (other bytes, never these).
+/// Chunks grow from 1 KiB to 1 MiB, so a small store stays small.
+class KeyArena {
+ public:
+  using Chunk = std::shared_ptr<char[]>;
+  /// Copies `key` in; returns its record (read it with view()).
+  const char* add(std::string_view key);
+  static std::string_view view(const char* record) noexcept {
+    uint32_t n;
+    std::memcpy(&n, record, 4);
+    return {record + 4, n};
+  }
+  const std::vector<Chunk>& chunks() const noexcept { return chunks_; }
+
+ private:
+  std::vector<Chunk> chunks_;
+  size_t used_ = 0;  ///< In chunks_.back().
+  size_t cap_ = 0;   ///< Of chunks_.back().
+};
+
+/// A shard's open-addressing map from key hash to series index; the keys themselves are the
+/// series' records in the shard's KeyArena (one copy of each key per shard, no std::string).
+/// 8 bytes a slot, load factor at most 1/2.
+class ShardIndex {
+ public:
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+  /// The series whose key (`keys[series]`, a KeyArena record) equals `key`.
+  uint32_t find(std::string_view key, uint64_t hash,
+                const std::vector<const char*>& keys) const noexcept {
+    if (slots_.empty()) return kNotFound;
+    const size_t mask = slots_.size() - 1;
+    const auto h = static_cast<uint32_t>(hash);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.series_plus_one == 0) return kNotFound;
+      if (s.hash == h && KeyArena::view(keys[s.series_plus_one - 1]) == key)
+        return s.series_plus_one - 1;
+    }
+  }
+  void insert(uint64_t hash, uint32_t series);
+  /// Makes room for `n` entries without growing again.
+  void reserve(size_t n) {
+    while (n * 2 > slots_.size()) grow();
+  }
+  size_t size() const noexcept { return count_; }
+
+ private:
+  struct Slot {
+    uint32_t hash = 0;             ///< Low 32 bits of the key's hash_bytes().
+    uint32_t series_plus_one = 0;  ///< 0 marks an empty slot.
+  };
+  void grow();
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+};
+
 /// Which label sets of one metric hold a series, across all shards: the cardinality limit.
 /// Touched only when a shard sees a label set that is new TO THAT SHARD; never per record.
 struct Admission {
@@ -205,8 +264,10 @@ class MetricShard {
   uint32_t series(uint32_t metric, std::string_view key) {
     MetricData& m = metrics_[metric];
     const uint64_t h = hash_bytes(key);
-    const uint32_t s = m.index.find(key, h);
-    return s != SeriesIndex::kNotFound ? s : add_series(m, key, h);
+    uint32_t s = m.index.find(key, h, m.keys);
+    // Raw keys with invalid UTF-8 are aliases of their repaired series (rare: a second map).
+    if (s == ShardIndex::kNotFound && m.aliases.key_count() != 0) s = m.aliases.find(key, h);
+    return s != ShardIndex::kNotFound ? s : add_series(m, key, h);
   }
   void counter_add(uint32_t metric, uint32_t series, double v) noexcept {
     metrics_[metric].values[series] += v;
@@ -243,12 +304,14 @@ class MetricShard {
   uint32_t add_series(MetricData& m, std::string_view key, uint64_t hash);
   struct MetricData {
     const MetricSpec* spec = nullptr;
-    SeriesIndex index;
-    std::vector<std::string> keys;        ///< Canonical (valid UTF-8) key per series.
-    std::vector<double> values;           ///< Counter/gauge value; histogram sum.
-    std::vector<uint64_t> stamps;         ///< Gauge `set`: order of the latest update.
-    std::vector<uint64_t> buckets;        ///< Histogram: buckets.size()+1 counts per series.
-    std::vector<NativeSeries> native;     ///< Histogram with native buckets: per series.
+    KeyArena arena;                    ///< Every series' canonical key, once.
+    std::vector<const char*> keys;     ///< Per series: its canonical (valid UTF-8) key in `arena`.
+    ShardIndex index;                  ///< Canonical key -> series.
+    SeriesIndex aliases;               ///< Raw keys with invalid UTF-8 -> their repaired series.
+    std::vector<double> values;        ///< Counter/gauge value; histogram sum.
+    std::vector<uint64_t> stamps;      ///< Gauge `set`: order of the latest update.
+    std::vector<uint64_t> buckets;     ///< Histogram: buckets.size()+1 counts per series.
+    std::vector<NativeSeries> native;  ///< Histogram with native buckets: per series.
     std::vector<uint64_t> native_counts;  ///< 2 * max_buckets per series (see NativeSeries).
     // Cardinality limit and expiry (see MetricSpec::max_series, expire_after_ms).
     Admission* admission = nullptr;  ///< Null when the metric has no limit.
@@ -257,7 +320,7 @@ class MetricShard {
     uint64_t overflow_records = 0;  ///< Updates routed to the overflow series.
     std::vector<int64_t> touched;   ///< Per series: last update (ms); expiry only.
   };
-  uint32_t create_series(MetricData& m, std::string canonical);
+  uint32_t create_series(MetricData& m, std::string_view canonical);
   uint32_t overflow(MetricData& m);
   const NativeHistogramOptions* native_opt_ = nullptr;
   const NativeBoundsTable* native_table_ = nullptr;
@@ -311,8 +374,8 @@ struct Snapshot {
 /// not kept: after a restore, any new update is later than the restored value.
 struct StoreState {
   struct Series {
-    std::string_view key;           ///< Encoded label tuple (LabelKey::view()), in key_arena.
-    double value = 0;               ///< Counter/gauge value; histogram sum.
+    std::string_view key;  ///< Encoded label tuple (LabelKey::view()), in key_arena or key_chunks.
+    double value = 0;      ///< Counter/gauge value; histogram sum.
     std::vector<uint64_t> buckets;  ///< Histogram: per-bucket counts, +Inf last.
   };
   std::vector<std::vector<Series>> metrics;  ///< [metric index in specs()]
@@ -329,6 +392,9 @@ struct StoreState {
   /// inline buffer would move its bytes (and leave every key dangling) when the state moves,
   /// while a heap buffer moves with the string.
   void reserve_keys(size_t bytes) { key_arena.reserve(std::max(bytes, 2 * sizeof(std::string))); }
+  /// Shard KeyArena chunks some Series::key point into (an export shares the shards' keys
+  /// instead of copying them); copies of the state share them too.
+  std::vector<KeyArena::Chunk> key_chunks;
   std::vector<uint64_t> source_records;
   std::vector<uint64_t> source_bytes;
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
@@ -337,6 +403,52 @@ struct StoreState {
   /// [metric]: Unix ms since which it counts (MetricSample::created_unix_ms); may be empty
   /// (a version 3 checkpoint), then the store's own times stay.
   std::vector<int64_t> created;
+};
+
+/// What a reader gets from MetricStore::read_view(): a merged state and, per metric, its series
+/// in label-value order, without decoding any key (a scrape writes straight from it). Immutable
+/// and shared: a published one is built once per checkpoint and handed to every reader.
+struct ReadView {
+  StoreState state;
+  std::vector<std::vector<uint32_t>> order;  ///< [metric]: indices into state.metrics[metric].
+  std::shared_ptr<const std::vector<MetricSpec>> specs;  ///< The metrics `state` is of.
+  std::vector<std::string> source_names;
+  std::vector<std::string> pipeline_names;
+  std::vector<SelfMetrics::FamilySample> self;  ///< As in Snapshot::self.
+  int64_t created_unix_ms = 0;                  ///< As in Snapshot::created_unix_ms.
+};
+
+/// True if encoded key `a`'s label values come before `b`'s (value by value, bytes unsigned):
+/// the order of Snapshot's series and of ReadView::order.
+bool key_less(std::string_view a, std::string_view b) noexcept;
+
+/// Puts each metric's series of `state` (and their native buckets) in key_less() order.
+void sort_series(StoreState& state);
+
+/// The shards' series copied under their locks by MetricStore::capture(): flat arrays only (key
+/// records are shared, not copied), so the copy is short; merge_capture() does the rest with no
+/// lock held. A capture may be reused: its buffers keep their capacity.
+struct StoreCapture {
+  struct Metric {
+    std::vector<const char*> keys;  ///< KeyArena records, kept alive by `chunks`.
+    std::vector<double> values;
+    std::vector<uint64_t> stamps;
+    std::vector<uint64_t> buckets;
+    std::vector<NativeSeries> native;
+    std::vector<uint64_t> native_counts;
+    uint64_t overflow_records = 0;
+  };
+  struct Shard {
+    std::vector<Metric> metrics;
+    std::vector<uint64_t> source_records;
+    std::vector<uint64_t> source_bytes;
+    std::vector<uint64_t> dropped;
+    std::vector<uint64_t> filtered;
+  };
+  std::vector<Shard> shards;
+  std::vector<KeyArena::Chunk> chunks;
+  std::vector<int64_t> created;
+  bool with_native = false;
 };
 
 class MetricStore {
@@ -374,6 +486,16 @@ class MetricStore {
   /// consistent cut of the store; a checkpoint also stops the sources first (the barrier) so
   /// the cut matches their positions. In metric_store_state.cpp.
   StoreState export_state() const;
+  /// export_state() in two steps, so a checkpoint's barrier holds only the first: capture()
+  /// copies every shard's arrays with every shard locked (one consistent cut; the key bytes are
+  /// shared, not copied), merge_capture() merges them into a StoreState with no lock held.
+  /// Both hold the layout lock shared (a reload waits). In metric_store_state.cpp.
+  void capture(StoreCapture& out) const;
+  /// Sizes (and faults in) `out`'s buffers for the store's current series, locking each shard
+  /// only to read its sizes; a capture() right after copies without allocating. A checkpoint
+  /// calls it before its barrier, so the barrier holds nothing but the copies.
+  void prepare_capture(StoreCapture& out) const;
+  StoreState merge_capture(const StoreCapture& capture) const;
   /// Adds `state` into shard 0 (counters and histograms continue, native buckets included;
   /// gauges take the saved value; the overflow and filtered counters continue).
   /// Metric and source/pipeline indices must match this store's; call before workers start.
@@ -386,6 +508,9 @@ class MetricStore {
   /// reader saw can be undone by a crash; with a refresh set, read() first calls it (it makes
   /// a checkpoint, which publishes) and then reads.
   Snapshot read() const;
+  /// What read() returns, undecoded: the published view (shared, built once per checkpoint),
+  /// or a live merge sorted now. The exporter writes its scrape from this.
+  std::shared_ptr<const ReadView> read_view() const;
   /// A durable state readers may see: the checkpoint's store export and the self-metric
   /// families with counters as that checkpoint saved them (SelfMetrics::collect_saved()).
   /// Makes `state` (an export_state() of this store's current metrics) and `self` (the
@@ -421,17 +546,20 @@ class MetricStore {
   SelfMetrics& self_metrics() const noexcept { return *self_metrics_; }
 
  private:
-  /// The one merge of every shard, behind snapshot() and export_state(): every shard locked
-  /// (in index order) for the whole copy; native buckets merged only `with_native`.
+  /// The one merge of every shard, behind snapshot() and export_state(): capture() (every
+  /// shard locked, in index order, for the copy of their arrays) then merge_capture() with no
+  /// lock; native buckets merged only `with_native`. Takes no layout lock (the caller holds it).
   StoreState merge(bool with_native) const;
+  void capture_locked(StoreCapture& out, bool with_native) const;
+  void prefault_capture(StoreCapture& out, bool with_native) const;
+  StoreState merge_capture_locked(const StoreCapture& capture) const;
   NativeSample native_of(const MetricShard::MetricData& m, size_t s) const;
-  struct Published {
-    StoreState state;
-    std::vector<SelfMetrics::FamilySample> self;
-    std::shared_ptr<const std::vector<MetricSpec>> specs;  ///< The metrics `state` is of.
-    std::vector<std::string> source_names;
-    std::vector<std::string> pipeline_names;
-  };
+  /// A ReadView of `state` (sorted here); the caller adds `self`.
+  std::shared_ptr<ReadView> make_view(StoreState state,
+                                      std::shared_ptr<const std::vector<MetricSpec>> specs,
+                                      std::vector<std::string> source_names,
+                                      std::vector<std::string> pipeline_names) const;
+  using Published = ReadView;
   /// `state` (of metrics `specs`) decoded and sorted; `take`: move buckets out of `state`
   /// instead of copying them (it is discarded). Keys stay in `state`'s arena.
   Snapshot decode(StoreState& state, bool take,

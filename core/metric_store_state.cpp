@@ -12,7 +12,122 @@ StoreState MetricStore::export_state() const {
   return merge(native_.enabled);
 }
 
+void MetricStore::capture(StoreCapture& out) const {
+  std::shared_lock layout(layout_mu_);
+  capture_locked(out, native_.enabled);
+}
+
+StoreState MetricStore::merge_capture(const StoreCapture& capture) const {
+  std::shared_lock layout(layout_mu_);
+  return merge_capture_locked(capture);
+}
+
 StoreState MetricStore::merge(bool with_native) const {
+  StoreCapture capture;
+  capture_locked(capture, with_native);
+  return merge_capture_locked(capture);
+}
+
+namespace {
+
+// `to` = `from`, reusing `to`'s capacity (a reused capture allocates, and faults in pages,
+// only when the store grew).
+template <typename T>
+void copy_into(std::vector<T>& to, const std::vector<T>& from) {
+  to.assign(from.begin(), from.end());
+}
+
+}  // namespace
+
+namespace {
+
+// Sizes `v` for `n` elements plus room for growth, writing every element: the pages a capture
+// copies into are then faulted in before any shard is locked (a fresh 8 MB buffer faults 2,000
+// pages, which on a loaded machine took longer than the copy itself).
+template <typename T>
+void prefault(std::vector<T>& v, size_t n) {
+  const size_t want = n + n / 16 + 256;
+  if (v.size() < want) v.resize(want);
+}
+
+}  // namespace
+
+void MetricStore::prepare_capture(StoreCapture& out) const {
+  std::shared_lock layout(layout_mu_);
+  prefault_capture(out, native_.enabled);
+}
+
+void MetricStore::prefault_capture(StoreCapture& out, bool with_native) const {
+  // Each shard alone, briefly, for its sizes; then the buffers are sized and touched with no
+  // lock held, so the consistent cut copies into them without allocating (unless a shard grew
+  // past the slack meanwhile).
+  out.shards.resize(shards_.size());
+  for (size_t si = 0; si < shards_.size(); ++si) {
+    std::vector<size_t> sizes;
+    {
+      std::lock_guard<std::mutex> lock(shards_[si]->mu_);
+      for (const MetricShard::MetricData& m : shards_[si]->metrics_) {
+        sizes.insert(sizes.end(),
+                     {m.keys.size(), m.stamps.size(), m.buckets.size(),
+                      with_native ? m.native.size() : 0, with_native ? m.native_counts.size() : 0});
+      }
+    }
+    StoreCapture::Shard& cs = out.shards[si];
+    cs.metrics.resize(specs_->size());
+    for (size_t mi = 0; mi < specs_->size() && 5 * mi < sizes.size(); ++mi) {
+      StoreCapture::Metric& cm = cs.metrics[mi];
+      prefault(cm.keys, sizes[5 * mi]);
+      prefault(cm.values, sizes[5 * mi]);
+      if (sizes[5 * mi + 1] > 0) prefault(cm.stamps, sizes[5 * mi + 1]);
+      if (sizes[5 * mi + 2] > 0) prefault(cm.buckets, sizes[5 * mi + 2]);
+      if (sizes[5 * mi + 3] > 0) prefault(cm.native, sizes[5 * mi + 3]);
+      if (sizes[5 * mi + 4] > 0) prefault(cm.native_counts, sizes[5 * mi + 4]);
+    }
+  }
+}
+
+void MetricStore::capture_locked(StoreCapture& out, bool with_native) const {
+  prefault_capture(out, with_native);  // A no-op when prepare_capture() just ran.
+  // Every shard locked at once, in index order (no other code holds two shard locks), for
+  // nothing but flat copies: keys are shared records in the shards' arenas (their chunk lists
+  // are copied), so the time a worker waits is a few memcpy's, not a merge.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(shards_.size());
+  for (const auto& shard_ptr : shards_) locks.emplace_back(shard_ptr->mu_);
+  out.with_native = with_native;
+  out.created = metric_created_;
+  out.shards.resize(shards_.size());
+  out.chunks.clear();
+  for (size_t si = 0; si < shards_.size(); ++si) {
+    const MetricShard& shard = *shards_[si];
+    StoreCapture::Shard& cs = out.shards[si];
+    copy_into(cs.source_records, shard.source_records_);
+    copy_into(cs.source_bytes, shard.source_bytes_);
+    copy_into(cs.dropped, shard.dropped_);
+    copy_into(cs.filtered, shard.filtered_);
+    cs.metrics.resize(specs_->size());
+    for (size_t mi = 0; mi < specs_->size(); ++mi) {
+      const MetricShard::MetricData& m = shard.metrics_[mi];
+      StoreCapture::Metric& cm = cs.metrics[mi];
+      copy_into(cm.keys, m.keys);
+      copy_into(cm.values, m.values);
+      copy_into(cm.stamps, m.stamps);
+      copy_into(cm.buckets, m.buckets);
+      if (with_native) {
+        copy_into(cm.native, m.native);
+        copy_into(cm.native_counts, m.native_counts);
+      } else {
+        cm.native.clear();
+        cm.native_counts.clear();
+      }
+      cm.overflow_records = m.overflow_records;
+      out.chunks.insert(out.chunks.end(), m.arena.chunks().begin(), m.arena.chunks().end());
+    }
+  }
+}
+
+StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const {
+  const bool with_native = capture.with_native;
   StoreState out;
   out.metrics.resize(specs_->size());
   if (with_native) out.native.resize(specs_->size());
@@ -21,72 +136,58 @@ StoreState MetricStore::merge(bool with_native) const {
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
   out.filtered.assign(pipeline_names_.size(), 0);
   out.overflow.assign(specs_->size(), 0);
-  out.created = metric_created_;
+  out.created = capture.created;
+  out.key_chunks = capture.chunks;  // Series keys point into them: no key is copied.
 
   // Merging shards: per metric, an open-addressing table from key hash to index + 1 in
-  // out.metrics[mi] (keys compared against the copies already made), sized from the shards'
-  // series counts up front, so the merge allocates nothing but the copied keys. This runs
-  // inside the checkpoint barrier and on every scrape and push; with 1M series a
-  // std::unordered_map made it ~5x longer.
-  // Every shard stays locked for the whole export (in index order; no other code holds two
-  // shard locks), so the sizes counted first still hold when the keys are copied.
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(shards_.size());
-  for (const auto& shard_ptr : shards_) locks.emplace_back(shard_ptr->mu_);
+  // out.metrics[mi], sized from the captured series counts up front. No lock is held: the
+  // capture is the consistent cut. With 1M series a std::unordered_map made it ~5x longer.
   std::vector<size_t> totals(specs_->size(), 0);
-  size_t key_bytes = 0;
-  for (const auto& shard_ptr : shards_) {
-    for (size_t mi = 0; mi < specs_->size(); ++mi) {
-      const auto& keys = shard_ptr->metrics_[mi].keys;
-      totals[mi] += keys.size();
-      for (const std::string& k : keys) key_bytes += k.size();
-    }
+  for (const StoreCapture::Shard& cs : capture.shards) {
+    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi)
+      totals[mi] += cs.metrics[mi].keys.size();
   }
-  out.reserve_keys(key_bytes);
   std::vector<std::vector<uint32_t>> tables(specs_->size());
   std::vector<std::vector<uint64_t>> stamps(specs_->size());
-  const bool merge = shards_.size() > 1;
   for (size_t mi = 0; mi < specs_->size(); ++mi) {
     out.metrics[mi].reserve(totals[mi]);
     if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
-    if (merge) {
+    // With more than one shard, always through the table (as before): skipping it when only
+    // one shard held a metric lost counts in e2e_crash_restart (a label-less counter came out
+    // as two series), so a shard may hold a key twice somewhere; not found yet.
+    if (capture.shards.size() > 1) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
       tables[mi].assign(cap, 0);
     }
   }
-  for (const auto& shard_ptr : shards_) {
-    MetricShard& shard = *shard_ptr;
-    for (size_t i = 0; i < out.source_records.size(); ++i) {
-      out.source_records[i] += shard.source_records_[i];
-      out.source_bytes[i] += shard.source_bytes_[i];
+  for (const StoreCapture::Shard& cs : capture.shards) {
+    for (size_t i = 0; i < out.source_records.size() && i < cs.source_records.size(); ++i) {
+      out.source_records[i] += cs.source_records[i];
+      out.source_bytes[i] += cs.source_bytes[i];
     }
-    for (size_t i = 0; i < out.dropped.size(); ++i) out.dropped[i] += shard.dropped_[i];
-    for (size_t i = 0; i < out.filtered.size(); ++i) out.filtered[i] += shard.filtered_[i];
-    for (size_t mi = 0; mi < specs_->size(); ++mi) {
-      const MetricShard::MetricData& m = shard.metrics_[mi];
+    for (size_t i = 0; i < out.dropped.size() && i < cs.dropped.size(); ++i)
+      out.dropped[i] += cs.dropped[i];
+    for (size_t i = 0; i < out.filtered.size() && i < cs.filtered.size(); ++i)
+      out.filtered[i] += cs.filtered[i];
+    for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi) {
+      const StoreCapture::Metric& m = cs.metrics[mi];
       out.overflow[mi] += m.overflow_records;
       const MetricSpec& spec = (*specs_)[mi];
       const size_t nb = spec.buckets.size() + 1;
       auto& series = out.metrics[mi];
       std::vector<uint32_t>& table = tables[mi];
+      const size_t width = 2 * size_t{native_.max_buckets};
+      auto native_at = [&](size_t s) {
+        return native_sample(native_, m.native[s], m.native_counts.data() + s * width);
+      };
+      const bool merge = !table.empty();
       for (size_t s = 0; s < m.keys.size(); ++s) {
         const double v = m.values[s];
+        const std::string_view key = KeyArena::view(m.keys[s]);
         uint32_t* slot = nullptr;
         if (merge) {
-          // Cannot trigger (sizes were counted under the same locks); kept so a future change
-          // cannot turn a full table into an endless probe.
-          if (2 * (series.size() + 1) > table.size()) {
-            std::vector<uint32_t> bigger(table.size() * 2, 0);
-            for (size_t k = 0; k < series.size(); ++k) {
-              size_t j = hash_bytes(series[k].key) & (bigger.size() - 1);
-              while (bigger[j] != 0) j = (j + 1) & (bigger.size() - 1);
-              bigger[j] = static_cast<uint32_t>(k + 1);
-            }
-            table.swap(bigger);
-          }
-          const std::string& key = m.keys[s];
           const size_t mask = table.size() - 1;
           size_t j = hash_bytes(key) & mask;
           while (table[j] != 0 && series[table[j] - 1].key != key) j = (j + 1) & mask;
@@ -94,15 +195,14 @@ StoreState MetricStore::merge(bool with_native) const {
         }
         if (slot == nullptr || *slot == 0) {
           StoreState::Series out_series;
-          const size_t at_byte = out.key_arena.size();
-          out.key_arena.append(m.keys[s]);
-          out_series.key = std::string_view(out.key_arena.data() + at_byte, m.keys[s].size());
+          out_series.key = key;
           out_series.value = v;
           if (spec.type == MetricType::kHistogram) {
-            out_series.buckets.assign(m.buckets.begin() + s * nb, m.buckets.begin() + (s + 1) * nb);
+            out_series.buckets.assign(m.buckets.begin() + static_cast<long>(s * nb),
+                                      m.buckets.begin() + static_cast<long>((s + 1) * nb));
             if (with_native) {
               std::optional<NativeSample> ns;
-              if (!m.native.empty()) ns = native_of(m, s);
+              if (!m.native.empty()) ns = native_at(s);
               out.native[mi].push_back(std::move(ns));
             }
           }
@@ -123,9 +223,9 @@ StoreState MetricStore::merge(bool with_native) const {
             if (with_native && !m.native.empty()) {
               std::optional<NativeSample>& o_native = out.native[mi][at];
               if (o_native) {
-                o_native->merge(native_of(m, s));
+                o_native->merge(native_at(s));
               } else {
-                o_native = native_of(m, s);
+                o_native = native_at(s);
               }
             }
             break;
@@ -165,6 +265,11 @@ void MetricStore::import_state(const StoreState& state) {
     const size_t nb = spec.buckets.size() + 1;
     MetricShard::MetricData& m = shard.metrics_[mi];
     if (mi < state.overflow.size()) m.overflow_records += state.overflow[mi];
+    // Room for every saved series at once: a restore of 1M series then rehashes nothing.
+    const size_t expect = m.keys.size() + state.metrics[mi].size();
+    m.index.reserve(expect);
+    m.keys.reserve(expect);
+    m.values.reserve(expect);
     // The overflow series comes back as the overflow series, not as a label set that happens to
     // read __overflow__ (which would take one of the metric's max_series places).
     LabelKey overflow_key;

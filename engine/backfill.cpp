@@ -152,7 +152,7 @@ void append_sample(std::string& out, std::string_view name, const core::MetricSp
   out += name;
   append_labels(out, spec, labels, le);
   out += ' ';
-  sinks::append_number(out, v);
+  sinks::append_openmetrics_number(out, v);
   out += ' ';
   // Seconds with milliseconds, exactly (a step is whole milliseconds).
   out += std::to_string(t_ms / 1000);
@@ -307,7 +307,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
       std::vector<std::string> le;
       for (double b : spec.buckets) {
         std::string s;
-        sinks::append_number(s, b);
+        sinks::append_openmetrics_number(s, b);
         le.push_back(s);
       }
       le.push_back("+Inf");

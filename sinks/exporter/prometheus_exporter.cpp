@@ -21,6 +21,7 @@
 #include "sinks/exporter/http_auth.h"
 #include "sinks/exposition/exposition.h"
 #include "sinks/exposition/openmetrics.h"
+#include "sinks/exposition/scrape_body.h"
 
 namespace logtally::sinks {
 
@@ -232,16 +233,14 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
   }
   // Both formats are written here (not by prometheus-cpp's handler, whose own exposer_*
   // counters would restart at 0 with every process: a decrease a reader would see).
-  const core::Snapshot snapshot = store_.read();
+  // Written straight from the store's read view (sinks/exposition/scrape_body.h): the same
+  // bytes as to_families() through either serializer, without a MetricFamily per series.
+  const std::shared_ptr<const core::ReadView> view = store_.read_view();
   const char* accept = mg_get_header(conn, "Accept");
   const bool open_metrics =
       accept != nullptr && negotiate_format(accept) == ExpositionFormat::kOpenMetrics100;
-  std::string body;
-  if (open_metrics) {
-    body = to_openmetrics(to_families(store_, snapshot), created_times(snapshot));
-  } else {
-    body = prometheus::TextSerializer().Serialize(to_families(store_, snapshot));
-  }
+  const std::string body = scrape_body(
+      *view, open_metrics ? ExpositionFormat::kOpenMetrics100 : ExpositionFormat::kText004);
   const std::string_view type =
       open_metrics ? kOpenMetricsContentType : "text/plain; version=0.0.4; charset=utf-8";
   const char* encoding = mg_get_header(conn, "Accept-Encoding");

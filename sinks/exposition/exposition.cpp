@@ -13,8 +13,6 @@ namespace logtally::sinks {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 
-namespace {
-
 // prometheus-cpp 1.0.1 (Debian 12) writes HELP text verbatim, so a newline in a user's `help:`
 // would end the line and corrupt the exposition. Escape it here as the text format requires
 // (`\\` and `\n`); label values, which prometheus-cpp does escape, are left to it.
@@ -23,6 +21,8 @@ std::string escape_help(std::string_view help) {
   append_escaped(out, help, EscapeQuotes::kNo);
   return out;
 }
+
+namespace {
 
 MetricFamily family(std::string name, std::string_view help, prometheus::MetricType type) {
   MetricFamily f;
@@ -80,22 +80,40 @@ void add_user_metric(const core::MetricSample& sample, std::vector<MetricFamily>
 
 }  // namespace
 
-std::vector<MetricFamily> to_families(const core::MetricStore& store,
+std::vector<MetricFamily> to_families(const core::MetricStore& /*store*/,
                                       const core::Snapshot& snapshot) {
   std::vector<MetricFamily> out;
   for (const core::MetricSample& sample : snapshot.metrics) add_user_metric(sample, out);
+  OwnFamiliesInput in{snapshot.source_names,
+                      snapshot.source_records,
+                      snapshot.source_bytes,
+                      snapshot.pipeline_names,
+                      snapshot.dropped,
+                      snapshot.filtered,
+                      snapshot.overflow,
+                      {},
+                      {},
+                      snapshot.self};
+  for (const core::MetricSample& sample : snapshot.metrics) {
+    in.specs.push_back(sample.spec);
+    in.series_counts.push_back(sample.series.size());
+  }
+  append_own_families(in, out);
+  return out;
+}
 
-  const auto& sources = snapshot.source_names;
+void append_own_families(const OwnFamiliesInput& in, std::vector<MetricFamily>& out) {
+  const auto& sources = in.source_names;
   MetricFamily records = family("logtally_records_total", "Records (lines) read, per source.",
                                 prometheus::MetricType::Counter);
   MetricFamily bytes =
       family("logtally_bytes_total", "Bytes read, per source.", prometheus::MetricType::Counter);
   for (size_t i = 0; i < sources.size(); ++i) {
     ClientMetric r = labelled({{"source", sources[i]}});
-    r.counter.value = static_cast<double>(snapshot.source_records[i]);
+    r.counter.value = static_cast<double>(in.source_records[i]);
     records.metric.push_back(std::move(r));
     ClientMetric b = labelled({{"source", sources[i]}});
-    b.counter.value = static_cast<double>(snapshot.source_bytes[i]);
+    b.counter.value = static_cast<double>(in.source_bytes[i]);
     bytes.metric.push_back(std::move(b));
   }
   out.push_back(std::move(records));
@@ -105,10 +123,10 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
       family("logtally_records_dropped_total",
              "Records a pipeline could not use, by reason (value reasons count once per metric).",
              prometheus::MetricType::Counter);
-  const auto& pipelines = snapshot.pipeline_names;
+  const auto& pipelines = in.pipeline_names;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
-      const uint64_t v = snapshot.dropped[p * core::kDropReasonCount + r];
+      const uint64_t v = in.dropped[p * core::kDropReasonCount + r];
       if (!core::drop_series_shown(static_cast<core::DropReason>(r), v)) continue;
       ClientMetric m =
           labelled({{"pipeline", pipelines[p]},
@@ -124,7 +142,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
                                  prometheus::MetricType::Counter);
   for (size_t p = 0; p < pipelines.size(); ++p) {
     ClientMetric m = labelled({{"pipeline", pipelines[p]}});
-    m.counter.value = static_cast<double>(snapshot.filtered[p]);
+    m.counter.value = static_cast<double>(in.filtered[p]);
     filtered.metric.push_back(std::move(m));
   }
   out.push_back(std::move(filtered));
@@ -134,19 +152,19 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
              "Updates routed to a metric's overflow series (all labels __overflow__) because the "
              "metric held max_series series; only metrics with a limit.",
              prometheus::MetricType::Counter);
-  for (const core::MetricSample& sample : snapshot.metrics) {
-    if (sample.spec->max_series == 0) continue;
-    ClientMetric m = labelled({{"metric", sample.spec->name}});
-    m.counter.value = static_cast<double>(snapshot.overflow[&sample - snapshot.metrics.data()]);
+  for (size_t mi = 0; mi < in.specs.size(); ++mi) {
+    if (in.specs[mi]->max_series == 0) continue;
+    ClientMetric m = labelled({{"metric", in.specs[mi]->name}});
+    m.counter.value = static_cast<double>(in.overflow[mi]);
     overflow.metric.push_back(std::move(m));
   }
   if (!overflow.metric.empty()) out.push_back(std::move(overflow));
 
   MetricFamily series =
       family("logtally_series", "Series held, per metric.", prometheus::MetricType::Gauge);
-  for (const core::MetricSample& sample : snapshot.metrics) {
-    ClientMetric m = labelled({{"metric", sample.spec->name}});
-    m.gauge.value = static_cast<double>(sample.series.size());
+  for (size_t mi = 0; mi < in.specs.size(); ++mi) {
+    ClientMetric m = labelled({{"metric", in.specs[mi]->name}});
+    m.gauge.value = static_cast<double>(in.series_counts[mi]);
     series.metric.push_back(std::move(m));
   }
   out.push_back(std::move(series));
@@ -158,7 +176,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
   build.metric.push_back(std::move(info));
   out.push_back(std::move(build));
 
-  for (const core::SelfMetrics::FamilySample& fs : snapshot.self) {
+  for (const core::SelfMetrics::FamilySample& fs : in.self) {
     const bool is_counter = fs.kind == core::SelfMetrics::Kind::kCounter;
     MetricFamily f =
         family(fs.name, fs.help,
@@ -175,7 +193,6 @@ std::vector<MetricFamily> to_families(const core::MetricStore& store,
     }
     out.push_back(std::move(f));
   }
-  return out;
 }
 
 CreatedLookup created_times(const core::Snapshot& snapshot) {

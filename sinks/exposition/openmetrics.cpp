@@ -28,6 +28,24 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+}  // namespace
+
+void append_openmetrics_number(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    out.append(buf, res.ptr);
+  }
+}
+
+namespace {
+
+void append_number(std::string& out, double v) { append_openmetrics_number(out, v); }
+
 // One sample line: NAME{labels[,extra="..."]} VALUE
 void append_sample(std::string& out, std::string_view name, const prometheus::ClientMetric& m,
                    std::string_view extra_name, std::string_view extra_value, double value) {
@@ -58,18 +76,6 @@ void append_sample(std::string& out, std::string_view name, const prometheus::Cl
 }
 
 }  // namespace
-
-void append_number(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-  } else if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-  } else {
-    char buf[32];
-    const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-    out.append(buf, res.ptr);
-  }
-}
 
 ExpositionFormat negotiate_format(std::string_view accept) {
   double q_openmetrics = -1;

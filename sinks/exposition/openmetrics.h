@@ -31,11 +31,10 @@ inline constexpr std::string_view kOpenMetricsContentType =
 /// absent or empty header).
 ExpositionFormat negotiate_format(std::string_view accept);
 
-/// Since when a family counts (Unix seconds), by its name; nullopt: unknown.
-/// Appends `v` as the expositions write numbers: the shortest text that reads back as `v`,
-/// `NaN`, `+Inf`, `-Inf`.
-void append_number(std::string& out, double v);
+/// A sample value as OpenMetrics writes it: `NaN`, `+Inf`, `-Inf`, else std::to_chars' shortest.
+void append_openmetrics_number(std::string& out, double v);
 
+/// Since when a family counts (Unix seconds), by its name; nullopt: unknown.
 using CreatedLookup = std::function<std::optional<double>(const std::string& family)>;
 
 /// `families` as OpenMetrics text. HELP strings are taken as already escaped for text 0.0.4

@@ -93,8 +93,9 @@ TEST(MetricStoreStateTest, CountersAndSelfCountsAreSummedOverShards) {
   dropped[kDropReasonCount + static_cast<size_t>(DropReason::kNotANumber)] = 6;
   EXPECT_EQ(st.dropped, dropped);
   EXPECT_EQ(st.filtered, (std::vector<uint64_t>{6, 0}));
-  // Keys live in the arena: one copy of each distinct key.
-  EXPECT_EQ(st.key_arena.size(), key({"a"}).size() + key({"only-in-2"}).size());
+  // Keys are not copied: they point into the shards' key arenas, which the state shares.
+  EXPECT_TRUE(st.key_arena.empty());
+  EXPECT_FALSE(st.key_chunks.empty());
 }
 
 TEST(MetricStoreStateTest, HistogramBucketsAndSumsAreMerged) {
@@ -377,6 +378,85 @@ TEST(MetricStoreStateTest, ReadersDuringReconfigureSeeOneLayoutOrTheOther) {
   done = true;
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+}  // namespace
+}  // namespace logtally::core
+
+namespace logtally::core {
+namespace {
+
+// A capture is the cut at the moment it is taken: the merge after it sees neither the series
+// nor the values that came later, and reads the captured keys even after new series filled
+// further arena chunks and an expiry rebuilt the shards (the chunks are shared, not copied).
+TEST(MetricStoreCaptureTest, TheMergeOfACaptureIsTheCutItWasTakenAt) {
+  MetricSpec c = counter("c_total", {"k"});
+  c.expire_after_ms = 1;
+  MetricStore store({c}, {"in"}, {"p"}, 2);
+  for (size_t si = 0; si < 2; ++si) {
+    MetricShard& s = store.shard(si);
+    s.set_now(0);
+    s.counter_add(0, s.series(0, key({"a"})), 1);
+    s.counter_add(0, s.series(0, key({si == 0 ? "only-0" : "only-1"})), 2);
+    s.count_source(0, 10, 100);
+  }
+  StoreCapture capture;
+  store.capture(capture);
+  // After the cut: more of the same, 10,000 new series (new arena chunks), then an expiry that
+  // removes every series (the shards' arenas are replaced).
+  MetricShard& s0 = store.shard(0);
+  s0.counter_add(0, s0.series(0, key({"a"})), 100);
+  for (int i = 0; i < 10000; ++i) s0.counter_add(0, s0.series(0, key({std::to_string(i)})), 1);
+  s0.count_source(0, 5, 5);
+  EXPECT_EQ(store.expire(1000), 10003u);
+  EXPECT_TRUE(store.export_state().metrics[0].empty());
+
+  StoreState st = store.merge_capture(capture);
+  sort_series(st);
+  ASSERT_EQ(st.metrics[0].size(), 3u);
+  EXPECT_EQ(st.metrics[0][0].key, key({"a"}));
+  EXPECT_EQ(st.metrics[0][0].value, 2);
+  EXPECT_EQ(st.metrics[0][1].key, key({"only-0"}));
+  EXPECT_EQ(st.metrics[0][1].value, 2);
+  EXPECT_EQ(st.metrics[0][2].key, key({"only-1"}));
+  EXPECT_EQ(st.metrics[0][2].value, 2);
+  EXPECT_EQ(st.source_records, (std::vector<uint64_t>{20}));
+  EXPECT_EQ(st.source_bytes, (std::vector<uint64_t>{200}));
+}
+
+// The order of Snapshot's series (vectors of label values compared as strings) and of
+// ReadView::order: value by value, bytes unsigned, shorter first on a common prefix; not the
+// order of the encoded bytes (whose length prefixes would put "9" before "10").
+TEST(MetricStoreCaptureTest, KeyLessIsTheOrderOfTheLabelValues) {
+  const std::vector<std::vector<std::string>> tuples = {
+      {"", ""},      {"", "a"},  {"10", ""},    {"9", ""},   {"a", "b"},
+      {"a\xff", ""}, {"ab", ""}, {"a", "b\0c"}, {"a", "bc"}, {std::string("a\0", 2), ""}};
+  for (const auto& x : tuples) {
+    for (const auto& y : tuples) {
+      LabelKey kx;
+      LabelKey ky;
+      for (const auto& v : x) kx.add(v);
+      for (const auto& v : y) ky.add(v);
+      EXPECT_EQ(key_less(kx.view(), ky.view()), x < y)
+          << x[0] << "|" << x[1] << " vs " << y[0] << "|" << y[1];
+    }
+  }
+}
+
+// Readers of a live store get the series sorted, whatever order the shards hold them in.
+TEST(MetricStoreCaptureTest, ALiveReadViewListsSeriesInLabelOrder) {
+  MetricStore store({counter("c_total", {"k"})}, {"in"}, {"p"}, 2);
+  const std::vector<std::string> values = {"b", "10", "a", "9", ""};
+  for (size_t i = 0; i < values.size(); ++i) {
+    MetricShard& s = store.shard(i % 2);
+    s.counter_add(0, s.series(0, key({values[i]})), static_cast<double>(i));
+  }
+  const std::shared_ptr<const ReadView> view = store.read_view();
+  std::vector<std::string> listed;
+  for (const uint32_t at : view->order[0]) {
+    listed.push_back(LabelKey::decode(view->state.metrics[0][at].key).at(0));
+  }
+  EXPECT_EQ(listed, (std::vector<std::string>{"", "10", "9", "a", "b"}));
 }
 
 }  // namespace
