@@ -153,9 +153,10 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
     out.metrics[mi].reserve(totals[mi]);
     if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
-    // With more than one shard, always through the table (as before): skipping it when only
-    // one shard held a metric lost counts in e2e_crash_restart (a label-less counter came out
-    // as two series), so a shard may hold a key twice somewhere; not found yet.
+    // With more than one shard, always through the table. (Skipping it when only one shard
+    // held a metric once showed a label-less counter as two series: import_state() restored
+    // its series as the overflow series, whose key is empty too, and the next record made a
+    // second one. Fixed there, with ALabelLessSeriesWithALimitRestoresAsItself.)
     if (capture.shards.size() > 1) {
       size_t cap = 16;
       while (cap < 2 * totals[mi]) cap <<= 1;
@@ -276,7 +277,9 @@ void MetricStore::import_state(const StoreState& state) {
     for (size_t i = 0; i < spec.label_names.size(); ++i) overflow_key.add(kOverflowLabel);
     for (const StoreState::Series& in : state.metrics[mi]) {
       uint32_t s = 0;
-      if (m.admission != nullptr && in.key == overflow_key.view()) {
+      // A metric without labels has one label set, never an overflow series, and its key is
+      // empty like its overflow key: that saved series is the label set.
+      if (m.admission != nullptr && !spec.label_names.empty() && in.key == overflow_key.view()) {
         s = shard.overflow(m);
         --m.overflow_records;  // overflow() counts an update; this is a restore, not one.
       } else {

@@ -236,6 +236,31 @@ TEST(MetricStoreStateTest, OverflowSeriesAndCountRoundTrip) {
   EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{3}));
 }
 
+// A metric without labels has one label set, whose key is empty: so is the overflow key of a
+// metric without labels. The restore must take the saved series as that label set, not as the
+// overflow series, or the next record creates a second series with the same (empty) key.
+TEST(MetricStoreStateTest, ALabelLessSeriesWithALimitRestoresAsItself) {
+  MetricSpec plain = counter("lines_total", {});
+  plain.max_series = 10;
+  MetricStore before({plain}, {"in"}, {"p"}, 1);
+  {
+    MetricShard& s = before.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({})), 2);
+  }
+  MetricStore after({plain}, {"in"}, {"p"}, 1);
+  after.import_state(before.export_state());
+  {
+    MetricShard& s = after.shard(0);
+    std::lock_guard<std::mutex> lock(s.mutex());
+    s.counter_add(0, s.series(0, key({})), 1);
+  }
+  const Snapshot snap = after.snapshot();
+  ASSERT_EQ(snap.metrics[0].series.size(), 1u);
+  EXPECT_EQ(snap.metrics[0].series[0].value, 3);
+  EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{0}));
+}
+
 TEST(MetricStoreStateTest, ImportAddsToWhatTheStoreAlreadyHolds) {
   MetricStore store({counter("c", {})}, {"in"}, {"p"}, 1);
   {
