@@ -25,6 +25,8 @@ packages=(
   prometheus prometheus-pushgateway kcat
   # checkpoint file checksums (crc32)
   zlib1g-dev
+  # IANA time zones for a pipeline's `timestamp: { timezone: Europe/Berlin }` (docs/event-time.md)
+  tzdata
 )
 
 missing=()
