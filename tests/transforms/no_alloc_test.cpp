@@ -93,6 +93,17 @@ pipelines:
       - { name: header_bytes_total, type: counter, value: bytes, subtract: body }
 )";
 
+// Puts `lines` into `batch` as a source would: each followed by a newline, its span recorded.
+void fill_batch(core::Batch& batch, const std::vector<std::string>& lines) {
+  for (const std::string& l : lines) {
+    std::memcpy(batch.data() + batch.size, l.data(), l.size());
+    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
+    batch.size += l.size() + 1;
+    batch.data()[batch.size - 1] = '\n';
+  }
+  batch.bytes_read = batch.size;
+}
+
 // `validate` is the json parser's option: both modes must allocate nothing once warm.
 void expect_warm_worker_allocates_nothing(const std::string& validate) {
   std::string text = kConfig;
@@ -117,13 +128,7 @@ void expect_warm_worker_allocates_nothing(const std::string& validate) {
       R"({"method":"GET","status":200,"route":"/a","duration_ms":"x"})",
   };
   core::Batch batch(1 << 16);
-  for (const std::string& l : lines) {
-    std::memcpy(batch.data() + batch.size, l.data(), l.size());
-    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
-    batch.size += l.size() + 1;
-    batch.data()[batch.size - 1] = '\n';
-  }
-  batch.bytes_read = batch.size;
+  fill_batch(batch, lines);
 
   // Warm-up: series, parser buffers and scratch grow here, which also shows the counter works.
   counting = true;
@@ -191,13 +196,7 @@ TEST(NoAllocTest, FiltersLabelRulesAndOverflowDoNotAllocate) {
     lines.push_back(R"({"path":"/p)" + std::to_string(i) + R"(","status":201,"user":"u"})");
   }
   core::Batch batch(1 << 16);
-  for (const std::string& l : lines) {
-    std::memcpy(batch.data() + batch.size, l.data(), l.size());
-    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
-    batch.size += l.size() + 1;
-    batch.data()[batch.size - 1] = '\n';
-  }
-  batch.bytes_read = batch.size;
+  fill_batch(batch, lines);
 
   counting = true;
   processor.handle(0, batch);
@@ -265,13 +264,7 @@ TEST(NoAllocTest, LogfmtAutoAndRegexParsersDoNotAllocateWhenWarm) {
       "",
   };
   core::Batch batch(1 << 16);
-  for (const std::string& l : lines) {
-    std::memcpy(batch.data() + batch.size, l.data(), l.size());
-    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
-    batch.size += l.size() + 1;
-    batch.data()[batch.size - 1] = '\n';
-  }
-  batch.bytes_read = batch.size;
+  fill_batch(batch, lines);
   allocations = 0;
   counting = true;
   processor.handle(0, batch);
@@ -325,13 +318,7 @@ TEST(NoAllocTest, RegexParserWithSixGroupsDoesNotAllocateWhenWarm) {
       "10.0.0.3 - - [t] \"GET / HTTP/1.1\" 200 1 \"-\" \"bad \xFF\"",
   };
   core::Batch batch(1 << 16);
-  for (const std::string& l : lines) {
-    std::memcpy(batch.data() + batch.size, l.data(), l.size());
-    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
-    batch.size += l.size() + 1;
-    batch.data()[batch.size - 1] = '\n';
-  }
-  batch.bytes_read = batch.size;
+  fill_batch(batch, lines);
   processor.handle(0, batch);
   allocations = 0;
   counting = true;
@@ -488,13 +475,7 @@ pipelines:
       R"({"t1":"bad","t2":"2024-02-30 00:00:00","t3":"x"})",
   };
   core::Batch batch(1 << 16);
-  for (const std::string& l : lines) {
-    std::memcpy(batch.data() + batch.size, l.data(), l.size());
-    batch.spans.push_back({static_cast<uint32_t>(batch.size), static_cast<uint32_t>(l.size())});
-    batch.size += l.size() + 1;
-    batch.data()[batch.size - 1] = '\n';
-  }
-  batch.bytes_read = batch.size;
+  fill_batch(batch, lines);
   counting = true;
   processor.handle(0, batch);
   counting = false;
