@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -133,8 +134,10 @@ bool parse_epoch(std::string_view t, int64_t unit, int64_t& ns) noexcept {
   int64_t whole = 0;
   size_t n = 0;
   while (i < t.size() && is_digit(t[i])) {
-    if (n >= 19) return false;  // Beyond int64.
-    whole = whole * 10 + (t[i] - '0');
+    if (__builtin_mul_overflow(whole, 10, &whole) ||
+        __builtin_add_overflow(whole, t[i] - '0', &whole)) {
+      return false;  // Beyond int64.
+    }
     ++n;
     ++i;
   }
@@ -148,9 +151,20 @@ bool parse_epoch(std::string_view t, int64_t unit, int64_t& ns) noexcept {
   if (n == 0 || i != t.size()) return false;
   if (whole > INT64_MAX / unit) return false;
   // frac_ns is the fraction scaled to 1e9; one unit is `unit` ns.
-  int64_t v = whole * unit + (has_fraction ? frac_ns / (kNanos / unit) : 0);
+  int64_t v = 0;
+  if (__builtin_add_overflow(whole * unit, has_fraction ? frac_ns / (kNanos / unit) : 0, &v)) {
+    return false;
+  }
   ns = negative ? -v : v;
   return true;
+}
+
+// Seconds and a fraction in nanoseconds as nanoseconds since the epoch: false outside what an
+// int64 of nanoseconds holds (the years 1677 to 2262).
+bool to_unix_ns(int64_t seconds, int64_t frac, int64_t& out) noexcept {
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(seconds, kNanos, &ns)) return false;
+  return !__builtin_add_overflow(ns, frac, &out);
 }
 
 uint32_t be32(const unsigned char* p) noexcept {
@@ -199,8 +213,12 @@ core::Result<TimeZone> TimeZone::named(std::string_view name) {
   const char* dir = std::getenv("TZDIR");
   const std::string path =
       std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
-  std::ifstream in(path, std::ios::binary);
-  if (!ok || !in) {
+  // A folder of zones (`Europe`) or anything else that is not a file is not a zone.
+  std::error_code ec;
+  const bool file = ok && std::filesystem::is_regular_file(path, ec);
+  std::ifstream in;
+  if (file) in.open(path, std::ios::binary);
+  if (!file || !in) {
     return make_error(ErrorCode::kConfig,
                       "timezone '" + std::string(name) + "': not UTC, an offset (+02:00) or a " +
                           "time zone in " + (dir && *dir ? dir : "/usr/share/zoneinfo") +
@@ -381,8 +399,7 @@ bool TimeFormat::parse_rfc3339(std::string_view t, int64_t& unix_ns) const noexc
     if (!read_offset(t, i, off) || i != t.size()) return false;
     utc = local - off;
   }
-  unix_ns = utc * kNanos + frac;
-  return true;
+  return to_unix_ns(utc, frac, unix_ns);
 }
 
 bool TimeFormat::parse_pattern(std::string_view t, int64_t& unix_ns) const noexcept {
@@ -492,10 +509,7 @@ bool TimeFormat::parse_pattern(std::string_view t, int64_t& unix_ns) const noexc
     }
   }
   if (i != t.size()) return false;
-  if (has_epoch) {
-    unix_ns = epoch + frac;
-    return true;
-  }
+  if (has_epoch) return !__builtin_add_overflow(epoch, frac, &unix_ns);
   if (has_ampm) {
     if (h < 1 || h > 12) return false;
     h = (h % 12) + (pm ? 12 : 0);
@@ -510,8 +524,7 @@ bool TimeFormat::parse_pattern(std::string_view t, int64_t& unix_ns) const noexc
   if (yday >= 0) days += yday - 1;
   const int64_t local = days * 86400 + h * 3600 + mi * 60 + s;
   const int64_t utc = has_offset ? local - offset : zone_.utc_from_local(local);
-  unix_ns = utc * kNanos + frac;
-  return true;
+  return to_unix_ns(utc, frac, unix_ns);
 }
 
 }  // namespace logtally::transforms

@@ -43,6 +43,11 @@ TEST(EventTimeTest, Rfc3339WithAndWithoutFractionAndZone) {
     EXPECT_FALSE(f.parse(bad, ns)) << bad;
   }
   EXPECT_TRUE(f.parse("2024-02-29T00:00:00Z", ns));  // A leap year.
+  // Beyond what int64 nanoseconds hold (1677-2262): refused, not wrapped (found by fuzzing).
+  EXPECT_FALSE(f.parse("4048-03-31T02:30:00Z", ns));
+  EXPECT_FALSE(format("%Y-%m-%d %H:%M:%S", "Europe/Berlin").parse("4048-03-31 02:30:00", ns));
+  EXPECT_FALSE(f.parse("1600-01-01T00:00:00Z", ns));
+  EXPECT_EQ(parse_or_die(f, "2262-04-11T23:47:16Z"), 9223372036 * kS);
   EXPECT_FALSE(f.parse("2023-02-29T00:00:00Z", ns));
 }
 
@@ -58,7 +63,9 @@ TEST(EventTimeTest, EpochFormats) {
   for (const char* bad : {"", "12a", "1.", ".5", "1e9", "99999999999999999999"}) {
     EXPECT_FALSE(format("unix").parse(bad, ns)) << bad;
   }
-  EXPECT_FALSE(format("unix").parse("9999999999999", ns));  // Beyond int64 ns: refused.
+  EXPECT_FALSE(format("unix").parse("9999999999999", ns));           // Beyond int64 ns: refused.
+  EXPECT_FALSE(format("unix_ns").parse("9555555555555555555", ns));  // Beyond int64 (fuzzing).
+  EXPECT_EQ(parse_or_die(format("unix_ns"), "9223372036854775807"), INT64_MAX);
   EXPECT_EQ(parse_or_die(format("unix"), "9000000000"), 9000000000 * kS);  // Year 2255.
 }
 
@@ -128,6 +135,9 @@ TEST(EventTimeTest, CompileErrorsSayWhatAndWhere) {
   EXPECT_THAT(r.error().message, HasSubstr("timezone 'Mars/Olympus_Mons'"));
   r = TimeFormat::compile("rfc3339", "../../etc/passwd");
   ASSERT_FALSE(r.ok());
+  r = TimeFormat::compile("rfc3339", "Europe");  // A folder of zones (found by fuzzing).
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message, HasSubstr("timezone 'Europe'"));
   r = TimeFormat::compile("rfc3339", "+25:00");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message, HasSubstr("expected UTC, an offset"));
