@@ -198,6 +198,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
     core::WorkerPool pool(channel, processor, workers);
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
+    threads.reserve(sources.size());
     for (auto& s : sources) threads.emplace_back([&, src = s.get()] { src->run(channel, stop); });
     for (std::thread& t : threads) t.join();
     channel.close();
@@ -310,7 +311,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
         sinks::append_openmetrics_number(s, b);
         le.push_back(s);
       }
-      le.push_back("+Inf");
+      le.emplace_back("+Inf");
       for (auto& [labels, h] : history[m]) {
         const size_t w = width[m];
         std::vector<double> acc(w, 0);

@@ -234,7 +234,7 @@ core::Result<TimeZone> TimeZone::named(std::string_view name) {
   // The version-1 block (32-bit times), then for version 2+ a second header and block with
   // 64-bit times, which is the one read.
   auto counts = [&](size_t at, uint32_t c[6]) {
-    for (int k = 0; k < 6; ++k) c[k] = be32(b.data() + at + 20 + 4 * k);
+    for (size_t k = 0; k < 6; ++k) c[k] = be32(b.data() + at + 20 + 4 * k);
   };
   uint32_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
   counts(0, c);
