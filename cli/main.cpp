@@ -235,7 +235,10 @@ static int main_with_args(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
     return 1;
   }
-  engine::RunOptions run_options{opts.once, opts.tee, opts.reset_state};
+  engine::RunOptions run_options;
+  run_options.once = opts.once;
+  run_options.tee = opts.tee;
+  run_options.reset_state = opts.reset_state;
   run_options.progress = opts.once && ::isatty(STDERR_FILENO) == 1;
   // SIGHUP and POST /-/reload read the same file (or the embedded default) again.
   run_options.load_config = [opts] { return load(opts); };

@@ -214,6 +214,9 @@ bool number_value(std::string_view t, double& out) noexcept {
 
 inline std::string_view JsonParser::Tokens::text(uint32_t t) const noexcept {
   const uint32_t from = idx[t];
+  // Past the record's end (in a batch, the next record's tokens): no text. A record cut after
+  // a key's colon ends its walk here, with the value refused as empty.
+  if (from >= limit) return {};
   uint32_t to = std::min(idx[t + 1], limit);
   while (to > from && is_blank(base[to - 1])) --to;
   return {base + from, to - from};

@@ -172,24 +172,7 @@ RUNNING=()
 
 # D reads what the others left, from the group's committed offsets to the end of every
 # partition, and exits (--once).
-cat >"$WORK/D.yaml" <<YAML
-sources:
-  k:
-    type: kafka
-    brokers: "$BROKERS"
-    topics: [g]
-    group: shared
-    librdkafka:
-      session.timeout.ms: "6000"
-      heartbeat.interval.ms: "300"
-      fetch.wait.max.ms: "50"
-pipelines:
-  p:
-    inputs: [k]
-    parser: json
-    metrics:
-      - { name: msgs_total, type: counter }
-YAML
+group_config >"$WORK/D.yaml"
 timeout 120 "$LOGTALLY" --config "$WORK/D.yaml" --once >"$WORK/D.prom" 2>"$WORK/D.err"
 rc=$?
 [ $rc = 0 ] || fail "instance D (--once) exited with $rc: $(tail -20 "$WORK/D.err")"
@@ -198,6 +181,21 @@ d_count=${d_count:-0}
 DONE_SUM=$((DONE_SUM + d_count))
 note "D (--once) counted the remaining $d_count"
 
+# by_partition: per partition, the messages in it (its end offset) and what each instance counted
+# there, for a failure's message.
+by_partition() {
+  local p n f line
+  for p in 0 1 2 3; do
+    line="partition $p: $(kcat -Q -b "$BROKERS" -t "g:$p:-1" -X log_level=3 2>/dev/null |
+      awk '/offset/ { print $NF }') messages; counted"
+    for n in A B C D; do
+      f="$WORK/$n.final.prom"
+      [ "$n" = D ] && f="$WORK/D.prom"
+      line+=" $n $(expo_value "$f" "msgs_by_partition{partition=\"$p\"}")"
+    done
+    echo "$line"
+  done
+}
 uncommitted_log() {
   local n
   for n in A B C; do grep -h "without its commit" "$WORK/$n.err" 2>/dev/null | sed "s/^/$n: /"; done
@@ -205,6 +203,7 @@ uncommitted_log() {
 [ "$DONE_SUM" = "$((PRODUCED + DONE_REDONE))" ] || fail "the final counts A $(final_count A) + \
 B $(final_count B) + C $(final_count C) + D $d_count = $DONE_SUM, expected $PRODUCED produced + \
 $DONE_REDONE reported counted again
+$(by_partition)
 $(uncommitted_log)"
 if [ "$DONE_REDONE" != 0 ]; then
   note "the mock refused revoke commits; logtally reported $DONE_REDONE messages counted again:

@@ -74,18 +74,11 @@ stop_producer() {
   PRODUCED=$(produced_so_far)
 }
 
-# start_instance NAME [SINKS_YAML [TOP_YAML]]: starts a logtally of the consumer group `shared`
-# on topic g (json, counter msgs_total) with its own exporter, plus SINKS_YAML (more lines under
-# `sinks:`) and TOP_YAML (more top-level lines); waits until it serves /metrics. A start that
-# cannot bind its port (taken since random_free_port looked) is retried on another. Sets
-# PID_<NAME>, URL_<NAME> and START_<NAME> (the lines its log had before this start).
-start_instance() {
-  local name=$1 sinks=${2:-} top=${3:-} port pid url i attempt seen
-  for ((attempt = 1; attempt <= 5; attempt++)); do
-    port=$(random_free_port)
-    url="http://127.0.0.1:$port/metrics"
-    cat >"$WORK/$name.yaml" <<YAML
-workers: 2
+# group_config: the config shared by the instances of the consumer group `shared` on topic g:
+# json, the counter msgs_total, and msgs_by_partition by the message's partition (to tell which
+# partition a wrong total comes from).
+group_config() {
+  cat <<YAML
 sources:
   k:
     type: kafka
@@ -102,11 +95,26 @@ pipelines:
     parser: json
     metrics:
       - { name: msgs_total, type: counter }
-sinks:
-  prom: { type: prometheus_exporter, listen: "127.0.0.1:$port" }
-$sinks
-$top
+      - { name: msgs_by_partition, type: counter, labels: { partition: _source.partition } }
 YAML
+}
+
+# start_instance NAME [SINKS_YAML [TOP_YAML]]: starts a logtally of group_config with its own
+# exporter, plus SINKS_YAML (more lines under `sinks:`) and TOP_YAML (more top-level lines);
+# waits until it serves /metrics. A start that
+# cannot bind its port (taken since random_free_port looked) is retried on another. Sets
+# PID_<NAME>, URL_<NAME> and START_<NAME> (the lines its log had before this start).
+start_instance() {
+  local name=$1 sinks=${2:-} top=${3:-} port pid url i attempt seen
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    port=$(random_free_port)
+    url="http://127.0.0.1:$port/metrics"
+    {
+      echo "workers: 2"
+      group_config
+      printf 'sinks:\n  prom: { type: prometheus_exporter, listen: "127.0.0.1:%s" }\n%s\n%s\n' \
+        "$port" "$sinks" "$top"
+    } >"$WORK/$name.yaml"
     seen=$(cat "$WORK/$name.err" 2>/dev/null | wc -l)
     "$LOGTALLY" --config "$WORK/$name.yaml" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
     pid=$!

@@ -508,6 +508,27 @@ TEST(JsonParserBatchTest, OneStageOneForTheBatchGivesTheSameResultsAsPerRecord) 
   }
 }
 
+TEST(JsonParserBatchTest, ARecordCutAfterAColonDoesNotReadTheNextRecordsValue) {
+  // Found by the json_parser fuzz target: in a batch, the token after `{"level":` is the next
+  // line's string, past the record's end; reading it as the value read out of bounds.
+  for (const char* value : {R"("D.2&y"  )", "12", "true", "{\"a\":1}", "[1]"}) {
+    const core::BatchPtr batch =
+        make_batch({R"({"level":)", value, R"({"status":)", value, R"({"msg":"ok"})"}, false);
+    expect_batch_matches_records(*batch, JsonValidate::kFull, true);
+    expect_batch_matches_records(*batch, JsonValidate::kTouched, true);
+    core::FieldPlan plan;
+    plan.add(*core::parse_field_path("level"), core::kUseText);
+    plan.add(*core::parse_field_path("status"), core::kUseNumber);
+    JsonParser parser(plan);
+    core::Record out(plan.slot_count());
+    parser.begin_batch(*batch);
+    EXPECT_EQ(parser.parse(batch->record(0), out), ParseStatus::kInvalidJson) << value;
+    EXPECT_EQ(parser.parse(batch->record(2), out), ParseStatus::kInvalidJson) << value;
+    EXPECT_EQ(parser.parse(batch->record(4), out), ParseStatus::kOk) << value;
+    parser.end_batch();
+  }
+}
+
 TEST(JsonParserBatchTest, ABatchStageOneRejectsIsReadPerRecordWithTheSameResults) {
   // An unclosed string, invalid UTF-8 and a raw control character: stage 1 over the batch
   // fails, so every record is indexed alone (and the bad UTF-8 one repaired).
