@@ -44,6 +44,16 @@ struct PartitionState {
   EnvelopeDecoder::Joins joins;
   core::SourceFieldsPtr fields;  ///< topic, partition (+ the envelope's stream, time columns).
   core::SelfMetrics::Value* lag = nullptr;
+  /// Set when the group's committed offset could not be asked on assignment while this
+  /// instance had a saved position: the partition starts at the group's commit (librdkafka
+  /// fetches it), and messages before `skip.next` are not counted again (see start_position()).
+  PartitionPosition skip;
+};
+
+// Where a newly assigned partition starts (KafkaSource::Impl::start_position()).
+struct StartPosition {
+  PartitionPosition at;    ///< next < 0: at the group's committed offset.
+  PartitionPosition skip;  ///< next >= 0: counted here up to there; not counted again.
 };
 
 }  // namespace
@@ -120,7 +130,7 @@ struct KafkaSource::Impl {
   PartitionState* state_of(const rd_kafka_message_t* m);
   static void on_queued(void* context, const core::Batch& batch);
   std::string state_text() const;
-  PartitionPosition start_position(const std::string& topic, int32_t partition);
+  StartPosition start_position(const std::string& topic, int32_t partition);
   void commit_revoked(const rd_kafka_topic_partition_list_t* list);
   void handle(rd_kafka_message_t* m);
   bool hand_over();
@@ -294,7 +304,9 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
     }
     // next < 0: start at the group's committed offset (RD_KAFKA_OFFSET_INVALID), or by
     // `auto.offset.reset` when there is none; see start_position().
-    const PartitionPosition start = start_position(st.topic, st.partition);
+    const StartPosition resume = start_position(st.topic, st.partition);
+    const PartitionPosition& start = resume.at;
+    st.skip = resume.skip;
     tp.offset = start.next >= 0 ? start.fetch_from() : RD_KAFKA_OFFSET_INVALID;
     // Joins unfinished at the start position: their pieces are read again from their first
     // one, and what was counted before `next` is skipped (kReplayed).
@@ -335,7 +347,7 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
   }
 }
 
-PartitionPosition KafkaSource::Impl::start_position(const std::string& topic, int32_t partition) {
+StartPosition KafkaSource::Impl::start_position(const std::string& topic, int32_t partition) {
   PartitionPosition own;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -344,20 +356,35 @@ PartitionPosition KafkaSource::Impl::start_position(const std::string& topic, in
   }
   // Without a saved position and without an envelope, the group's committed offset is all we
   // need: librdkafka fetches it itself (no round trip here).
-  if (own.next < 0 && common.format == EnvelopeFormat::kNone) return own;
+  if (own.next < 0 && common.format == EnvelopeFormat::kNone) return {};
   // The group's commit, with the joins unfinished there (its metadata). Our counters include
   // every message before `own.next` (a checkpoint's saved position, or where this instance
   // stopped when the partition was last revoked from it): see resume_position().
-  PartitionPosition group;
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, topic.c_str(), partition);
-  if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err == 0) {
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, 10000);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = l->elems[0].err;
+  PartitionPosition group;
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const rd_kafka_topic_partition_t& tp = l->elems[0];
     group = committed_position(tp.offset, std::string_view(static_cast<const char*>(tp.metadata),
                                                            tp.metadata ? tp.metadata_size : 0));
   }
   rd_kafka_topic_partition_list_destroy(l);
-  return resume_position(own, group);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {resume_position(own, group), {}};
+  if (own.next < 0) return {};  // An envelope without a saved position: as librdkafka fetches.
+  // Not knowing the group's commit, starting at our saved position would count again what
+  // another owner counted and committed since (the common case: the partition moved around).
+  // So start at the group's commit, which librdkafka fetches with its own retries, and skip
+  // what we counted before `own.next` (the rarer case: our checkpoint was durable, its commit
+  // not). Joins unfinished at `own.next` are not replayed: their records are counted from the
+  // piece read first.
+  core::log(core::LogLevel::kWarn,
+            "source '" + common.name + "': " + topic + "[" + std::to_string(partition) +
+                "]: cannot ask the group's committed offset (" + rd_kafka_err2str(err) +
+                "); starting there as librdkafka fetches it, skipping messages before offset " +
+                std::to_string(own.next) + " (counted here before)");
+  return {PartitionPosition{}, own};
 }
 
 void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
@@ -564,6 +591,16 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   }
   PartitionState* st = state_of(m);
   if (st == nullptr) return;  // From a partition revoked meanwhile: its next owner reads it.
+  if (st->skip.next >= 0) {
+    // The first message since an assignment whose group commit was not known: the commit is at
+    // or before it, so the position counted here (skip) is not behind the group's.
+    if (m->offset < st->skip.next) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (st->pushed.next < st->skip.next) st->pushed = st->skip;
+      return;  // Counted here before.
+    }
+    st->skip = PartitionPosition{};
+  }
   if (st != batch_state) {
     // A batch holds one partition: hand over the other partition's batch first.
     if (!writer->set_fields(st->fields)) return;

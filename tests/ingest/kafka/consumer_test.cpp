@@ -408,6 +408,63 @@ TEST(KafkaSourceTest, RevokeWhoseCommitIsRefusedIsCounted) {
   channel.close();
 }
 
+// Commits `offset` for partition 0 of `topic` in `group`, as a member that has left would have.
+void commit_group_offset(const std::string& bootstraps, const char* topic, const char* group,
+                         int64_t offset) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  ASSERT_NE(c, nullptr) << err;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, 0)->offset = offset;
+  EXPECT_EQ(rd_kafka_commit(c, l, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+}
+
+// A restarted instance whose checkpoint saved a partition's position, and whose question for
+// the group's committed offset fails on assignment: it must not start at its saved position
+// when the group is further (another owner counted and committed since; starting there counted
+// those messages twice), nor at the group's when its own is further (its checkpoint was
+// durable and the commit was not). It starts at the group's commit and skips what it counted.
+TEST(KafkaSourceTest, UnknownGroupCommitOnAssignNeitherCountsAgainNorSkips) {
+  constexpr int kMessages = 1000;
+  struct Case {
+    const char* group;
+    int64_t saved;
+    int64_t committed;
+  };
+  for (const Case& c : {Case{"behind", 200, 600}, Case{"ahead", 800, 600}}) {
+    SCOPED_TRACE(c.group);
+    MockCluster mock("u", 1);
+    mock.produce("u", 1, kMessages);
+    commit_group_offset(mock.bootstraps, "u", c.group, c.committed);
+
+    core::SelfMetrics sm;
+    core::BatchChannel channel(8, 64 * 1024);
+    Collector collected(channel);
+    CheckpointedSource s(mock.bootstraps, "u", c.group, EnvelopeFormat::kNone, true, &sm);
+    ASSERT_TRUE(s.source.restore_state("u\t0\t" + std::to_string(c.saved) + "\n").ok());
+    ASSERT_TRUE(s.source.prepare().ok());
+    // The source's question for the committed offset (the first OffsetFetch) is refused;
+    // librdkafka's own fetch, which follows, is answered.
+    rd_kafka_mock_push_request_errors(mock.cluster, 9 /* OffsetFetch */, 1,
+                                      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+    s.source.run(channel, s.stop);
+    channel.close();
+    collected.finish();
+    const int64_t first = std::max(c.saved, c.committed);
+    std::vector<std::string> expected;
+    for (int64_t i = first; i < kMessages; ++i) expected.push_back(std::to_string(i));
+    EXPECT_EQ(collected.snapshot(), expected);
+    EXPECT_EQ(s.source.checkpoint_state(), "u\t0\t1000\n");
+  }
+}
+
 std::vector<std::string> cri(std::initializer_list<const char*> lines) {
   std::vector<std::string> out;
   for (const char* l : lines) out.push_back(std::string("2026-12-07T10:00:00.000000001Z ") + l);
