@@ -48,12 +48,20 @@ struct PartitionState {
   /// instance had a saved position: the partition starts at the group's commit (librdkafka
   /// fetches it), and messages before `skip.next` are not counted again (see start_position()).
   PartitionPosition skip;
+  /// The group's committed offset for this partition as last known here (its answer on
+  /// assignment, where librdkafka started reading, or our last commit it accepted); -1 when
+  /// unknown. Counts the messages at stake when a revoke's commit fails and the group cannot
+  /// be asked.
+  int64_t group_offset = -1;
+  /// Started at the group's commit as librdkafka fetched it: the first message tells where.
+  bool learn_group = false;
 };
 
 // Where a newly assigned partition starts (KafkaSource::Impl::start_position()).
 struct StartPosition {
   PartitionPosition at;    ///< next < 0: at the group's committed offset.
   PartitionPosition skip;  ///< next >= 0: counted here up to there; not counted again.
+  int64_t group = -1;      ///< The group's committed offset when it was asked, else -1.
 };
 
 }  // namespace
@@ -131,7 +139,8 @@ struct KafkaSource::Impl {
   static void on_queued(void* context, const core::Batch& batch);
   std::string state_text() const;
   StartPosition start_position(const std::string& topic, int32_t partition);
-  void commit_revoked(const rd_kafka_topic_partition_list_t* list);
+  void commit_revoked(const rd_kafka_topic_partition_list_t* list, bool revoking = true);
+  void commit_before_close();
   void handle(rd_kafka_message_t* m);
   bool hand_over();
   void commit(bool sync, const rd_kafka_topic_partition_list_t* only = nullptr);
@@ -307,6 +316,8 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list) {
     const StartPosition resume = start_position(st.topic, st.partition);
     const PartitionPosition& start = resume.at;
     st.skip = resume.skip;
+    st.group_offset = resume.group;
+    st.learn_group = resume.at.next < 0;
     tp.offset = start.next >= 0 ? start.fetch_from() : RD_KAFKA_OFFSET_INVALID;
     // Joins unfinished at the start position: their pieces are read again from their first
     // one, and what was counted before `next` is skipped (kReplayed).
@@ -371,7 +382,9 @@ StartPosition KafkaSource::Impl::start_position(const std::string& topic, int32_
                                                            tp.metadata ? tp.metadata_size : 0));
   }
   rd_kafka_topic_partition_list_destroy(l);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {resume_position(own, group), {}};
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {resume_position(own, group), {}, group.next >= 0 ? group.fetch_from() : -1};
+  }
   if (own.next < 0) return {};  // An envelope without a saved position: as librdkafka fetches.
   // Not knowing the group's commit, starting at our saved position would count again what
   // another owner counted and committed since (the common case: the partition moved around).
@@ -384,7 +397,7 @@ StartPosition KafkaSource::Impl::start_position(const std::string& topic, int32_
                 "]: cannot ask the group's committed offset (" + rd_kafka_err2str(err) +
                 "); starting there as librdkafka fetches it, skipping messages before offset " +
                 std::to_string(own.next) + " (counted here before)");
-  return {PartitionPosition{}, own};
+  return {PartitionPosition{}, own, -1};
 }
 
 void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
@@ -425,7 +438,22 @@ void KafkaSource::Impl::on_revoke(rd_kafka_topic_partition_list_t* list) {
   }
 }
 
-void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* list) {
+void KafkaSource::Impl::commit_before_close() {
+  // Closing revokes every partition, but librdkafka may run that revoke late, after the group
+  // has moved on without this member (its session expired meanwhile: seen at 8 s under load),
+  // when the revoke's commit is refused. So the checkpoint and its commit are made here first,
+  // while this instance is surely a member; the revoke then finds them committed.
+  if (!checkpoint_now || parts.empty()) return;
+  rd_kafka_topic_partition_list_t* all =
+      rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
+  for (const auto& [key, st] : parts) {
+    rd_kafka_topic_partition_list_add(all, key.first.c_str(), key.second);
+  }
+  commit_revoked(all, /*revoking=*/false);
+  rd_kafka_topic_partition_list_destroy(all);
+}
+
+void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* list, bool revoking) {
   // What the group must hold before these partitions go: with checkpoints, their positions in
   // a checkpoint made now (durable: the counters that cover them survive a crash); without,
   // their positions now.
@@ -482,10 +510,19 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
         std::none_of(failed.begin(), failed.end(),
                      [&](const CommitFailure& f) { return f.key == key; })) {
       auto it = parts.find(key);
-      if (it != parts.end()) it->second.committed = entry.second;
+      if (it != parts.end()) {
+        it->second.committed = entry.second;
+        it->second.group_offset = entry.second.fetch_from();
+      }
     }
   }
-  if (uncommitted.empty()) return;
+  // A position the group accepted already (commit_before_close()) is not at stake.
+  for (auto it = uncommitted.begin(); it != uncommitted.end();) {
+    auto st = parts.find(it->first);
+    const bool done = st != parts.end() && st->second.committed == positions[it->first];
+    it = done ? uncommitted.erase(it) : std::next(it);
+  }
+  if (uncommitted.empty() || !revoking) return;
   // How far the group's offsets are behind what we counted (one round trip; failures only).
   rd_kafka_topic_partition_list_t* l =
       rd_kafka_topic_partition_list_new(static_cast<int>(uncommitted.size()));
@@ -498,8 +535,18 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
     int64_t group = -1;
     const rd_kafka_topic_partition_t* tp =
         known ? rd_kafka_topic_partition_list_find(l, key.first.c_str(), key.second) : nullptr;
-    const bool group_known = tp && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool group_known = tp && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (group_known) group = tp->offset;
+    // Not answered (e.g. while closing, the member already out of the group): the group's
+    // offset as last known here, where nobody else commits this partition while it is ours.
+    bool last_known = false;
+    if (!group_known) {
+      auto st = parts.find(key);
+      if (st != parts.end() && st->second.group_offset >= 0) {
+        group = st->second.group_offset;
+        group_known = last_known = true;
+      }
+    }
     // No commit at all: the next owner starts at the log start (auto.offset.reset earliest).
     // When the query itself failed (e.g. while closing), the group's offset stays unknown.
     if (group_known && group < 0) {
@@ -518,6 +565,7 @@ void KafkaSource::Impl::commit_revoked(const rd_kafka_topic_partition_list_t* li
               "source '" + common.name + "': " + key.first + "[" + std::to_string(key.second) +
                   "] revoked without its commit (" + reason + "): counted up to offset " +
                   std::to_string(counted) + ", the group's is " +
+                  (last_known ? "(as last known) " : "") +
                   (group >= 0 ? std::to_string(group) : std::string("unknown")) +
                   "; the next "
                   "owner counts " +
@@ -591,6 +639,12 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
   }
   PartitionState* st = state_of(m);
   if (st == nullptr) return;  // From a partition revoked meanwhile: its next owner reads it.
+  // The first message since the assignment: librdkafka started at the group's commit (or,
+  // without one, where the next owner would start too).
+  if (st->learn_group) {
+    st->group_offset = m->offset;
+    st->learn_group = false;
+  }
   if (st->skip.next >= 0) {
     // The first message since an assignment whose group commit was not known: the commit is at
     // or before it, so the position counted here (skip) is not behind the group's.
@@ -909,6 +963,7 @@ void KafkaSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
   }
   s.hand_over();
   s.commit(true);
+  s.commit_before_close();
   s.update_lag();
   rd_kafka_consumer_close(s.rk);  // Revokes (committing again if needed) and leaves the group.
   s.writer = nullptr;
