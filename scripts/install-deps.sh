@@ -21,6 +21,9 @@ packages=(
   mtail
   # test certificates and password hashes (tests/e2e/exporter_tls_auth.sh)
   openssl
+  # deploy/kubernetes/ checked without a cluster (tests/e2e/kubernetes_manifests.sh): YAML, and
+  # the Kubernetes API's models as the schema
+  python3-yaml python3-kubernetes
   # real servers and clients the end-to-end tests start
   prometheus prometheus-pushgateway kcat
   # checkpoint file checksums (crc32)
