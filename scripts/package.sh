@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Debian package build/logtally_<version>_<arch>.deb (docs/packaging.md): the binary,
-# the TLS shim, the systemd unit, the default config /etc/logtally/logtally.yaml (a conffile),
+# the TLS shims, the systemd unit, the default config /etc/logtally/logtally.yaml (a conffile),
 # the man page and the docs, exactly the files `cmake --install --prefix /usr` installs; its
 # Depends are the packages of the shared libraries the binary and the shim link (dpkg-shlibdeps)
 # plus those it loads with dlopen().
@@ -36,14 +36,15 @@ chmod -R u+rwX,go+rX,go-w "$root"
 
 printf 'Source: logtally\n\nPackage: logtally\nArchitecture: any\n' >"$tmp/debian/control"
 shlibs=$(cd "$tmp" && dpkg-shlibdeps -O -e"$root/usr/bin/logtally" \
-  -e"$root/usr/lib/logtally/libssl.so" 2>"$tmp/shlibdeps.err") ||
+  -e"$root/usr/lib/logtally/libssl.so" -e"$root/usr/lib/logtally/libcrypto.so" \
+  2>"$tmp/shlibdeps.err") ||
   { cat "$tmp/shlibdeps.err" >&2; exit 1; }
 shlibs=${shlibs#shlibs:Depends=}
 # Loaded with dlopen(), so invisible to dpkg-shlibdeps: libcurl.so.4 (sinks/curl_api.cpp, by the
-# pushing sinks). OpenSSL, which civetweb loads by its development names libssl.so and
-# libcrypto.so when the exporter serves TLS: libssl3 (from the shim's Depends above) and
-# libssl-dev, the package holding those two names (docs/packaging.md says why).
-depends="$shlibs, libcurl4, libssl-dev"
+# pushing sinks). OpenSSL, which civetweb loads by the development names libssl.so and
+# libcrypto.so when the exporter serves TLS, is answered by the two shims, whose Depends above
+# name libssl3 (docs/packaging.md).
+depends="$shlibs, libcurl4"
 
 mkdir -p "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL

@@ -90,6 +90,13 @@ const TlsApi* load_tls_shim(std::string& tried) {
       paths += (paths.empty() ? "" : ", ") + c;
       void* lib = dlopen(c.c_str(), RTLD_NOW);
       if (lib == nullptr || dlsym(lib, "logtally_civetweb_openssl3_shim") == nullptr) continue;
+      // Its companion (tls_compat/crypto_soname.c), for civetweb's dlopen("libcrypto.so"),
+      // from the same folder; not needed where libssl-dev provides that name.
+      const std::string crypto = c.substr(0, c.rfind('/') + 1) + "libcrypto.so";
+      void* crypto_lib = dlopen(crypto.c_str(), RTLD_NOW);
+      if (crypto_lib != nullptr && dlsym(crypto_lib, "logtally_crypto_soname_shim") == nullptr) {
+        dlclose(crypto_lib);
+      }
       api.use_chain = reinterpret_cast<decltype(api.use_chain)>(
           dlsym(lib, "SSL_CTX_use_certificate_chain_file"));
       api.use_key =

@@ -2,17 +2,17 @@
 # The Debian package (docs/packaging.md), built by scripts/package.sh --no-build from this build
 # tree into a temp folder, without root:
 #   - its files are exactly those `cmake --install --prefix /usr` installs (man page gzipped), and
-#     those are the binary, the TLS shim, the unit, the conffile, the man page and every doc;
+#     those are the binary, the two TLS shims, the unit, the conffile, the man page and every doc;
 #   - control: name, version (CMakeLists.txt), architecture, conffiles, and Depends naming the
-#     package of every library the binary and the shim link, plus libcurl4 and libssl-dev
-#     (loaded with dlopen());
+#     package of every library the binary and the shims link, plus libcurl4 (loaded with
+#     dlopen()), and not libssl-dev (the libcrypto.so shim stands for its name);
 #   - `systemd-analyze verify` accepts the unit with no message at all, in a root holding the
 #     extracted package (so its ExecStart and man page exist);
 #   - groff renders the man page without a warning, and it names every command and option of
 #     `logtally --help`;
 #   - `dpkg -x` into a scratch root: the extracted binary runs --version and `check` on the
-#     extracted default config, and serves HTTPS with the TLS shim it finds beside itself
-#     (../lib/logtally/libssl.so, checked in /proc/PID/maps).
+#     extracted default config, and serves HTTPS with the TLS shims it finds beside itself
+#     (../lib/logtally/lib{ssl,crypto}.so, checked in /proc/PID/maps).
 # Installing the package for real (apt-get install ./logtally_*.deb) needs root and changes the
 # machine; docs/packaging.md shows that run.
 source "$(dirname "$0")/lib.sh"
@@ -41,7 +41,7 @@ diff "$WORK/cmake.files" "$WORK/deb.files" >"$WORK/diff" ||
   fail "package and cmake --install differ (< cmake, > deb):
 $(cat "$WORK/diff")"
 {
-  printf '%s\n' /usr/bin/logtally /usr/lib/logtally/libssl.so \
+  printf '%s\n' /usr/bin/logtally /usr/lib/logtally/libssl.so /usr/lib/logtally/libcrypto.so \
     /usr/lib/systemd/system/logtally.service /etc/logtally/logtally.yaml \
     /usr/share/man/man1/logtally.1.gz /usr/share/doc/logtally/README.md
   (cd "$SRC" && find docs examples -type f | sed 's#^#/usr/share/doc/logtally/#')
@@ -63,7 +63,8 @@ note "Depends: $depends"
 dep_names=" $(echo "$depends" | sed 's/([^)]*)//g; s/[,|]/ /g' | tr -s ' ') "
 # Every package holding a library the binary or the shim links must be named.
 dpkg-deb -x "$DEB" "$WORK/root"
-for elf in "$WORK/root/usr/bin/logtally" "$WORK/root/usr/lib/logtally/libssl.so"; do
+for elf in "$WORK/root/usr/bin/logtally" "$WORK/root/usr/lib/logtally/libssl.so" \
+  "$WORK/root/usr/lib/logtally/libcrypto.so"; do
   ldd "$elf" >"$WORK/ldd.out" || fail "ldd $elf failed"
   for lib in $(objdump -p "$elf" | awk '$1 == "NEEDED" { print $2 }'); do
     path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3; exit }' "$WORK/ldd.out")
@@ -73,9 +74,11 @@ for elf in "$WORK/root/usr/bin/logtally" "$WORK/root/usr/lib/logtally/libssl.so"
     [[ "$dep_names" == *" $pkg "* ]] || fail "$lib (in $pkg) is not in Depends: $depends"
   done
 done
-for pkg in libssl3 libcurl4 libssl-dev; do
+for pkg in libssl3 libcurl4; do
   [[ "$dep_names" == *" $pkg "* ]] || fail "$pkg is not in Depends: $depends"
 done
+[[ "$dep_names" != *" libssl-dev "* ]] || fail "libssl-dev is in Depends: $depends"
+
 
 # --- The unit. ------------------------------------------------------------------------------------
 unit="$WORK/root/usr/lib/systemd/system/logtally.service"
@@ -150,8 +153,10 @@ YAML
   fi
   fail "the extracted logtally did not serve https://127.0.0.1:$PORT/-/healthy: $(cat "$WORK/lt.err")"
 done
-grep -qF " $WORK/root/usr/lib/logtally/libssl.so" "/proc/$LT_PID/maps" ||
-  fail "the extracted logtally did not load the packaged shim: $(grep -F libssl "/proc/$LT_PID/maps" | awk '{print $6}' | sort -u)"
+for shim in libssl.so libcrypto.so; do
+  grep -qF " $WORK/root/usr/lib/logtally/$shim" "/proc/$LT_PID/maps" ||
+    fail "the extracted logtally did not load the packaged $shim: $(grep -E 'lib(ssl|crypto)' "/proc/$LT_PID/maps" | awk '{print $6}' | sort -u)"
+done
 printf '%s\n' '{"code":"200"}' '{"code":"200"}' '{"code":"503"}' >&3
 for ((i = 0; i < 50; i++)); do
   curl -sf --max-time 5 --cacert "$WORK/cert.pem" "https://127.0.0.1:$PORT/metrics" >"$WORK/body" ||
