@@ -6,11 +6,7 @@
 # scraping and parsing go on, and SIGTERM still ends the process within the push timeout.
 source "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl is not installed (scripts/install-deps.sh installs it)"
-
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 1 \
-  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 ||
-  fail "openssl could not make a test certificate"
+make_test_cert
 HASH=$(openssl passwd -6 -salt e2esaltx 'correct horse') || fail "openssl passwd failed"
 
 # The gateway URL points at this process's own exporter (plain HTTP to a TLS port: an error at
@@ -21,8 +17,7 @@ DEAD_PORT=$(random_free_port)
 mkfifo "$WORK/in.fifo"
 exec 3<>"$WORK/in.fifo"  # Held open: logtally's stdin stays open until we close it.
 
-for ((attempt = 1; attempt <= 5; attempt++)); do
-  PORT=$(random_free_port)
+write_config() {
   cat >"$WORK/tls.yaml" <<YAML
 sources: { in: { type: stdin } }
 pipelines:
@@ -50,21 +45,8 @@ sinks:
     address: 127.0.0.1:$DEAD_PORT
     interval: 200ms
 YAML
-  "$LOGTALLY" --config "$WORK/tls.yaml" <"$WORK/in.fifo" >"$WORK/lt.out" 2>"$WORK/lt.err" &
-  LT_PID=$!
-  track_pid "$LT_PID"
-  for ((i = 0; i < 100; i++)); do
-    is_alive "$LT_PID" || break
-    curl -s --max-time 2 --cacert "$WORK/cert.pem" "https://127.0.0.1:$PORT/-/healthy" 2>/dev/null |
-      grep -q healthy && break 2
-    sleep 0.1
-  done
-  if ! is_alive "$LT_PID"; then
-    grep -q "cannot listen" "$WORK/lt.err" && continue
-    fail "logtally exited at start: $(cat "$WORK/lt.err")"
-  fi
-  fail "logtally did not serve https://127.0.0.1:$PORT/-/healthy: $(cat "$WORK/lt.err")"
-done
+}
+serve_https "$LOGTALLY" write_config
 URL="https://127.0.0.1:$PORT"
 C=(curl -s --max-time 5 --cacert "$WORK/cert.pem")
 

@@ -104,6 +104,43 @@ random_free_port() {
   fail "no free port found in 20000-60000 after 50 tries"
 }
 
+# make_test_cert: a self-signed certificate for 127.0.0.1 in $WORK/cert.pem, its key in
+# $WORK/key.pem.
+make_test_cert() {
+  command -v openssl >/dev/null || fail "openssl is not installed (scripts/install-deps.sh installs it)"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 ||
+    fail "openssl could not make a test certificate"
+}
+
+# serve_https BIN WRITE_CONFIG: starts BIN --config $WORK/tls.yaml, written by the function
+# WRITE_CONFIG (which uses $PORT), with its stdin from $WORK/in.fifo, and waits until
+# https://127.0.0.1:$PORT/-/healthy answers (checked against $WORK/cert.pem). A port taken since
+# random_free_port looked is retried on another. Sets PORT and LT_PID; BIN's output goes to
+# $WORK/lt.out and lt.err.
+serve_https() {
+  local bin=$1 write=$2 attempt i
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    PORT=$(random_free_port)
+    "$write"
+    "$bin" --config "$WORK/tls.yaml" <"$WORK/in.fifo" >"$WORK/lt.out" 2>"$WORK/lt.err" &
+    LT_PID=$!
+    track_pid "$LT_PID"
+    for ((i = 0; i < 100; i++)); do
+      is_alive "$LT_PID" || break
+      curl -s --max-time 2 --cacert "$WORK/cert.pem" "https://127.0.0.1:$PORT/-/healthy" \
+        2>/dev/null | grep -q healthy && return 0
+      sleep 0.1
+    done
+    if ! is_alive "$LT_PID"; then
+      grep -q "cannot listen" "$WORK/lt.err" && continue
+      fail "$bin exited at start: $(cat "$WORK/lt.err")"
+    fi
+    fail "$bin did not serve https://127.0.0.1:$PORT/-/healthy: $(cat "$WORK/lt.err")"
+  done
+  fail "$bin could not bind a port in 5 attempts"
+}
+
 # wait_for TIMEOUT_S DESCRIPTION CMD...: polls CMD every 0.2 s until it succeeds; fails the test
 # after TIMEOUT_S.
 wait_for() {

@@ -124,13 +124,10 @@ assert_eq "--version" "logtally $version" "$("$BIN" --version)"
   fail "check of the packaged config failed: $(cat "$WORK/check.out")"
 
 # HTTPS through the shim beside the extracted binary, not the one in the build tree.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 1 \
-  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 ||
-  fail "openssl could not make a test certificate"
+make_test_cert
 mkfifo "$WORK/in.fifo"
 exec 3<>"$WORK/in.fifo"
-for ((attempt = 1; attempt <= 5; attempt++)); do
-  PORT=$(random_free_port)
+write_config() {
   cat >"$WORK/tls.yaml" <<YAML
 sources: { in: { type: stdin } }
 pipelines:
@@ -138,21 +135,8 @@ pipelines:
 sinks:
   prom: { type: prometheus_exporter, listen: "127.0.0.1:$PORT", tls_cert_file: $WORK/cert.pem, tls_key_file: $WORK/key.pem }
 YAML
-  "$BIN" --config "$WORK/tls.yaml" <"$WORK/in.fifo" >"$WORK/lt.out" 2>"$WORK/lt.err" &
-  LT_PID=$!
-  track_pid "$LT_PID"
-  for ((i = 0; i < 100; i++)); do
-    is_alive "$LT_PID" || break
-    curl -s --max-time 2 --cacert "$WORK/cert.pem" "https://127.0.0.1:$PORT/-/healthy" 2>/dev/null |
-      grep -q healthy && break 2
-    sleep 0.1
-  done
-  if ! is_alive "$LT_PID"; then
-    grep -q "cannot listen" "$WORK/lt.err" && continue
-    fail "the extracted logtally exited at start: $(cat "$WORK/lt.err")"
-  fi
-  fail "the extracted logtally did not serve https://127.0.0.1:$PORT/-/healthy: $(cat "$WORK/lt.err")"
-done
+}
+serve_https "$BIN" write_config
 for shim in libssl.so libcrypto.so; do
   grep -qF " $WORK/root/usr/lib/logtally/$shim" "/proc/$LT_PID/maps" ||
     fail "the extracted logtally did not load the packaged $shim: $(grep -E 'lib(ssl|crypto)' "/proc/$LT_PID/maps" | awk '{print $6}' | sort -u)"

@@ -291,23 +291,45 @@ struct CheckpointedSource {
   std::thread runner;
 };
 
+// A mock cluster whose topic holds `messages` (spread over `partitions`), and a checkpointed
+// source of `group` (checkpoints made by its trigger: no checkpointer thread) running until it
+// has consumed them all (`caught_up`). Members in the order of their destruction's needs: the
+// source stops before the collector closes the channel.
+struct CaughtUpSource {
+  CaughtUpSource(const char* topic, int partitions, int messages, const char* group)
+      : mock(topic, partitions),
+        s(mock.bootstraps, topic, group, EnvelopeFormat::kNone, false, &sm) {
+    mock.produce(topic, partitions, messages);
+    s.enable_checkpoints();
+    if (!s.source.prepare().ok()) return;
+    s.start(channel);
+    caught_up = wait_until([&] { return collected.count() == static_cast<size_t>(messages); }, 30);
+  }
+  /// Stops the source (its close) and ends the channel.
+  void finish() {
+    s.finish();
+    channel.close();
+  }
+
+  MockCluster mock;
+  core::SelfMetrics sm;
+  core::BatchChannel channel{8, 64 * 1024};
+  Collector collected{channel};
+  CheckpointedSource s;
+  bool caught_up = false;
+};
+
 // Two members, messages produced all along: the source's partition that moves to the new member
 // is committed in the revoke callback at exactly what the source counted, so every message is
 // seen exactly once across both.
 TEST(KafkaSourceTest, CooperativeRevokeWithMessagesInFlightHandsOverExactly) {
   constexpr int kBefore = 1000;
-  MockCluster mock("r", 2);
-  mock.produce("r", 2, kBefore);
-
-  core::SelfMetrics sm;
-  core::BatchChannel channel(8, 64 * 1024);
-  Collector collected(channel);
-  // Declared after the channel: destroyed (stopped) first.
-  CheckpointedSource s(mock.bootstraps, "r", "coop", EnvelopeFormat::kNone, false, &sm);
-  s.enable_checkpoints();
-  ASSERT_TRUE(s.source.prepare().ok());
-  s.start(channel);
-  ASSERT_TRUE(wait_until([&] { return collected.count() == kBefore; }, 30));
+  CaughtUpSource f("r", 2, kBefore, "coop");
+  ASSERT_TRUE(f.caught_up);
+  MockCluster& mock = f.mock;
+  core::SelfMetrics& sm = f.sm;
+  Collector& collected = f.collected;
+  CheckpointedSource& s = f.s;
   EXPECT_EQ(self_metric(sm, "logtally_kafka_assigned_partitions"), 2);
 
   // A producer writes 50 messages (values kBefore on) every ~20 ms from before the second
@@ -366,26 +388,17 @@ TEST(KafkaSourceTest, CooperativeRevokeWithMessagesInFlightHandsOverExactly) {
     EXPECT_EQ(self_metric(sm, "logtally_kafka_rebalances_total"), 2);  // assign, revoke
     EXPECT_EQ(s.checkpoints, 1u);                                      // The revoke's.
   }
-  s.finish();
-  channel.close();
+  f.finish();
 }
 
 // The group refuses the revoke's commit (injected): the source lets the partition go, and says
 // so: the partition and the messages its next owner counts again are counted, and logged.
 TEST(KafkaSourceTest, RevokeWhoseCommitIsRefusedIsCounted) {
   constexpr int kMessages = 1000;
-  MockCluster mock("f", 2);
-  mock.produce("f", 2, kMessages);
-
-  core::SelfMetrics sm;
-  core::BatchChannel channel(8, 64 * 1024);
-  Collector collected(channel);
-  // Declared after the channel: destroyed (stopped) first.
-  CheckpointedSource s(mock.bootstraps, "f", "refused", EnvelopeFormat::kNone, false, &sm);
-  s.enable_checkpoints();
-  ASSERT_TRUE(s.source.prepare().ok());
-  s.start(channel);
-  ASSERT_TRUE(wait_until([&] { return collected.count() == kMessages; }, 30));
+  CaughtUpSource f("f", 2, kMessages, "refused");
+  ASSERT_TRUE(f.caught_up);
+  MockCluster& mock = f.mock;
+  core::SelfMetrics& sm = f.sm;
 
   // With checkpoints and no checkpointer thread, the revoke's is the only commit.
   rd_kafka_mock_push_request_errors(mock.cluster, 8 /* OffsetCommit */, 1,
@@ -404,18 +417,25 @@ TEST(KafkaSourceTest, RevokeWhoseCommitIsRefusedIsCounted) {
     // position is committed along).
     EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 2);
   }
-  s.finish();
-  channel.close();
+  f.finish();
 }
 
-// The group's committed offset for partition 0 of `topic` in `group` (-1: none).
-int64_t group_offset(const std::string& bootstraps, const char* topic, const char* group) {
+// A consumer of `group` that does not subscribe: it asks and commits the group's offsets.
+rd_kafka_t* group_client(const std::string& bootstraps, const char* group) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof(err));
   rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
   rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  EXPECT_NE(c, nullptr) << err;
+  return c;
+}
+
+// The group's committed offset for partition 0 of `topic` in `group` (-1: none).
+int64_t group_offset(const std::string& bootstraps, const char* topic, const char* group) {
+  rd_kafka_t* c = group_client(bootstraps, group);
+  if (c == nullptr) return -2;
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, topic, 0);
   int64_t offset = -2;
@@ -434,25 +454,17 @@ int64_t group_offset(const std::string& bootstraps, const char* topic, const cha
 // nothing is reported as counted again.
 TEST(KafkaSourceTest, CloseCommitsBeforeTheRevokeWhoseCommitMayBeRefused) {
   constexpr int kMessages = 1000;
-  MockCluster mock("c", 1);
-  mock.produce("c", 1, kMessages);
-
-  core::SelfMetrics sm;
-  core::BatchChannel channel(8, 64 * 1024);
-  Collector collected(channel);
-  CheckpointedSource s(mock.bootstraps, "c", "closing", EnvelopeFormat::kNone, false, &sm);
-  s.enable_checkpoints();
-  ASSERT_TRUE(s.source.prepare().ok());
-  s.start(channel);
-  ASSERT_TRUE(wait_until([&] { return collected.count() == kMessages; }, 30));
+  CaughtUpSource f("c", 1, kMessages, "closing");
+  ASSERT_TRUE(f.caught_up);
+  MockCluster& mock = f.mock;
+  core::SelfMetrics& sm = f.sm;
   // The first commit from here on (before closing) is answered; the next (the revoke's) is
   // refused as from a member the group no longer knows at that generation.
   rd_kafka_mock_push_request_errors(mock.cluster, 8 /* OffsetCommit */, 2,
                                     RD_KAFKA_RESP_ERR_NO_ERROR,
                                     RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
-  s.finish();
-  channel.close();
-  EXPECT_EQ(s.checkpoints, 2u);  // Before closing, and the revoke's.
+  f.finish();
+  EXPECT_EQ(f.s.checkpoints, 2u);  // Before closing, and the revoke's.
   EXPECT_EQ(self_metric(sm, "logtally_kafka_commit_failures_total"), 1);
   EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_total"), 0);
   EXPECT_EQ(self_metric(sm, "logtally_kafka_revoke_uncommitted_messages_total"), 0);
@@ -462,13 +474,8 @@ TEST(KafkaSourceTest, CloseCommitsBeforeTheRevokeWhoseCommitMayBeRefused) {
 // Commits `offset` for partition 0 of `topic` in `group`, as a member that has left would have.
 void commit_group_offset(const std::string& bootstraps, const char* topic, const char* group,
                          int64_t offset) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
-  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  ASSERT_NE(c, nullptr) << err;
+  rd_kafka_t* c = group_client(bootstraps, group);
+  ASSERT_NE(c, nullptr);
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, topic, 0)->offset = offset;
   EXPECT_EQ(rd_kafka_commit(c, l, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
