@@ -75,6 +75,11 @@ FileSource::FileSource(const SourceCommon& common, FileSourceConfig config, Sour
     tr.emplace_back("kind", "truncate");
     truncations_ = &self_metrics->counter("logtally_file_rotations_total",
                                           "Rotations seen, by kind (rename, truncate).", tr);
+    open_failures_ = &self_metrics->counter(
+        "logtally_file_open_failures_total",
+        "Files matched by the source that could not be opened (e.g. permission denied), once "
+        "per file until it opens: their lines are not read.",
+        src);
   }
 }
 
@@ -200,12 +205,25 @@ void FileSource::update_fingerprint(File& f) {
 
 FileSource::File* FileSource::open_file(const std::string& path, bool at_start) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
+  if (fd < 0) {
+    // Never silently: a file the glob matches but this process may not read (its lines would
+    // simply be missing) is reported once, and again if it opened meanwhile and fails anew.
+    const int err = errno;
+    struct stat gone {};
+    if (::stat(path.c_str(), &gone) == 0 && unreadable_.emplace(gone.st_dev, gone.st_ino).second) {
+      if (open_failures_ != nullptr) open_failures_->add(1);
+      core::log(core::LogLevel::kWarn, "file source: cannot open " + path + " (" +
+                                           std::strerror(err) +
+                                           "); its lines are not read until it can be opened");
+    }
+    return nullptr;
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return nullptr;
   }
+  unreadable_.erase({st.st_dev, st.st_ino});
   const auto size = static_cast<uint64_t>(st.st_size);
   uint64_t offset = 0;
   bool resumed = false;

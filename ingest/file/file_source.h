@@ -31,7 +31,9 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/self_metrics.h"
@@ -146,6 +148,10 @@ class FileSource final : public Source {
   core::SelfMetrics::Value* watched_ = nullptr;
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;
+  core::SelfMetrics::Value* open_failures_ = nullptr;
+  /// Matched files that could not be opened (permission denied, ...): warned about and counted
+  /// once each, until one opens. Source thread only.
+  std::set<std::pair<dev_t, ino_t>> unreadable_;
   uint64_t bytes_to_read_ = 0;  ///< Set by prepare().
 };
 
