@@ -9,7 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 command -v script >/dev/null || fail "script(1) is not installed (Debian package bsdutils)"
 # A machine without a pseudo-terminal device (a chroot without /dev/pts) cannot run this test at
 # all: ctest reports it as skipped (exit 77), never as passed.
-if script -qec true /dev/null 2>&1 </dev/null | grep -q "failed to create pseudo-terminal"; then
+# (Captured first: with lib.sh's pipefail, `script ... | grep -q` is false when script fails.)
+probe=$(script -qec true /dev/null 2>&1 </dev/null)
+if grep -q "failed to create pseudo-terminal" <<<"$probe"; then
   echo "SKIP [$E2E_NAME]: no pseudo-terminal can be created here (/dev/pts)" >&2
   exit 77
 fi
