@@ -28,9 +28,10 @@ packages=(
   prometheus prometheus-pushgateway kcat
   # checkpoint file checksums (crc32)
   zlib1g-dev
-  # the Debian package's test (tests/e2e/package.sh): systemd-analyze verify on the unit, groff
-  # on the man page (dpkg-deb and dpkg-shlibdeps come with build-essential's dpkg-dev)
-  systemd groff-base
+  # the Debian package's test (tests/e2e/package.sh): systemd-analyze verify on the unit (which
+  # runs man for its Documentation=man:logtally(1)), groff on the man page (dpkg-deb and
+  # dpkg-shlibdeps come with build-essential's dpkg-dev)
+  systemd man-db groff-base
   # IANA time zones for a pipeline's `timestamp: { timezone: Europe/Berlin }` (docs/event-time.md)
   tzdata
 )

@@ -24,6 +24,8 @@ for tool in dpkg-deb dpkg-shlibdeps groff openssl; do
 done
 command -v systemd-analyze >/dev/null ||
   fail "systemd-analyze is not installed (scripts/install-deps.sh installs systemd)"
+# systemd-analyze verify looks the unit's Documentation=man:logtally(1) up with man.
+command -v man >/dev/null || fail "man is not installed (scripts/install-deps.sh installs man-db)"
 
 version=$(version_from_cmake)
 arch=$(dpkg --print-architecture)
