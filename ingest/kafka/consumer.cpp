@@ -649,8 +649,11 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m) {
     // The first message since an assignment whose group commit was not known: the commit is at
     // or before it, so the position counted here (skip) is not behind the group's.
     if (m->offset < st->skip.next) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (st->pushed.next < st->skip.next) st->pushed = st->skip;
+      // Only this thread writes `pushed`: reading it needs no lock, writing it (once) does.
+      if (st->pushed.next < st->skip.next) {
+        std::lock_guard<std::mutex> lock(mu);
+        st->pushed = st->skip;
+      }
       return;  // Counted here before.
     }
     st->skip = PartitionPosition{};
