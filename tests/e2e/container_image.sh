@@ -81,12 +81,20 @@ fi
 STORE=(--root "$WORK/storage" --runroot "$WORK/runroot" --storage-driver overlay)
 PODMAN=(podman "${STORE[@]}")
 BUILDAH=(buildah "${STORE[@]}")
+# Runs before lib.sh's e2e_cleanup (which stops the tracked processes too, and removes $WORK):
+# logtally must be gone before its root filesystem is unmounted.
 container_cleanup() {
-  local rc=$?
+  local rc=$? pid i
+  for pid in "${E2E_PIDS[@]}"; do is_ours "$pid" && kill -TERM "$pid" 2>/dev/null; done
+  for ((i = 0; i < 50; i++)); do
+    for pid in "${E2E_PIDS[@]}"; do is_ours "$pid" && { sleep 0.1; continue 2; }; done
+    break
+  done
+  for pid in "${E2E_PIDS[@]}"; do is_ours "$pid" && kill -KILL "$pid" 2>/dev/null; done
   "${PODMAN[@]}" rm -af >/dev/null 2>&1
   "${BUILDAH[@]}" rm -a >/dev/null 2>&1
   "${PODMAN[@]}" system reset -f >/dev/null 2>&1
-  exit "$rc"
+  return "$rc"
 }
 trap 'container_cleanup; e2e_cleanup' EXIT
 trap 'exit 130' INT
