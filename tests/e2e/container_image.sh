@@ -72,7 +72,7 @@ if [ ! -s "$BASE_TGZ" ]; then
   mkdir -p "$CACHE" || fail "mkdir $CACHE"
   debootstrap --variant=minbase bookworm "$WORK/base" http://deb.debian.org/debian \
     >"$WORK/debootstrap.log" 2>&1 || fail "debootstrap failed: $(tail -5 "$WORK/debootstrap.log")"
-  tar -C "$WORK/base" -czf "$BASE_TGZ.tmp" . && mv "$BASE_TGZ.tmp" "$BASE_TGZ" ||
+  { tar -C "$WORK/base" -czf "$BASE_TGZ.tmp" . && mv "$BASE_TGZ.tmp" "$BASE_TGZ"; } ||
     fail "could not write $BASE_TGZ"
   rm -rf "$WORK/base"
 fi
@@ -104,7 +104,7 @@ trap 'exit 143' TERM
   fail "podman import of $BASE_TGZ failed: $(tail -3 "$WORK/import.log")"
 
 # The build context: the .deb of this build tree and deploy/ (what the runtime stage copies).
-mkdir -p "$WORK/ctx/build" && cp -r "$SRC/deploy" "$WORK/ctx/" || fail "could not make the context"
+{ mkdir -p "$WORK/ctx/build" && cp -r "$SRC/deploy" "$WORK/ctx/"; } || fail "could not make the context"
 version=$(version_from_cmake)
 DEB=$(DEB_DIR="$WORK/ctx/build" BUILD_DIR="$BUILD_DIR" "$SRC/scripts/package.sh" --no-build) ||
   fail "scripts/package.sh --no-build failed"
@@ -131,8 +131,8 @@ PORT=$(random_free_port)
 mkfifo "$WORK/in.fifo" || fail "mkfifo failed"
 if "${PODMAN[@]}" run -d -i --name lt -p "127.0.0.1:$PORT:9898" "$IMAGE" >"$WORK/run.log" 2>&1; then
   MODE=podman
-  # podman run -d -i keeps stdin open but takes no input from here; attach one to feed it.
-  "${PODMAN[@]}" attach --no-stdout lt <"$WORK/in.fifo" >/dev/null 2>&1 &
+  # podman run -d -i keeps the container's stdin open; attach to it to feed it.
+  "${PODMAN[@]}" attach --sig-proxy=false lt <"$WORK/in.fifo" >/dev/null 2>&1 &
   track_pid $!
   HEALTH=("${PODMAN[@]}" healthcheck run lt)
 else
@@ -153,7 +153,6 @@ else
   assert_eq "ENTRYPOINT + CMD" "/usr/bin/logtally run --config /etc/logtally/logtally.yaml" "${ENTRY[*]}"
   ENTRY[${#ENTRY[@]} - 1]=/tmp/port.yaml
   AS_USER=(setpriv --reuid 65532 --regid 65532 --clear-groups)
-  # shellcheck disable=SC2016 # $0/$@ are the inner shell's
   chroot "$ROOTFS" "${AS_USER[@]}" "${ENTRY[@]}" <"$WORK/in.fifo" >"$WORK/lt.out" 2>"$WORK/lt.err" &
   track_pid $!
   mapfile -t HC < <(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))[0]["Healthcheck"]["Test"]; print("\n".join(t[1:]))' "$WORK/inspect.json")
