@@ -60,8 +60,13 @@ fi
 for tool in podman buildah debootstrap python3; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh installs it)"
 done
-if ! timeout 10 bash -c 'exec 3<>/dev/tcp/deb.debian.org/80' 2>/dev/null; then
-  note "SKIP: deb.debian.org:80 is unreachable (the runtime stage apt-get installs the Depends)"
+# The machine's own Debian mirror (its apt sources), as the image's apt-get will need one.
+MIRROR=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+[ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+mirror_host=$(sed -E 's#^[a-z]+://([^/:]+).*#\1#' <<<"$MIRROR")
+if ! timeout 10 bash -c "exec 3<>/dev/tcp/$mirror_host/80" 2>/dev/null; then
+  note "SKIP: the Debian mirror $MIRROR is unreachable (the runtime stage apt-get installs the Depends)"
   exit 77
 fi
 
@@ -70,7 +75,7 @@ BASE_TGZ=${CONTAINER_BASE_TGZ:-$CACHE/base.tgz}
 if [ ! -s "$BASE_TGZ" ]; then
   note "no $BASE_TGZ: debootstrap --variant=minbase bookworm (once; cached there)"
   mkdir -p "$CACHE" || fail "mkdir $CACHE"
-  debootstrap --variant=minbase bookworm "$WORK/base" http://deb.debian.org/debian \
+  debootstrap --variant=minbase bookworm "$WORK/base" "$MIRROR" \
     >"$WORK/debootstrap.log" 2>&1 || fail "debootstrap failed: $(tail -5 "$WORK/debootstrap.log")"
   { tar -C "$WORK/base" -czf "$BASE_TGZ.tmp" . && mv "$BASE_TGZ.tmp" "$BASE_TGZ"; } ||
     fail "could not write $BASE_TGZ"
