@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The container image (deploy/Dockerfile, docs/container.md):
+# The container image (deploy/Dockerfile, docs/packaging.md, "The container image"):
 #   - static: the Dockerfile has the stages build (FROM debian:12) and runtime (FROM
 #     debian:12-slim), and the runtime stage runs as a non-root USER, EXPOSEs 9898, has a
 #     HEALTHCHECK on /-/healthy and the ENTRYPOINT ["/usr/bin/logtally"];
@@ -8,7 +8,7 @@
 #     scripts/package.sh --no-build makes of this build tree (--build-arg DEB_STAGE=prebuilt);
 #     the image's config: user 65532, entrypoint, cmd, port, healthcheck;
 #   - run: `podman run` if this machine can run containers; where the OCI runtime refuses (this
-#     sandbox: crun's setrlimit, docs/container.md), the image's own root filesystem (buildah from +
+#     sandbox: crun's setrlimit, docs/packaging.md, "The container image"), the image's own root filesystem (buildah from +
 #     mount) in a chroot, as the image's user, with its ENTRYPOINT and CMD; lines on stdin, exact
 #     counts scraped from /metrics, and the image's HEALTHCHECK command run (and failing once
 #     logtally is gone).
@@ -114,7 +114,7 @@ version=$(version_from_cmake)
 DEB=$(DEB_DIR="$WORK/ctx/build" BUILD_DIR="$BUILD_DIR" "$SRC/scripts/package.sh" --no-build) ||
   fail "scripts/package.sh --no-build failed"
 IMAGE="localhost/logtally:$version"
-# --isolation=chroot: RUN steps without an OCI runtime (crun refuses here, docs/container.md).
+# --isolation=chroot: RUN steps without an OCI runtime (crun refuses here, docs/packaging.md, "The container image").
 "${PODMAN[@]}" build --pull=never --isolation=chroot --format docker --target runtime \
   --build-arg DEB_STAGE=prebuilt --build-arg "DEB=build/$(basename "$DEB")" \
   -f "$DOCKERFILE" -t "$IMAGE" "$WORK/ctx" >"$WORK/build.log" 2>&1 ||
