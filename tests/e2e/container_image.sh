@@ -60,6 +60,18 @@ fi
 for tool in podman buildah debootstrap python3; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh installs it)"
 done
+# Two things every booted machine has and a bare chroot (such as the pristine-Debian check of
+# ../shared/tools/fresh-debian) lacks; podman refuses without them, before building anything:
+#   - /sys/fs/cgroup: without it every podman command ends in "Error: no such file or directory";
+#   - / as a mount point: storing a layer remounts / ("remount /, flags: 0x44000: invalid argument").
+if [ ! -d /sys/fs/cgroup ]; then
+  note "SKIP: no /sys/fs/cgroup (sysfs is not mounted here): podman refuses every command without it"
+  exit 77
+fi
+if ! mountpoint -q /; then
+  note "SKIP: / is not a mount point (a chroot): podman cannot store an image layer (it remounts /)"
+  exit 77
+fi
 # The machine's own Debian mirror (its apt sources), as the image's apt-get will need one.
 MIRROR=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
 [ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
