@@ -32,6 +32,9 @@ packages=(
   # runs man for its Documentation=man:logtally(1)), groff on the man page (dpkg-deb and
   # dpkg-shlibdeps come with build-essential's dpkg-dev)
   systemd man-db groff-base
+  # the container image's test (tests/e2e/container_image.sh): builds deploy/Dockerfile's runtime
+  # stage with buildah/podman on a base image made with debootstrap
+  buildah podman debootstrap
   # IANA time zones for a pipeline's `timestamp: { timezone: Europe/Berlin }` (docs/event-time.md)
   tzdata
 )
