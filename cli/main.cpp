@@ -35,7 +35,8 @@ Usage:
   logtally tap [--config FILE] [--pipeline NAME] [--limit N]
   logtally config-reference
   logtally rules|dashboard [--config FILE]
-  logtally backfill --config FILE --step DURATION --out FILE [--max-samples N]
+  logtally backfill --config FILE --step DURATION [--out FILE] [--remote-write URL]
+                    [--remote-write-batch N] [--max-samples N]
   logtally --version | --help
 
 With no config, logtally reads JSON lines from stdin, counts log_records_total{level} (level from
@@ -61,6 +62,12 @@ Commands:
                     multiple of --step, counting the records whose own time (the pipelines'
                     `timestamp:`) is before it (docs/backfill.md). --out - writes to stdout;
                     --max-samples (default 50000000) refuses a larger output.
+                    --remote-write URL sends the same samples to a Prometheus remote write
+                    receiver that accepts old samples (with --out, or instead of it), boundary
+                    by boundary, --remote-write-batch samples a request at most (default 5000).
+                    Auth, TLS and backoff come from a prometheus_remote_write sink of the config
+                    with the same url, if any. A refused request (4xx but 429) stops the run;
+                    5xx, 429 and network errors are retried 6 times with backoff.
 
 Options:
   -c, --config FILE  YAML config (default: the embedded config above).
@@ -82,12 +89,14 @@ struct Options {
   bool once = false;
   bool tee = false;
   bool reset_state = false;
-  std::vector<std::string> files;     ///< test: the test files.
-  std::string pipeline;               ///< tap: --pipeline.
-  uint64_t limit = 0;                 ///< tap: --limit (0: none).
-  std::string step;                   ///< backfill: --step.
-  std::string out;                    ///< backfill: --out.
-  uint64_t max_samples = 50'000'000;  ///< backfill: --max-samples.
+  std::vector<std::string> files;      ///< test: the test files.
+  std::string pipeline;                ///< tap: --pipeline.
+  uint64_t limit = 0;                  ///< tap: --limit (0: none).
+  std::string step;                    ///< backfill: --step.
+  std::string out;                     ///< backfill: --out.
+  uint64_t max_samples = 50'000'000;   ///< backfill: --max-samples.
+  std::string remote_write;            ///< backfill: --remote-write.
+  uint64_t remote_write_batch = 5000;  ///< backfill: --remote-write-batch.
 };
 
 int usage_error(const std::string& message) {
@@ -152,16 +161,19 @@ static int main_with_args(int argc, char** argv) {
       if (n.empty() || *end != '\0' || n[0] == '-' || opts.limit == 0) {
         return usage_error("--limit needs a positive number, got '" + n + "'");
       }
-    } else if (opts.command == "backfill" && (a == "--step" || a == "--out")) {
+    } else if (opts.command == "backfill" &&
+               (a == "--step" || a == "--out" || a == "--remote-write")) {
       if (i + 1 >= args.size()) return usage_error(a + " needs a value");
-      (a == "--step" ? opts.step : opts.out) = args[++i];
-    } else if (opts.command == "backfill" && a == "--max-samples") {
+      (a == "--step" ? opts.step : a == "--out" ? opts.out : opts.remote_write) = args[++i];
+    } else if (opts.command == "backfill" &&
+               (a == "--max-samples" || a == "--remote-write-batch")) {
       if (i + 1 >= args.size()) return usage_error(a + " needs a number");
       const std::string& n = args[++i];
       char* end = nullptr;
-      opts.max_samples = std::strtoull(n.c_str(), &end, 10);
-      if (n.empty() || *end != '\0' || n[0] == '-' || opts.max_samples == 0) {
-        return usage_error("--max-samples needs a positive number, got '" + n + "'");
+      uint64_t& v = a == "--max-samples" ? opts.max_samples : opts.remote_write_batch;
+      v = std::strtoull(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || n[0] == '-' || v == 0) {
+        return usage_error(a + " needs a positive number, got '" + n + "'");
       }
     } else if (opts.command == "test" && (a.empty() || a[0] != '-')) {
       opts.files.push_back(a);
@@ -201,7 +213,14 @@ static int main_with_args(int argc, char** argv) {
   if (opts.command == "backfill") {
     if (opts.config_path.empty()) return usage_error("backfill needs --config FILE");
     if (opts.step.empty()) return usage_error("backfill needs --step DURATION (e.g. 1m)");
-    if (opts.out.empty()) return usage_error("backfill needs --out FILE (- for stdout)");
+    if (opts.out.empty() && opts.remote_write.empty()) {
+      return usage_error("backfill needs --out FILE (- for stdout), --remote-write URL, or both");
+    }
+    if (!opts.remote_write.empty() && opts.remote_write.rfind("http://", 0) != 0 &&
+        opts.remote_write.rfind("https://", 0) != 0) {
+      return usage_error("--remote-write needs an http:// or https:// URL, got '" +
+                         opts.remote_write + "'");
+    }
     double step_s = 0;
     if (!transforms::parse_duration(opts.step, step_s) || step_s < 0.001 ||
         std::fabs(step_s * 1000 - std::round(step_s * 1000)) > 1e-6) {
@@ -219,6 +238,8 @@ static int main_with_args(int argc, char** argv) {
     bo.step_ms = static_cast<int64_t>(std::llround(step_s * 1000));
     bo.out = opts.out;
     bo.max_samples = opts.max_samples;
+    bo.remote_write_url = opts.remote_write;
+    bo.remote_write_batch = static_cast<size_t>(opts.remote_write_batch);
     core::Status st = engine::backfill(*cfg, bo);
     if (!st) {
       std::fprintf(stderr, "logtally: %s\n", st.error().message.c_str());

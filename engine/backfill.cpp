@@ -15,6 +15,7 @@
 #include "core/batch_channel.h"
 #include "core/metric_store.h"
 #include "core/worker_pool.h"
+#include "engine/backfill_remote_write.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 #include "sinks/exposition/escape.h"
@@ -165,6 +166,92 @@ void append_sample(std::string& out, std::string_view name, const core::MetricSp
   out += '\n';
 }
 
+// A gauge at a boundary: `gauge` (unset until `seen`) updated with the value of a step that
+// set it, by the gauge's mode.
+void gauge_update(const core::MetricSpec& spec, bool& seen, double& gauge, double v) {
+  if (!seen || spec.mode == core::GaugeMode::kSet) {
+    gauge = v;
+  } else if (spec.mode == core::GaugeMode::kAdd) {
+    gauge += v;
+  } else if (spec.mode == core::GaugeMode::kMax) {
+    gauge = std::max(gauge, v);
+  } else {
+    gauge = std::min(gauge, v);
+  }
+  seen = true;
+}
+
+using History = std::vector<std::map<std::vector<std::string>, SeriesHistory>>;
+
+// The series --remote-write sends: the samples --out writes, series by series, cumulated the
+// same way. `history` is emptied as it is read, so the two are not both held whole.
+std::vector<BackfillSeries> series_to_send(const std::vector<core::MetricSpec>& specs,
+                                           History& history, size_t n_steps) {
+  std::vector<BackfillSeries> sent;
+  for (size_t m = 0; m < specs.size(); ++m) {
+    const core::MetricSpec& spec = specs[m];
+    const size_t w = spec.type == core::MetricType::kHistogram ? spec.buckets.size() + 2 : 1;
+    std::vector<std::string> le;
+    for (double b : spec.buckets) {
+      std::string text;
+      sinks::append_openmetrics_number(text, b);
+      le.push_back(text);
+    }
+    le.emplace_back("+Inf");
+    auto& series = history[m];
+    for (auto it = series.begin(); it != series.end(); it = series.erase(it)) {
+      const std::vector<std::string>& labels = it->first;
+      const SeriesHistory& h = it->second;
+      std::vector<std::pair<std::string, std::string>> base;
+      for (size_t i = 0; i < spec.label_names.size() && i < labels.size(); ++i) {
+        if (!labels[i].empty()) base.emplace_back(spec.label_names[i], labels[i]);
+      }
+      const auto add = [&](const std::string& name, std::string_view le_value) {
+        BackfillSeries& bs = sent.emplace_back();
+        bs.labels.emplace_back("__name__", name);
+        bs.labels.insert(bs.labels.end(), base.begin(), base.end());
+        if (!le_value.empty()) bs.labels.emplace_back("le", std::string(le_value));
+        bs.values.reserve(n_steps);
+        return sent.size() - 1;
+      };
+      if (spec.type == core::MetricType::kGauge) {
+        const size_t g = add(spec.name, "");
+        bool seen = false;
+        double gauge = 0;
+        for (size_t i = 0; i < n_steps; ++i) {
+          if (h.set[i]) gauge_update(spec, seen, gauge, h.values[i]);
+          if (!seen) {
+            sent[g].first = i + 1;
+          } else {
+            sent[g].values.push_back(gauge);
+          }
+        }
+        continue;
+      }
+      if (spec.type == core::MetricType::kCounter) {
+        const size_t c = add(spec.name, "");
+        double acc = 0;
+        for (size_t i = 0; i < n_steps; ++i) sent[c].values.push_back(acc += h.values[i]);
+        continue;
+      }
+      // Histogram: every bucket (cumulative over le, `+Inf` last), then _count and _sum.
+      const size_t b0 = sent.size();
+      for (size_t b = 0; b + 1 < w; ++b) add(spec.name + "_bucket", le[b]);
+      const size_t count = add(spec.name + "_count", "");
+      const size_t sum = add(spec.name + "_sum", "");
+      std::vector<double> acc(w, 0);
+      for (size_t i = 0; i < n_steps; ++i) {
+        for (size_t j = 0; j < w; ++j) acc[j] += h.values[i * w + j];
+        double cumulative = 0;
+        for (size_t b = 0; b + 1 < w; ++b) sent[b0 + b].values.push_back(cumulative += acc[b]);
+        sent[count].values.push_back(cumulative);
+        sent[sum].values.push_back(acc[w - 1]);
+      }
+    }
+  }
+  return sent;
+}
+
 }  // namespace
 
 core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
@@ -221,32 +308,43 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
   }
 
   const auto& stores = steps.stores();
-  // The output goes to a temporary file renamed at the end (or to stdout), 1 MiB at a time.
+  // The output goes to a temporary file renamed at the end (or to stdout), 1 MiB at a time;
+  // without --out (only --remote-write) nothing is written.
+  const bool to_file = !opt.out.empty();
   const bool to_stdout = opt.out == "-";
   const std::string tmp = opt.out + ".tmp";
-  std::FILE* file = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
-  if (file == nullptr) return make_error(ErrorCode::kIo, "backfill: cannot write " + tmp);
+  std::FILE* file = nullptr;
+  if (to_file) {
+    file = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
+    if (file == nullptr) return make_error(ErrorCode::kIo, "backfill: cannot write " + tmp);
+  }
   bool write_ok = true;
   std::string out;
   auto flush = [&](bool force) {
     if (out.size() < (1u << 20) && !force) return;
-    write_ok = write_ok && std::fwrite(out.data(), 1, out.size(), file) == out.size();
+    if (file != nullptr) {
+      write_ok = write_ok && std::fwrite(out.data(), 1, out.size(), file) == out.size();
+    }
     out.clear();
   };
   auto fail = [&](core::Error e) -> core::Status {
-    if (!to_stdout) {
+    if (file != nullptr && !to_stdout) {
       std::fclose(file);
       std::remove(tmp.c_str());
     }
     return e;
   };
   uint64_t samples = 0;
+  // What --remote-write sends, built from `history` after the file is written.
+  std::vector<BackfillSeries> sent;
+  int64_t k0 = 0;
+  size_t n_steps = 0;
   if (!stores.empty()) {
-    const int64_t k0 = stores.begin()->first;
+    k0 = stores.begin()->first;
     const int64_t k1 = stores.rbegin()->first;
-    const auto n_steps = static_cast<size_t>(k1 - k0 + 1);
+    n_steps = static_cast<size_t>(k1 - k0 + 1);
     // Per metric, per series (by label values): the per-step deltas, then cumulated.
-    std::vector<std::map<std::vector<std::string>, SeriesHistory>> history(compiled.specs.size());
+    History history(compiled.specs.size());
     std::vector<size_t> width(compiled.specs.size());
     for (size_t m = 0; m < compiled.specs.size(); ++m) {
       const core::MetricSpec& spec = compiled.specs[m];
@@ -288,7 +386,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
       }
     }
     // Cumulate and write, family by family, series by series, boundary by boundary.
-    for (size_t m = 0; m < compiled.specs.size(); ++m) {
+    for (size_t m = 0; m < compiled.specs.size() && to_file; ++m) {
       const core::MetricSpec& spec = compiled.specs[m];
       if (history[m].empty()) continue;
       std::string family = spec.name;
@@ -321,18 +419,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
           const int64_t t_ms = (k0 + static_cast<int64_t>(i)) * opt.step_ms;
           const double* v = &h.values[i * w];
           if (spec.type == core::MetricType::kGauge) {
-            if (h.set[i]) {
-              if (!gauge_seen || spec.mode == core::GaugeMode::kSet) {
-                gauge = v[0];
-              } else if (spec.mode == core::GaugeMode::kAdd) {
-                gauge += v[0];
-              } else if (spec.mode == core::GaugeMode::kMax) {
-                gauge = std::max(gauge, v[0]);
-              } else {
-                gauge = std::min(gauge, v[0]);
-              }
-              gauge_seen = true;
-            }
+            if (h.set[i]) gauge_update(spec, gauge_seen, gauge, v[0]);
             if (gauge_seen) append_sample(out, spec.name, spec, labels, "", gauge, t_ms);
             flush(false);
             continue;
@@ -354,20 +441,36 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
         }
       }
     }
+    if (!opt.remote_write_url.empty()) sent = series_to_send(compiled.specs, history, n_steps);
   }
-  out += "# EOF\n";
-  flush(true);
-  if (to_stdout) {
-    write_ok = std::fflush(stdout) == 0 && write_ok;
-  } else {
-    write_ok = std::fflush(file) == 0 && write_ok;
-    write_ok = std::fclose(file) == 0 && write_ok;
-    if (!write_ok || std::rename(tmp.c_str(), opt.out.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return make_error(ErrorCode::kIo, "backfill: cannot write " + opt.out);
+  if (to_file) {
+    out += "# EOF\n";
+    flush(true);
+    if (to_stdout) {
+      write_ok = std::fflush(stdout) == 0 && write_ok;
+    } else {
+      write_ok = std::fflush(file) == 0 && write_ok;
+      write_ok = std::fclose(file) == 0 && write_ok;
+      if (!write_ok || std::rename(tmp.c_str(), opt.out.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        return make_error(ErrorCode::kIo, "backfill: cannot write " + opt.out);
+      }
     }
+    if (!write_ok) return make_error(ErrorCode::kIo, "backfill: cannot write the output");
   }
-  if (!write_ok) return make_error(ErrorCode::kIo, "backfill: cannot write the output");
+  core::Status pushed = core::Ok{};
+  if (!opt.remote_write_url.empty()) {
+    BackfillPushStats ps;
+    pushed = push_backfill(cfg, opt.remote_write_url, sent, n_steps, k0, opt.step_ms,
+                           opt.remote_write_batch, totals, ps);
+    std::fprintf(stderr,
+                 "backfill: remote write to %s: %zu series, %llu samples in %zu requests "
+                 "(at most %zu samples each), %llu retries%s\n",
+                 opt.remote_write_url.c_str(), ps.series,
+                 static_cast<unsigned long long>(ps.samples), ps.requests, opt.remote_write_batch,
+                 static_cast<unsigned long long>(ps.retries),
+                 pushed ? "" : "; stopped at the failure below");
+  }
   std::fprintf(stderr, "backfill: %llu records, %zu steps of %lld ms, %llu samples%s%s\n",
                static_cast<unsigned long long>(records),
                stores.empty()
@@ -375,7 +478,7 @@ core::Status backfill(const config::Config& cfg, const BackfillOptions& opt) {
                    : static_cast<size_t>(stores.rbegin()->first - stores.begin()->first + 1),
                static_cast<long long>(opt.step_ms), static_cast<unsigned long long>(samples),
                drops.empty() ? "" : "; dropped:", drops.c_str());
-  return core::Ok{};
+  return pushed;
 }
 
 }  // namespace logtally::engine

@@ -15,6 +15,8 @@
 //   `promtool tsdb create-blocks-from openmetrics` reads it.
 // - Memory is series x steps: the sample count is computed before the output is written, and
 //   a run past `max_samples` is refused with the figure.
+// - With a remote write URL, the same samples are sent there after the file is written
+//   (engine/backfill_remote_write.h); without `out`, only sent.
 // - No checkpoint is read or written and no sink runs; the drops (bad_timestamp included) are
 //   reported on stderr at the end.
 #pragma once
@@ -29,9 +31,10 @@ namespace logtally::engine {
 
 struct BackfillOptions {
   int64_t step_ms = 60'000;
-  std::string out;  ///< File to write; "-" is stdout.
+  std::string out;  ///< File to write; "-" is stdout; empty: none (then remote_write_url).
   uint64_t max_samples = 50'000'000;
-  std::string remote_write_url;  ///< Also push every sample there, in time order per series.
+  std::string remote_write_url;      ///< Also push every sample there, in time order per series.
+  size_t remote_write_batch = 5000;  ///< Samples per remote write request, at most.
 };
 
 /// Runs the backfill; the Status says what went wrong (config, inputs, limit, output).

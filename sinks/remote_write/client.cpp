@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/log.h"
 #include "sinks/curl_api.h"
@@ -178,6 +179,49 @@ FlushResult RemoteWriteSink::flush(const core::Snapshot& snapshot, bool final) {
   backoff_ = std::min(backoff_ * 2, config_.max_backoff);
   retrying_ = true;
   return {false, delay};
+}
+
+RemoteWriteSink::SendOutcome RemoteWriteSink::send_request(const std::string& raw, size_t samples,
+                                                           int max_retries) {
+  SendOutcome out;
+  if (!init_curl(out.error)) {
+    out.permanent = true;
+    return out;
+  }
+  const std::string body = snappy_compress(raw);
+  last_bytes_->set(static_cast<double>(body.size()));
+  std::chrono::milliseconds backoff = config_.min_backoff;
+  for (;;) {
+    if (out.attempts > 0) retries_->add(1);
+    ++out.attempts;
+    const Attempt a = send(body);
+    if (a.status >= 200 && a.status < 300) {
+      samples_sent_->add(static_cast<double>(samples));
+      requests_->add(1);
+      last_success_->set(static_cast<double>(now_ms()) / 1000.0);
+      out.ok = true;
+      out.error.clear();
+      return out;
+    }
+    failed(a.status == 0 ? std::string("transport") : std::to_string(a.status)).add(1);
+    out.error = a.status == 0
+                    ? a.error
+                    : "HTTP " + std::to_string(a.status) + (a.error.empty() ? "" : ": " + a.error);
+    if (!retryable(a)) {
+      out.permanent = true;
+      return out;
+    }
+    if (out.attempts > max_retries) return out;
+    // The same delays as flush() asks the push loop for: jittered, Retry-After honoured.
+    std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
+    auto delay = std::chrono::milliseconds(jitter(rng_));
+    if (a.retry_after_s > 0) {
+      delay = std::max(
+          delay, std::min(std::chrono::milliseconds(a.retry_after_s * 1000), config_.max_backoff));
+    }
+    backoff = std::min(backoff * 2, config_.max_backoff);
+    std::this_thread::sleep_for(delay);  // A retry delay, not a synchronisation.
+  }
 }
 
 RemoteWriteSink::Attempt RemoteWriteSink::send(const std::string& body) {

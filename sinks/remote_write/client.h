@@ -52,6 +52,21 @@ class RemoteWriteSink final : public PushSink {
   std::chrono::milliseconds interval() const override { return config_.interval; }
   FlushResult flush(const core::Snapshot& snapshot, bool final) override;
 
+  /// Outcome of send_request().
+  struct SendOutcome {
+    bool ok = false;
+    bool permanent = false;  ///< Refused with a status that is not retried (4xx but 429).
+    int attempts = 0;
+    std::string error;  ///< Of the last failed attempt: "HTTP 400: <answer>" or the transport's.
+  };
+  /// For senders of many requests in a row (`logtally backfill`), not the push loop: POSTs
+  /// `raw` (an uncompressed WriteRequest of `samples` float samples), snappy-compressed, on the
+  /// caller's thread. 5xx, 429 and transport errors are retried after the sink's backoff
+  /// (min_backoff doubling to max_backoff, jittered, Retry-After honoured up to max_backoff),
+  /// at most `max_retries` times; any other answer but 2xx is final. Counted in the sink's
+  /// self-metrics as flush() counts.
+  SendOutcome send_request(const std::string& raw, size_t samples, int max_retries);
+
  private:
   /// Outcome of one HTTP attempt.
   struct Attempt {

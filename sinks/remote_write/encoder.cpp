@@ -302,6 +302,67 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
   return out;
 }
 
+std::string encode_timed_series(const std::vector<TimedSeries>& series, size_t* samples_out) {
+  // The same bytes as Builder writes, with many samples per series: the TimeSeries' length is
+  // computed from its labels and samples first, then its fields are appended.
+  std::string out;
+  size_t samples = 0;
+  std::vector<LabelView> labels;
+  for (const TimedSeries& ts : series) {
+    labels.clear();
+    for (const auto& l : ts.labels) {
+      if (!l.second.empty()) labels.push_back(l);
+    }
+    std::sort(labels.begin(), labels.end(),
+              [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
+    size_t body = 0;
+    for (const auto& [name, value] : labels) {
+      const size_t l =
+          1 + varint_size(name.size()) + name.size() + 1 + varint_size(value.size()) + value.size();
+      body += 1 + varint_size(l) + l;
+    }
+    const auto sample_size = [](const TimedSample& s, uint64_t& bits) {
+      std::memcpy(&bits, &s.value, 8);
+      // As protobuf's own serializer does for proto3, a field at its default (+0.0) is left out.
+      return (bits ? 1 + 8 : 0) + 1 + varint_size(static_cast<uint64_t>(s.timestamp_ms));
+    };
+    for (const TimedSample& s : ts.samples) {
+      uint64_t bits = 0;
+      const size_t n = sample_size(s, bits);
+      body += 1 + varint_size(n) + n;
+    }
+    out.push_back(kTagTimeseries);
+    put_varint(out, body);
+    for (const auto& [name, value] : labels) {
+      out.push_back(kTagLabels);
+      put_varint(out, 1 + varint_size(name.size()) + name.size() + 1 + varint_size(value.size()) +
+                          value.size());
+      out.push_back(kTagName);
+      put_varint(out, name.size());
+      out.append(name);
+      out.push_back(kTagValue);
+      put_varint(out, value.size());
+      out.append(value);
+    }
+    for (const TimedSample& s : ts.samples) {
+      uint64_t bits = 0;
+      out.push_back(kTagSamples);
+      put_varint(out, sample_size(s, bits));
+      if (bits) {
+        out.push_back(kTagSampleValue);
+        char bytes[8];
+        std::memcpy(bytes, &s.value, 8);  // Little-endian IEEE 754, as protobuf's 64-bit type.
+        out.append(bytes, 8);
+      }
+      out.push_back(kTagSampleTimestamp);
+      put_varint(out, static_cast<uint64_t>(s.timestamp_ms));
+      ++samples;
+    }
+  }
+  if (samples_out != nullptr) *samples_out = samples;
+  return out;
+}
+
 std::string snappy_compress(std::string_view raw) {
   std::string out;
   snappy::Compress(raw.data(), raw.size(), &out);

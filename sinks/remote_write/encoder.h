@@ -39,6 +39,25 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
                                  const RemoteWriteEncodeOptions& options, int64_t timestamp_ms,
                                  RemoteWriteEncodeStats* stats = nullptr);
 
+/// One sample at an explicit time.
+struct TimedSample {
+  int64_t timestamp_ms = 0;
+  double value = 0;
+};
+
+/// One series with samples at their own times, for senders of history (`logtally backfill`).
+struct TimedSeries {
+  /// `__name__` included, in any order (sorted when encoded); a label with an empty value is
+  /// left out. The views must outlive the call to encode_timed_series().
+  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  std::vector<TimedSample> samples;  ///< Sent in this order (a receiver wants them ascending).
+};
+
+/// The serialized (uncompressed) WriteRequest of `series`, one TimeSeries each, samples as
+/// given (no external labels, no self-metrics). `samples_out`: the number of samples in it.
+std::string encode_timed_series(const std::vector<TimedSeries>& series,
+                                size_t* samples_out = nullptr);
+
 /// Snappy block format (not framed), as the remote write spec requires.
 std::string snappy_compress(std::string_view raw);
 

@@ -4,12 +4,15 @@
 # receiver (native histograms on), with its TSDB in $WORK/tsdb, and waits until it is ready. With
 # PORT it must use that port (a restart after an outage); without, it picks a free one and
 # retries on a bind failure. Sets PROM_PID, PROM_PORT, PROM_URL. PROM_NATIVE=0 leaves native
-# histograms off; PROM_TSDB overrides the TSDB folder.
+# histograms off; PROM_TSDB overrides the TSDB folder; PROM_YML_EXTRA is appended to its config
+# file (e.g. a `storage:` section); PROM_FLAGS (words) are added to its command line.
 start_prometheus_receiver() {
   local want=${1:-} attempt i rc tsdb=${PROM_TSDB:-$WORK/tsdb} features=()
   [ "${PROM_NATIVE:-1}" = 1 ] && features=(--enable-feature=native-histograms)
+  # shellcheck disable=SC2206 # words on purpose
+  [ -n "${PROM_FLAGS:-}" ] && features+=(${PROM_FLAGS})
   mkdir -p "$tsdb"
-  printf 'global:\n  evaluation_interval: 1s\n' >"$WORK/prometheus.yml"
+  printf 'global:\n  evaluation_interval: 1s\n%s\n' "${PROM_YML_EXTRA:-}" >"$WORK/prometheus.yml"
   for ((attempt = 1; attempt <= 5; attempt++)); do
     PROM_PORT=${want:-$(random_free_port)}
     PROM_URL="http://127.0.0.1:$PROM_PORT"
