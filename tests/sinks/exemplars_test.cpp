@@ -174,7 +174,7 @@ TEST(RecordExemplarTest, InvalidUtf8AndTheLimitAreCountedAndLeaveTheSlot) {
   transforms::record_exemplar(rule, record, 4, 3000, shard, slot);
   record.clear();
   transforms::record_exemplar(rule, record, 5, 4000, shard, slot);  // no field: nothing
-  EXPECT_EQ(slot.unix_ms, 1000);  // still the first one
+  EXPECT_EQ(slot.unix_ms, 1000);                                    // still the first one
   EXPECT_EQ(slot.value, 2);
 
   const std::string max_trace(128 - 8 - 7 - 1, 'm');  // 8 + 112 + 7 + 1 = 128
