@@ -89,6 +89,11 @@ Compiled compile(const Config& config) {
           label.slots.push_back(p.plan.add(f, core::kUseText));
         rule.labels.push_back(std::move(label));
       }
+      for (const auto& [name, path] : mc.exemplar) {
+        spec.exemplar_labels.push_back(name);
+        rule.exemplar.push_back(transforms::ExemplarLabelRule{p.plan.add(path, core::kUseText),
+                                                              static_cast<uint32_t>(name.size())});
+      }
       if (!reuse) out.specs.push_back(std::move(spec));
       p.rules.push_back(std::move(rule));
     }
@@ -203,6 +208,14 @@ std::string describe(const Config& config, const Compiled& compiled) {
       if (pc.metrics[ri].max_series_set) out << " max_series " << spec.max_series;
       if (spec.expire_after_ms != 0) out << " expire_after " << spec.expire_after_ms << "ms";
       if (!spec.initial.empty()) out << " initial " << spec.initial.size() << " series";
+      if (!r.exemplar.empty()) {
+        out << " exemplar {";
+        for (size_t e = 0; e < r.exemplar.size(); ++e) {
+          out << (e ? ", " : "") << spec.exemplar_labels[e] << "="
+              << p.plan.path(r.exemplar[e].slot).to_string();
+        }
+        out << "}";
+      }
       if (spec.type == core::MetricType::kHistogram) {
         out << " buckets [";
         for (size_t b = 0; b < spec.buckets.size(); ++b) out << (b ? ", " : "") << spec.buckets[b];

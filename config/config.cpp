@@ -62,6 +62,7 @@ class Loader : public Reader {
   // The parser (by the registered component) and the fields the metrics ask of it.
   void load_parser(const YAML::Node& parser, const std::string& what, PipelineConfig& p);
   void load_timestamp(const YAML::Node& n, const std::string& what, PipelineConfig& p);
+  void load_exemplar(const YAML::Node& n, const std::string& what, bool type_ok, MetricConfig& m);
   void check_parser_fields(const std::string& what, const PipelineConfig& p);
   // Transforms (docs/transforms.md).
   std::optional<std::string> expression_value(const YAML::Node& n, const std::string& what);
@@ -307,10 +308,19 @@ void Loader::check_shared_metrics(const Config& cfg) {
       std::vector<std::string> ml;
       for (const LabelConfig& l : f.labels) fl.push_back(l.name);
       for (const LabelConfig& l : m.labels) ml.push_back(l.name);
+      std::vector<std::string> fe;
+      std::vector<std::string> me;
+      for (const auto& e : f.exemplar) fe.push_back(e.first);
+      for (const auto& e : m.exemplar) me.push_back(e.first);
       if (f.type != m.type || f.mode != m.mode || f.buckets != m.buckets || fl != ml) {
         error_at(m.location, what +
                                  ": a shared metric needs the same type, mode, buckets and "
                                  "label names in the same order in every entry" +
+                                 at);
+      } else if (fe != me) {
+        error_at(m.location, what +
+                                 ": a shared metric needs the same exemplar label names in the "
+                                 "same order in every entry" +
                                  at);
       }
       if (m.max_series_set || m.expire_after_ms != 0 || !m.initial.empty() || m.help_set) {
@@ -509,7 +519,43 @@ void Loader::load_metric(const YAML::Node& n, const std::string& pipeline, Pipel
   if (n["shared"]) {
     if (auto v = bool_value(n["shared"], what + " shared")) m.shared = *v;
   }
+  if (const YAML::Node ex = n["exemplar"]) load_exemplar(ex, what, type_ok, m);
   p.metrics.push_back(std::move(m));
+}
+
+void Loader::load_exemplar(const YAML::Node& n, const std::string& what, bool type_ok,
+                           MetricConfig& m) {
+  const std::string w = what + " exemplar";
+  if (type_ok && m.type == core::MetricType::kGauge) {
+    error(n, what + ": 'exemplar' applies to counters and histograms only");
+    return;
+  }
+  if (!n.IsMap() || n.size() == 0) {
+    error(n, w + ": expected a map of label name -> field path, like { trace_id: trace_id }");
+    return;
+  }
+  size_t name_chars = 0;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    if (!valid_label_name(name) || name.rfind("__", 0) == 0) {
+      error(it->first, w + ": invalid label name '" + name +
+                           "'; expected [a-zA-Z_][a-zA-Z0-9_]* not starting with __");
+      continue;
+    }
+    bool duplicate = false;
+    for (const auto& [other, path] : m.exemplar) duplicate = duplicate || other == name;
+    if (duplicate) {
+      error(it->first, w + ": duplicate label '" + name + "'");
+      continue;
+    }
+    name_chars += name.size();
+    if (auto path = path_value(it->second, w + " " + name)) m.exemplar.emplace_back(name, *path);
+  }
+  if (name_chars >= core::kExemplarMaxChars) {
+    error(n, w + ": the label names alone take " + std::to_string(name_chars) +
+                 " characters; an exemplar's names and values may take at most " +
+                 std::to_string(core::kExemplarMaxChars));
+  }
 }
 
 void Loader::load_timestamp(const YAML::Node& n, const std::string& what, PipelineConfig& p) {
@@ -666,6 +712,7 @@ void Loader::check_parser_fields(const std::string& what, const PipelineConfig& 
     for (const LabelConfig& l : m.labels) {
       for (const core::FieldPath& f : l.fields) check(m, f, "label '" + l.name + "'");
     }
+    for (const auto& [name, path] : m.exemplar) check(m, path, "exemplar '" + name + "'");
   }
 }
 

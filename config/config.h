@@ -81,6 +81,9 @@ struct MetricConfig {
   /// buckets) update the same metric; the first entry's help, limits and initial apply.
   bool shared = false;
   bool help_set = false;  ///< `help:` was written (not the default).
+  /// `exemplar:` (counters and histograms): exemplar label name -> the field it reads, in the
+  /// order written; empty: no exemplars.
+  std::vector<std::pair<std::string, core::FieldPath>> exemplar;
   Location location;
 };
 

@@ -125,6 +125,14 @@ const std::vector<OptionTable>& option_tables() {
            {"initial", "list of maps of label name -> value", "(none)",
             "Label sets whose series exist at 0 from the start (so `rate()` sees their first "
             "increase); every non-constant label must be given. They never expire."},
+           {"exemplar", "map of label name -> field path", "(none)",
+            "Counters and histograms: each series (a histogram: each bucket) keeps the exemplar "
+            "of the latest record that updated it, with these labels read from the record, "
+            "e.g. `{ trace_id: trace_id, span_id: span_id }`, its value (after `scale`) and "
+            "its time (the pipeline's `timestamp` when it has one, else the time read). Shown "
+            "in the OpenMetrics exposition and sent by remote_write. A label set over 128 "
+            "characters (names and values) is not kept and is counted in "
+            "`logtally_exemplars_dropped_total{metric,reason}`. docs/exemplars.md."},
            {"shared", "boolean", "false",
             "Lets several entries (in any pipelines) with this name feed ONE metric, each with "
             "its own value, labels and `when` (e.g. bytes_total{operation=\"sent\"} and "

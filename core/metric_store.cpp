@@ -66,6 +66,18 @@ std::string_view drop_reason_name(DropReason r) noexcept {
   return "?";
 }
 
+std::string_view exemplar_drop_name(ExemplarDrop r) noexcept {
+  switch (r) {
+    case ExemplarDrop::kTooLong:
+      return "too_long";
+    case ExemplarDrop::kInvalidUtf8:
+      return "invalid_utf8";
+    case ExemplarDrop::kCount:
+      break;
+  }
+  return "?";
+}
+
 // ---- LabelKey ----------------------------------------------------------------------------
 
 void LabelKey::add_lowercase(std::string_view value) {
@@ -207,6 +219,17 @@ void sort_series(StoreState& state) {
       for (const uint32_t i : order) native.push_back(std::move(state.native[mi][i]));
       state.native[mi] = std::move(native);
     }
+    if (mi < state.exemplars.size() && !state.exemplars[mi].empty() && !order.empty() &&
+        state.exemplars[mi].size() % order.size() == 0) {
+      const size_t per = state.exemplars[mi].size() / order.size();
+      std::vector<Exemplar> exemplars;
+      exemplars.reserve(state.exemplars[mi].size());
+      for (const uint32_t i : order) {
+        const auto from = state.exemplars[mi].begin() + static_cast<long>(i * per);
+        exemplars.insert(exemplars.end(), from, from + static_cast<long>(per));
+      }
+      state.exemplars[mi] = std::move(exemplars);
+    }
   }
 }
 
@@ -217,7 +240,10 @@ MetricShard::MetricShard(const std::vector<MetricSpec>& specs, size_t sources, s
       source_records_(sources, 0),
       source_bytes_(sources, 0),
       dropped_(pipelines * kDropReasonCount, 0) {
-  for (size_t i = 0; i < specs.size(); ++i) metrics_[i].spec = &specs[i];
+  for (size_t i = 0; i < specs.size(); ++i) {
+    metrics_[i].spec = &specs[i];
+    metrics_[i].exemplar_slots = specs[i].exemplar_slots();
+  }
   filtered_.assign(pipelines, 0);
 }
 
@@ -302,6 +328,7 @@ uint32_t MetricShard::create_series(MetricData& m, std::string_view canonical) {
   if (m.spec->type == MetricType::kHistogram)
     m.buckets.resize(m.buckets.size() + m.spec->buckets.size() + 1, 0);
   if (m.spec->expire_after_ms > 0) m.touched.push_back(now_ms_);
+  if (m.exemplar_slots > 0) m.exemplars.resize(m.exemplars.size() + m.exemplar_slots);
   if (m.spec->type == MetricType::kHistogram && native_opt_ != nullptr) {
     NativeSeries ns;
     ns.schema = native_opt_->schema;
@@ -347,7 +374,7 @@ void MetricShard::gauge_update(uint32_t metric, uint32_t series, double v,
   }
 }
 
-void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) noexcept {
+size_t MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) noexcept {
   touch(metric, series);
   MetricData& m = metrics_[metric];
   const std::vector<double>& bounds = m.spec->buckets;
@@ -361,6 +388,7 @@ void MetricShard::histogram_observe(uint32_t metric, uint32_t series, double v) 
                    m.native_counts.data() + size_t{series} * 2 * native_opt_->max_buckets,
                    native_scratch_.data(), v);
   }
+  return b;
 }
 
 void MetricShard::enable_native(const NativeHistogramOptions* opt, const NativeBoundsTable* table) {
@@ -472,6 +500,9 @@ size_t MetricStore::expire(int64_t now_ms) const {
       out.spec = m.spec;
       out.admission = m.admission;
       out.overflow_records = m.overflow_records;
+      out.exemplar_slots = m.exemplar_slots;
+      std::copy(std::begin(m.exemplar_dropped), std::end(m.exemplar_dropped),
+                std::begin(out.exemplar_dropped));
       const size_t nb = spec.buckets.size() + 1;
       for (size_t s = 0; s < m.keys.size(); ++s) {
         const bool is_overflow = s == m.overflow_series;
@@ -493,6 +524,11 @@ size_t MetricStore::expire(int64_t now_ms) const {
                                    m.native_counts.begin() + static_cast<long>((s + 1) * width));
         }
         out.touched.push_back(m.touched[s]);
+        if (m.exemplar_slots > 0) {
+          const auto from = m.exemplars.begin() + static_cast<long>(s * m.exemplar_slots);
+          out.exemplars.insert(out.exemplars.end(), from,
+                               from + static_cast<long>(m.exemplar_slots));
+        }
         if (is_overflow) {
           out.overflow_series = ns;
         } else {
@@ -558,6 +594,7 @@ Snapshot MetricStore::decode(StoreState& state, bool take,
   snap.dropped = state.dropped;
   snap.filtered = state.filtered;
   snap.overflow = state.overflow;
+  snap.exemplars_dropped = state.exemplars_dropped;
   snap.source_names = source_names;
   snap.pipeline_names = pipeline_names;
   snap.created_unix_ms = created_unix_ms_;
@@ -568,11 +605,18 @@ Snapshot MetricStore::decode(StoreState& state, bool take,
     sample.created_unix_ms = mi < state.created.size() ? state.created[mi] : created_unix_ms_;
     sample.series.reserve(state.metrics[mi].size());
     const bool native = mi < state.native.size() && !state.native[mi].empty();
+    const size_t per = (*specs)[mi].exemplar_slots();
+    const bool exemplars = per > 0 && mi < state.exemplars.size() &&
+                           state.exemplars[mi].size() == per * state.metrics[mi].size();
     for (size_t i = 0; i < state.metrics[mi].size(); ++i) {
       StoreState::Series& in = state.metrics[mi][i];
       SeriesSample s;
       s.labels = LabelKey::decode(in.key);
       s.value = in.value;
+      if (exemplars) {
+        const auto from = state.exemplars[mi].begin() + static_cast<long>(i * per);
+        s.exemplars.assign(from, from + static_cast<long>(per));
+      }
       if (take) {
         s.buckets = std::move(in.buckets);
         if (native) s.native = std::move(state.native[mi][i]);
@@ -684,7 +728,8 @@ void MetricStore::unpublish() const {
 namespace {
 
 // Same identity: the saved series of one can be the series of the other (the checkpoint
-// fingerprint's fields).
+// fingerprint's fields). Exemplar labels are not part of it (a reload keeps exemplars only
+// when they are unchanged too).
 bool same_identity(const MetricSpec& a, const MetricSpec& b) {
   return a.name == b.name && a.type == b.type && a.mode == b.mode &&
          a.label_names == b.label_names && a.buckets == b.buckets;
@@ -707,12 +752,23 @@ void MetricStore::reconfigure(MetricStore&& next) {
   mapped.metrics.resize(nspecs.size());
   mapped.native.resize(nspecs.size());
   mapped.overflow.assign(nspecs.size(), 0);
+  mapped.exemplars.resize(nspecs.size());
+  mapped.exemplars_dropped.assign(nspecs.size() * kExemplarDropCount, 0);
   for (size_t j = 0; j < nspecs.size(); ++j) {
     for (size_t i = 0; i < specs_->size(); ++i) {
       if (!same_identity((*specs_)[i], nspecs[j])) continue;
       mapped.metrics[j] = old.metrics[i];  // Keys still point into old's arena.
       if (next.native_.enabled && i < old.native.size()) mapped.native[j] = old.native[i];
       mapped.overflow[j] = old.overflow[i];
+      if ((*specs_)[i].exemplar_labels == nspecs[j].exemplar_labels) {
+        if (i < old.exemplars.size()) mapped.exemplars[j] = old.exemplars[i];
+        for (size_t r = 0;
+             r < kExemplarDropCount && i * kExemplarDropCount + r < old.exemplars_dropped.size();
+             ++r) {
+          mapped.exemplars_dropped[j * kExemplarDropCount + r] =
+              old.exemplars_dropped[i * kExemplarDropCount + r];
+        }
+      }
       next.metric_created_[j] = metric_created_[i];  // New metrics keep next's: now.
       break;
     }

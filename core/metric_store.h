@@ -91,7 +91,57 @@ struct MetricSpec {
   /// Label value tuples (in label_names order) whose series exist at 0 from the start; they
   /// count against max_series and never expire.
   std::vector<std::vector<std::string>> initial;
+  /// Counters and histograms: the names of the exemplar's labels (`exemplar:`); empty: the
+  /// metric keeps no exemplars.
+  std::vector<std::string> exemplar_labels;
+  /// Exemplar slots per series: one for a counter, one per bucket (+Inf included) for a
+  /// histogram; 0 without `exemplar:`.
+  size_t exemplar_slots() const noexcept {
+    if (exemplar_labels.empty() || type == MetricType::kGauge) return 0;
+    return type == MetricType::kHistogram ? buckets.size() + 1 : 1;
+  }
 };
+
+/// OpenMetrics' limit on an exemplar's label set: names and values together, in UTF-8
+/// characters (code points).
+inline constexpr size_t kExemplarMaxChars = 128;
+
+/// The exemplar of one series (a counter) or one bucket (a histogram): the labels, value and
+/// time of the latest record that updated it. A fixed-size slot, written in place by the worker
+/// owning the shard, so keeping one allocates nothing. The label values are kept in `data`; the
+/// names are the metric's (MetricSpec::exemplar_labels).
+struct Exemplar {
+  /// Bytes of label values (each with a one-byte length). A label set within OpenMetrics' 128
+  /// characters always fits when its values are ASCII (each name, at least one character,
+  /// leaves room for its value's length byte).
+  static constexpr size_t kCapacity = 128;
+  double value = 0;     ///< The observed value (a counter: its increment), after scale.
+  int64_t unix_ms = 0;  ///< Event time when the pipeline has `timestamp:`, else the time read.
+  uint8_t size = 0;     ///< Bytes of `data` in use.
+  bool set = false;     ///< False: no record with an exemplar updated the slot yet.
+  char data[kCapacity] = {};  ///< Each label value as [u8 length][bytes], in label name order.
+
+  /// Calls f(index, value) for each label value, in MetricSpec::exemplar_labels order (an
+  /// absent field's value is empty).
+  template <typename F>
+  void for_each_value(F&& f) const {
+    size_t i = 0;
+    for (size_t at = 0; at < size;) {
+      const auto len = static_cast<unsigned char>(data[at]);
+      f(i++, std::string_view(data + at + 1, len));
+      at += 1 + size_t{len};
+    }
+  }
+};
+
+/// Why an exemplar was not kept; indexes logtally_exemplars_dropped_total{metric, reason}.
+enum class ExemplarDrop : uint8_t {
+  kTooLong,      ///< Names and values exceed 128 characters (or the slot's 128 bytes).
+  kInvalidUtf8,  ///< A value is not valid UTF-8.
+  kCount,        ///< Number of reasons (not a reason).
+};
+inline constexpr size_t kExemplarDropCount = static_cast<size_t>(ExemplarDrop::kCount);
+std::string_view exemplar_drop_name(ExemplarDrop r) noexcept;
 
 /// The label value every label of a metric's overflow series has.
 inline constexpr std::string_view kOverflowLabel = "__overflow__";
@@ -274,7 +324,18 @@ class MetricShard {
     touch(metric, series);
   }
   void gauge_update(uint32_t metric, uint32_t series, double v, uint64_t stamp) noexcept;
-  void histogram_observe(uint32_t metric, uint32_t series, double v) noexcept;
+  /// Returns the bucket `v` fell in (spec buckets.size() for +Inf).
+  size_t histogram_observe(uint32_t metric, uint32_t series, double v) noexcept;
+  /// The exemplar slot of `series` (a counter; `bucket` 0) or of its bucket `bucket` (a
+  /// histogram); the metric must keep exemplars (MetricSpec::exemplar_slots() > 0).
+  Exemplar& exemplar(uint32_t metric, uint32_t series, size_t bucket) noexcept {
+    MetricData& m = metrics_[metric];
+    return m.exemplars[series * m.exemplar_slots + bucket];
+  }
+  /// Counts an exemplar of `metric` not kept (logtally_exemplars_dropped_total).
+  void count_exemplar_dropped(uint32_t metric, ExemplarDrop r) noexcept {
+    ++metrics_[metric].exemplar_dropped[static_cast<size_t>(r)];
+  }
 
   void count_source(uint32_t source, uint64_t records, uint64_t bytes) noexcept {
     source_records_[source] += records;
@@ -317,8 +378,11 @@ class MetricShard {
     Admission* admission = nullptr;  ///< Null when the metric has no limit.
     bool admission_full = false;     ///< This shard saw the admission full.
     uint32_t overflow_series = SeriesIndex::kNotFound;
-    uint64_t overflow_records = 0;  ///< Updates routed to the overflow series.
-    std::vector<int64_t> touched;   ///< Per series: last update (ms); expiry only.
+    uint64_t overflow_records = 0;    ///< Updates routed to the overflow series.
+    std::vector<int64_t> touched;     ///< Per series: last update (ms); expiry only.
+    size_t exemplar_slots = 0;        ///< spec->exemplar_slots().
+    std::vector<Exemplar> exemplars;  ///< exemplar_slots per series.
+    uint64_t exemplar_dropped[kExemplarDropCount] = {};
   };
   uint32_t create_series(MetricData& m, std::string_view canonical);
   uint32_t overflow(MetricData& m);
@@ -340,6 +404,9 @@ struct SeriesSample {
   double value = 0;                 ///< Counter/gauge value; histogram sum.
   std::vector<uint64_t> buckets;    ///< Histogram: per-bucket (not cumulative) counts, +Inf last.
   std::optional<NativeSample> native;  ///< Histogram, when the store records native buckets.
+  /// MetricSpec::exemplar_slots() exemplars (a counter's one, a histogram's per bucket, +Inf
+  /// last); empty when the metric keeps none.
+  std::vector<Exemplar> exemplars;
 };
 
 struct MetricSample {
@@ -362,6 +429,8 @@ struct Snapshot {
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
   std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
   std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
+  /// [metric * kExemplarDropCount + reason]: exemplars not kept.
+  std::vector<uint64_t> exemplars_dropped;
   /// logtally's own families (SelfMetrics::collect()): live values, or with checkpoints on the
   /// counters as the published checkpoint holds them (MetricStore::read()).
   std::vector<SelfMetrics::FamilySample> self;
@@ -383,6 +452,10 @@ struct StoreState {
   /// records them (kept apart so the Series of stores without them stay small). Empty, or
   /// empty for a metric, when there are none.
   std::vector<std::vector<std::optional<NativeSample>>> native;
+  /// [metric]: MetricSpec::exemplar_slots() exemplars per series, in the order of `metrics`
+  /// (kept apart like `native`). Empty, or empty for a metric, when there are none: checkpoints
+  /// do not save exemplars (a restored state has none).
+  std::vector<std::vector<Exemplar>> exemplars;
   /// Holds every Series::key: one allocation instead of one per series (the export runs
   /// inside the checkpoint barrier). Reserved up front with reserve_keys() and never grown once
   /// a key points into it; a copy of a StoreState still points into the original's arena.
@@ -400,6 +473,8 @@ struct StoreState {
   std::vector<uint64_t> dropped;   ///< [pipeline * kDropReasonCount + reason]
   std::vector<uint64_t> filtered;  ///< [pipeline]: records its filter removed.
   std::vector<uint64_t> overflow;  ///< [metric]: updates routed to its overflow series.
+  /// [metric * kExemplarDropCount + reason]: exemplars not kept (not saved by checkpoints).
+  std::vector<uint64_t> exemplars_dropped;
   /// [metric]: Unix ms since which it counts (MetricSample::created_unix_ms); may be empty
   /// (a version 3 checkpoint), then the store's own times stay.
   std::vector<int64_t> created;
@@ -436,7 +511,9 @@ struct StoreCapture {
     std::vector<uint64_t> buckets;
     std::vector<NativeSeries> native;
     std::vector<uint64_t> native_counts;
+    std::vector<Exemplar> exemplars;
     uint64_t overflow_records = 0;
+    uint64_t exemplar_dropped[kExemplarDropCount] = {};
   };
   struct Shard {
     std::vector<Metric> metrics;

@@ -67,21 +67,24 @@ void MetricStore::prefault_capture(StoreCapture& out, bool with_native) const {
     {
       std::lock_guard<std::mutex> lock(shards_[si]->mu_);
       for (const MetricShard::MetricData& m : shards_[si]->metrics_) {
-        sizes.insert(sizes.end(),
-                     {m.keys.size(), m.stamps.size(), m.buckets.size(),
-                      with_native ? m.native.size() : 0, with_native ? m.native_counts.size() : 0});
+        sizes.insert(sizes.end(), {m.keys.size(), m.stamps.size(), m.buckets.size(),
+                                   with_native ? m.native.size() : 0,
+                                   with_native ? m.native_counts.size() : 0, m.exemplars.size()});
       }
     }
     StoreCapture::Shard& cs = out.shards[si];
     cs.metrics.resize(specs_->size());
-    for (size_t mi = 0; mi < specs_->size() && 5 * mi < sizes.size(); ++mi) {
+    constexpr size_t kSizes = 6;
+    for (size_t mi = 0; mi < specs_->size() && kSizes * mi < sizes.size(); ++mi) {
       StoreCapture::Metric& cm = cs.metrics[mi];
-      prefault(cm.keys, sizes[5 * mi]);
-      prefault(cm.values, sizes[5 * mi]);
-      if (sizes[5 * mi + 1] > 0) prefault(cm.stamps, sizes[5 * mi + 1]);
-      if (sizes[5 * mi + 2] > 0) prefault(cm.buckets, sizes[5 * mi + 2]);
-      if (sizes[5 * mi + 3] > 0) prefault(cm.native, sizes[5 * mi + 3]);
-      if (sizes[5 * mi + 4] > 0) prefault(cm.native_counts, sizes[5 * mi + 4]);
+      const size_t* at = sizes.data() + kSizes * mi;
+      prefault(cm.keys, at[0]);
+      prefault(cm.values, at[0]);
+      if (at[1] > 0) prefault(cm.stamps, at[1]);
+      if (at[2] > 0) prefault(cm.buckets, at[2]);
+      if (at[3] > 0) prefault(cm.native, at[3]);
+      if (at[4] > 0) prefault(cm.native_counts, at[4]);
+      if (at[5] > 0) prefault(cm.exemplars, at[5]);
     }
   }
 }
@@ -120,7 +123,10 @@ void MetricStore::capture_locked(StoreCapture& out, bool with_native) const {
         cm.native.clear();
         cm.native_counts.clear();
       }
+      copy_into(cm.exemplars, m.exemplars);
       cm.overflow_records = m.overflow_records;
+      std::copy(std::begin(m.exemplar_dropped), std::end(m.exemplar_dropped),
+                std::begin(cm.exemplar_dropped));
       out.chunks.insert(out.chunks.end(), m.arena.chunks().begin(), m.arena.chunks().end());
     }
   }
@@ -136,6 +142,8 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
   out.dropped.assign(pipeline_names_.size() * kDropReasonCount, 0);
   out.filtered.assign(pipeline_names_.size(), 0);
   out.overflow.assign(specs_->size(), 0);
+  out.exemplars.resize(specs_->size());
+  out.exemplars_dropped.assign(specs_->size() * kExemplarDropCount, 0);
   out.created = capture.created;
   out.key_chunks = capture.chunks;  // Series keys point into them: no key is copied.
 
@@ -153,6 +161,7 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
     out.metrics[mi].reserve(totals[mi]);
     if (with_native && (*specs_)[mi].type == MetricType::kHistogram)
       out.native[mi].reserve(totals[mi]);
+    out.exemplars[mi].reserve(totals[mi] * (*specs_)[mi].exemplar_slots());
     // With more than one shard, always through the table. (Skipping it when only one shard
     // held a metric once showed a label-less counter as two series: import_state() restored
     // its series as the overflow series, whose key is empty too, and the next record made a
@@ -175,7 +184,14 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
     for (size_t mi = 0; mi < specs_->size() && mi < cs.metrics.size(); ++mi) {
       const StoreCapture::Metric& m = cs.metrics[mi];
       out.overflow[mi] += m.overflow_records;
+      for (size_t r = 0; r < kExemplarDropCount; ++r)
+        out.exemplars_dropped[mi * kExemplarDropCount + r] += m.exemplar_dropped[r];
       const MetricSpec& spec = (*specs_)[mi];
+      // Exemplar slots per series; the capture holds them only if the shard did (a shard made
+      // for this spec always does).
+      const size_t per = spec.exemplar_slots();
+      const bool with_exemplars = per > 0 && m.exemplars.size() == per * m.keys.size();
+      std::vector<Exemplar>& exemplars = out.exemplars[mi];
       const size_t nb = spec.buckets.size() + 1;
       auto& series = out.metrics[mi];
       std::vector<uint32_t>& table = tables[mi];
@@ -208,12 +224,26 @@ StoreState MetricStore::merge_capture_locked(const StoreCapture& capture) const 
             }
           }
           series.push_back(std::move(out_series));
+          if (per > 0) {
+            if (with_exemplars) {
+              const auto from = m.exemplars.begin() + static_cast<long>(s * per);
+              exemplars.insert(exemplars.end(), from, from + static_cast<long>(per));
+            } else {
+              exemplars.resize(exemplars.size() + per);
+            }
+          }
           if (slot != nullptr) *slot = static_cast<uint32_t>(series.size());
           if (spec.type == MetricType::kGauge) stamps[mi].push_back(m.stamps[s]);
           continue;
         }
         const size_t at = *slot - 1;
         StoreState::Series& o = series[at];
+        // Each slot keeps the latest record's exemplar over all shards (by its time).
+        for (size_t k = 0; with_exemplars && k < per; ++k) {
+          const Exemplar& e = m.exemplars[s * per + k];
+          Exemplar& into = exemplars[at * per + k];
+          if (e.set && (!into.set || e.unix_ms >= into.unix_ms)) into = e;
+        }
         switch (spec.type) {
           case MetricType::kCounter:
             o.value += v;
@@ -266,6 +296,10 @@ void MetricStore::import_state(const StoreState& state) {
     const size_t nb = spec.buckets.size() + 1;
     MetricShard::MetricData& m = shard.metrics_[mi];
     if (mi < state.overflow.size()) m.overflow_records += state.overflow[mi];
+    for (size_t r = 0; r < kExemplarDropCount; ++r) {
+      if (mi * kExemplarDropCount + r < state.exemplars_dropped.size())
+        m.exemplar_dropped[r] += state.exemplars_dropped[mi * kExemplarDropCount + r];
+    }
     // Room for every saved series at once: a restore of 1M series then rehashes nothing.
     const size_t expect = m.keys.size() + state.metrics[mi].size();
     m.index.reserve(expect);
@@ -299,6 +333,16 @@ void MetricStore::import_state(const StoreState& state) {
           break;
       }
       const size_t at = static_cast<size_t>(&in - state.metrics[mi].data());
+      // Exemplars (a reload's; a checkpoint has none): the newer of the held and the saved.
+      const size_t per = m.exemplar_slots;
+      if (per > 0 && mi < state.exemplars.size() &&
+          state.exemplars[mi].size() == per * state.metrics[mi].size()) {
+        for (size_t k = 0; k < per; ++k) {
+          const Exemplar& e = state.exemplars[mi][at * per + k];
+          Exemplar& into = m.exemplars[size_t{s} * per + k];
+          if (e.set && (!into.set || e.unix_ms >= into.unix_ms)) into = e;
+        }
+      }
       if (m.native.empty() || mi >= state.native.size() || at >= state.native[mi].size() ||
           !state.native[mi][at]) {
         continue;

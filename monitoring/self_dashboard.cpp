@@ -86,6 +86,13 @@ std::string self_dashboard_json() {
       {{rate_by("logtally_series_overflow_total", in + "metric"), "{{instance}} {{metric}}"}});
   overflow.thresholds = {{0.001, "red"}};
   b.panel(overflow);
+  b.panel(panel("Exemplars not kept per second",
+                "logtally_exemplars_dropped_total: exemplars refused, by metric and reason "
+                "(too_long: labels over OpenMetrics' 128 characters; invalid_utf8). Only "
+                "metrics with an exemplar; zeros hidden.",
+                "ops",
+                {{rate_by("logtally_exemplars_dropped_total", in + "metric, reason") + " > 0",
+                  "{{instance}} {{metric}} {{reason}}"}}));
 
   b.row("Kafka");
   b.panel(panel("Consumer lag",

@@ -104,6 +104,19 @@ printf '((a < b) || exists(c)) && d !~ "x+" && e != 1.5e3\n1\n2\n\nfoo\n1500\n' 
 d="$seeds/config"
 mkdir -p "$d"
 for f in examples/*.yaml examples/mtail/*.yaml; do cp "$f" "$d/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+# Exemplars (no example uses them): a counter and a histogram with `exemplar:`, and a gauge
+# that may not have one.
+cat >"$d/own-exemplar.yaml" <<'YAML'
+sources: { in: { type: stdin } }
+pipelines:
+  p:
+    inputs: [in]
+    parser: json
+    metrics:
+      - { name: a_total, type: counter, exemplar: { trace_id: trace.id, span_id: span } }
+      - { name: b, type: histogram, value: v, buckets: [1, 2], exemplar: { trace_id: t } }
+      - { name: c, type: gauge, value: v, exemplar: { trace_id: t } }
+YAML
 
 d="$seeds/test_file"
 mkdir -p "$d"

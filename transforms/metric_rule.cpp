@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+
+#include "core/utf8.h"
 
 namespace logtally::transforms {
 
@@ -143,7 +146,8 @@ namespace {
 
 [[gnu::always_inline]] inline void update_with(const MetricRule& rule, const core::Record& record,
                                                double value, uint64_t stamp,
-                                               core::MetricShard& shard, core::LabelKey& key) {
+                                               core::MetricShard& shard, core::LabelKey& key,
+                                               int64_t time_ms) {
   key.clear();
   for (const LabelRule& label : rule.labels) {
     const FieldValue* found = nullptr;
@@ -170,17 +174,29 @@ namespace {
   }
 
   const uint32_t series = shard.series(rule.metric, key.view());
+  size_t bucket = 0;
   switch (rule.type) {
     case core::MetricType::kCounter:
       shard.counter_add(rule.metric, series, value);
       break;
     case core::MetricType::kGauge:
       shard.gauge_update(rule.metric, series, value, stamp);
-      break;
+      return;
     case core::MetricType::kHistogram:
-      shard.histogram_observe(rule.metric, series, value);
+      bucket = shard.histogram_observe(rule.metric, series, value);
       break;
   }
+  if (!rule.exemplar.empty()) [[unlikely]] {
+    record_exemplar(rule, record, value, time_ms, shard,
+                    shard.exemplar(rule.metric, series, bucket));
+  }
+}
+
+// UTF-8 characters of valid UTF-8 text: every byte that does not continue a character.
+size_t utf8_chars(std::string_view s) noexcept {
+  size_t n = 0;
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
 }
 
 }  // namespace
@@ -190,17 +206,58 @@ RuleStatus rule_value(const MetricRule& rule, const core::Record& record, double
 }
 
 void rule_update(const MetricRule& rule, const core::Record& record, double value, uint64_t stamp,
-                 core::MetricShard& shard, core::LabelKey& key) {
-  update_with(rule, record, value, stamp, shard, key);
+                 core::MetricShard& shard, core::LabelKey& key, int64_t time_ms) {
+  update_with(rule, record, value, stamp, shard, key, time_ms);
+}
+
+void record_exemplar(const MetricRule& rule, const core::Record& record, double value,
+                     int64_t time_ms, core::MetricShard& shard, core::Exemplar& slot) noexcept {
+  // The slot keeps the latest record by time (event time when the pipeline has one): an older
+  // record, which arrived late, leaves it. Prometheus refuses an exemplar older than the one
+  // it last took for a series, so an older one would not be stored anyway.
+  if (slot.set && time_ms < slot.unix_ms) return;
+  // Checked first, written after: a label set that cannot be kept leaves the slot as it was.
+  size_t chars = 0;
+  size_t bytes = 0;
+  bool any = false;
+  for (const ExemplarLabelRule& l : rule.exemplar) {
+    const FieldValue& f = record.slot(l.slot);
+    bytes += 1;
+    if (f.kind == FieldValue::Kind::kAbsent) continue;
+    any = true;
+    if (!core::is_valid_utf8(f.text)) {
+      shard.count_exemplar_dropped(rule.metric, core::ExemplarDrop::kInvalidUtf8);
+      return;
+    }
+    chars += l.name_chars + utf8_chars(f.text);
+    bytes += f.text.size();
+  }
+  if (!any) return;
+  if (chars > core::kExemplarMaxChars || bytes > core::Exemplar::kCapacity) {
+    shard.count_exemplar_dropped(rule.metric, core::ExemplarDrop::kTooLong);
+    return;
+  }
+  size_t at = 0;
+  for (const ExemplarLabelRule& l : rule.exemplar) {
+    const FieldValue& f = record.slot(l.slot);
+    const std::string_view v = f.kind == FieldValue::Kind::kAbsent ? std::string_view() : f.text;
+    slot.data[at] = static_cast<char>(v.size());
+    if (!v.empty()) std::memcpy(slot.data + at + 1, v.data(), v.size());
+    at += 1 + v.size();
+  }
+  slot.size = static_cast<uint8_t>(at);
+  slot.value = value;
+  slot.unix_ms = time_ms;
+  slot.set = true;
 }
 
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
-                      core::MetricShard& shard, core::LabelKey& key) {
+                      core::MetricShard& shard, core::LabelKey& key, int64_t time_ms) {
   // The value first: a record that cannot supply it must not create a series.
   double value = 1;
   const RuleStatus st = value_of(rule, record, value);
   if (st != RuleStatus::kOk) return st;
-  update_with(rule, record, value, stamp, shard, key);
+  update_with(rule, record, value, stamp, shard, key, time_ms);
   return RuleStatus::kOk;
 }
 

@@ -50,6 +50,12 @@ struct LabelRule {
   bool rewrites() const noexcept { return replace != nullptr || !map.empty(); }
 };
 
+/// One label of a metric's exemplar: its name's length in characters and the field it reads.
+struct ExemplarLabelRule {
+  uint32_t slot = 0;        ///< The field (read as text).
+  uint32_t name_chars = 0;  ///< UTF-8 characters of the label's name.
+};
+
 struct MetricRule {
   uint32_t metric = 0;  ///< Index into the MetricStore's specs.
   core::MetricType type = core::MetricType::kCounter;
@@ -59,6 +65,8 @@ struct MetricRule {
   double scale = 1;                    ///< Multiplies the value (e.g. 0.001 for ms -> s).
   ValueUnit unit = ValueUnit::kNone;   ///< Duration/timestamp text -> seconds, before scale.
   std::shared_ptr<const Filter> when;  ///< The metric's own condition; null = every record.
+  /// The exemplar's labels in MetricSpec::exemplar_labels order; empty: no exemplars.
+  std::vector<ExemplarLabelRule> exemplar;
 };
 
 enum class RuleStatus : uint8_t {
@@ -87,11 +95,20 @@ RuleStatus rule_value(const MetricRule& rule, const core::Record& record, double
 
 /// Updates the rule's metric in `shard` with `value` (from rule_value()) under the labels taken
 /// from `record`; the encoded labels are left in `key`. `stamp` orders gauge `set` updates.
+/// With an exemplar, the series' slot (a histogram: the bucket's) takes the record's exemplar
+/// labels, `value` and `time_ms` (Unix ms): written in place, no allocation.
 void rule_update(const MetricRule& rule, const core::Record& record, double value, uint64_t stamp,
-                 core::MetricShard& shard, core::LabelKey& key);
+                 core::MetricShard& shard, core::LabelKey& key, int64_t time_ms = 0);
 
 /// rule_value() then rule_update(): updates the rule's metric in `shard` from `record`.
 RuleStatus apply_rule(const MetricRule& rule, const core::Record& record, uint64_t stamp,
-                      core::MetricShard& shard, core::LabelKey& key);
+                      core::MetricShard& shard, core::LabelKey& key, int64_t time_ms = 0);
+
+/// Writes the exemplar of `record` (the rule's exemplar fields, `value`, `time_ms`) into `slot`
+/// unless the slot holds a later one (by time; ties: the newer record wins), or counts it in the
+/// shard's logtally_exemplars_dropped_total when it cannot be kept (over 128 characters, or invalid
+/// UTF-8). A record with none of the fields leaves the slot as it is.
+void record_exemplar(const MetricRule& rule, const core::Record& record, double value,
+                     int64_t time_ms, core::MetricShard& shard, core::Exemplar& slot) noexcept;
 
 }  // namespace logtally::transforms

@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <chrono>
+
 #include "transforms/tap_record.h"
 
 namespace logtally::transforms {
@@ -130,6 +132,10 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
   const bool with_source_fields = !source_fields_.empty();
   if (with_source_fields) source_fields_.bind(batch);
   const size_t n = batch.record_count();
+  // Exemplars' time without `timestamp:`: when the batch is counted (one clock read a batch).
+  const int64_t read_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   parser_->begin_batch(batch);
   for (size_t i = 0; i < n; ++i) {
     const std::string_view text = batch.record(i);
@@ -181,6 +187,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
     // Input order across workers: batch sequence in the high bits, record index in the low.
     uint64_t stamp = (batch.sequence << 32) | static_cast<uint64_t>(i);
     core::MetricShard* target = &shard;
+    int64_t time_ms = read_ms;
     if (time_format != nullptr) {
       const core::FieldValue& v = record_.slot(static_cast<uint32_t>(pipeline_.time_slot));
       int64_t event_ns = 0;
@@ -191,6 +198,8 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
         trace_end("dropped", DropReason::kBadTimestamp);
         continue;
       }
+      // Milliseconds, rounded down (also before 1970).
+      time_ms = event_ns / 1000000 - (event_ns % 1000000 < 0 ? 1 : 0);
       if (router_ != nullptr) {
         target = &router_->shard_for(event_ns);
         // Gauges keep the value of the latest event time (offset so that it is unsigned).
@@ -204,14 +213,14 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
         double value = 1;
         st = rule_value(rule, record_, value);
         if (st == RuleStatus::kOk) {
-          rule_update(rule, record_, value, stamp, *target, key_);
+          rule_update(rule, record_, value, stamp, *target, key_, time_ms);
           if (tracing) {
             const core::MetricSpec& spec = tracer->ctx.specs[rule.metric];
             tracer->record.update(spec.name, spec.label_names, key_.view(), value);
           }
         }
       } else {
-        st = apply_rule(rule, record_, stamp, *target, key_);
+        st = apply_rule(rule, record_, stamp, *target, key_, time_ms);
       }
       // Traced: a metric that could not use the record.
       auto trace_drop = [&](DropReason reason) {

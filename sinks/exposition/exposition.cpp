@@ -91,6 +91,7 @@ std::vector<MetricFamily> to_families(const core::MetricStore& /*store*/,
                       snapshot.dropped,
                       snapshot.filtered,
                       snapshot.overflow,
+                      snapshot.exemplars_dropped,
                       {},
                       {},
                       snapshot.self};
@@ -159,6 +160,25 @@ void append_own_families(const OwnFamiliesInput& in, std::vector<MetricFamily>& 
     overflow.metric.push_back(std::move(m));
   }
   if (!overflow.metric.empty()) out.push_back(std::move(overflow));
+
+  MetricFamily exemplars =
+      family("logtally_exemplars_dropped_total",
+             "Exemplars not kept, per metric and reason: too_long (names and values over 128 "
+             "characters), invalid_utf8; only metrics with an exemplar.",
+             prometheus::MetricType::Counter);
+  for (size_t mi = 0; mi < in.specs.size(); ++mi) {
+    if (in.specs[mi]->exemplar_slots() == 0) continue;
+    for (size_t r = 0; r < core::kExemplarDropCount; ++r) {
+      const size_t at = mi * core::kExemplarDropCount + r;
+      ClientMetric m =
+          labelled({{"metric", in.specs[mi]->name},
+                    {"reason", core::exemplar_drop_name(static_cast<core::ExemplarDrop>(r))}});
+      m.counter.value =
+          at < in.exemplars_dropped.size() ? static_cast<double>(in.exemplars_dropped[at]) : 0;
+      exemplars.metric.push_back(std::move(m));
+    }
+  }
+  if (!exemplars.metric.empty()) out.push_back(std::move(exemplars));
 
   MetricFamily series =
       family("logtally_series", "Series held, per metric.", prometheus::MetricType::Gauge);

@@ -5,6 +5,8 @@
 //   logtally_records_total{source}             lines read (including dropped ones)
 //   logtally_bytes_total{source}               bytes read
 //   logtally_records_dropped_total{pipeline,reason}  every reason, zeros included
+//   logtally_series_overflow_total{metric}     metrics with max_series only
+//   logtally_exemplars_dropped_total{metric,reason}  metrics with an exemplar only
 //   logtally_series{metric}                    series currently held per metric
 //   logtally_build_info{version}               always 1
 // then the families sources and sinks registered in MetricStore::self_metrics(), as the
@@ -34,8 +36,9 @@ struct OwnFamiliesInput {
   const std::vector<uint64_t>& dropped;
   const std::vector<uint64_t>& filtered;
   const std::vector<uint64_t>& overflow;
-  std::vector<const core::MetricSpec*> specs;  ///< The user metrics, in config order.
-  std::vector<size_t> series_counts;           ///< [metric]: series held (logtally_series).
+  const std::vector<uint64_t>& exemplars_dropped;  ///< [metric * kExemplarDropCount + reason]
+  std::vector<const core::MetricSpec*> specs;      ///< The user metrics, in config order.
+  std::vector<size_t> series_counts;               ///< [metric]: series held (logtally_series).
   const std::vector<core::SelfMetrics::FamilySample>& self;
 };
 /// Appends logtally's own families, as to_families() does after the user metrics.

@@ -138,9 +138,32 @@ void write_metric_text(std::string& out, const core::MetricSpec& spec,
   }
 }
 
+// ` # {name="value",...} VALUE TIMESTAMP` of an exemplar that is set (OpenMetrics: after a
+// counter's `_total` or a histogram's `_bucket` sample, before its newline); nothing otherwise.
+// Labels whose value is empty are left out, as for series.
+void append_exemplar(std::string& out, const core::MetricSpec& spec, const core::Exemplar& e) {
+  if (!e.set) return;
+  out += " # {";
+  bool first = true;
+  e.for_each_value([&](size_t i, std::string_view value) {
+    if (value.empty() || i >= spec.exemplar_labels.size()) return;
+    if (!first) out += ',';
+    first = false;
+    out += spec.exemplar_labels[i];
+    out += "=\"";
+    append_escaped(out, value, EscapeQuotes::kYes);
+    out += '"';
+  });
+  out += "} ";
+  append_openmetrics_number(out, e.value);
+  out += ' ';
+  append_openmetrics_number(out, static_cast<double>(e.unix_ms) / 1000.0);
+}
+
 void write_metric_openmetrics(std::string& out, const core::MetricSpec& spec,
                               const std::vector<core::StoreState::Series>& series,
-                              const std::vector<uint32_t>& order, int64_t created_ms) {
+                              const std::vector<uint32_t>& order, int64_t created_ms,
+                              const std::vector<core::Exemplar>* exemplars) {
   std::string_view family = spec.name;
   std::string_view type = "gauge";
   if (spec.type == core::MetricType::kCounter) {
@@ -178,6 +201,13 @@ void write_metric_openmetrics(std::string& out, const core::MetricSpec& spec,
         le, b < spec.buckets.size() ? spec.buckets[b] : std::numeric_limits<double>::infinity());
     les.push_back(std::move(le));
   }
+  // Exemplars: MetricSpec::exemplar_slots() per series, on counters typed `counter` (OpenMetrics
+  // allows none on `unknown`) and on histogram buckets.
+  const size_t per = spec.exemplar_slots();
+  if (exemplars != nullptr && (per == 0 || exemplars->size() != per * series.size() ||
+                               (spec.type == core::MetricType::kCounter && type != "counter"))) {
+    exemplars = nullptr;
+  }
   std::string labels;
   for (const uint32_t at : order) {
     const core::StoreState::Series& s = series[at];
@@ -185,6 +215,7 @@ void write_metric_openmetrics(std::string& out, const core::MetricSpec& spec,
     if (spec.type != core::MetricType::kHistogram) {
       head(out, spec.name, "", labels, "");
       append_openmetrics_number(out, s.value);
+      if (exemplars != nullptr) append_exemplar(out, spec, (*exemplars)[at * per]);
       out += '\n';
       if (type == "counter" && !created.empty()) {
         head(out, created_name, "", labels, "");
@@ -198,6 +229,7 @@ void write_metric_openmetrics(std::string& out, const core::MetricSpec& spec,
       cumulative += s.buckets[b];
       head(out, spec.name, "_bucket", labels, les[std::min(b, les.size() - 1)]);
       append_openmetrics_number(out, static_cast<double>(cumulative));
+      if (exemplars != nullptr && b < per) append_exemplar(out, spec, (*exemplars)[at * per + b]);
       out += '\n';
     }
     head(out, spec.name, "_count", labels, "");
@@ -229,7 +261,8 @@ std::string scrape_body(const core::ReadView& view, ExpositionFormat format) {
     if (format == ExpositionFormat::kText004) {
       write_metric_text(out, specs[mi], state.metrics[mi], view.order[mi]);
     } else {
-      write_metric_openmetrics(out, specs[mi], state.metrics[mi], view.order[mi], created);
+      write_metric_openmetrics(out, specs[mi], state.metrics[mi], view.order[mi], created,
+                               mi < state.exemplars.size() ? &state.exemplars[mi] : nullptr);
     }
   }
   OwnFamiliesInput in{view.source_names,
@@ -239,6 +272,7 @@ std::string scrape_body(const core::ReadView& view, ExpositionFormat format) {
                       state.dropped,
                       state.filtered,
                       state.overflow,
+                      state.exemplars_dropped,
                       {},
                       {},
                       view.self};

@@ -41,6 +41,10 @@ constexpr char kTagName = 0x0A;             // Label.name = 1, length-delimited
 constexpr char kTagValue = 0x12;            // Label.value = 2, length-delimited
 constexpr char kTagSampleValue = 0x09;      // Sample.value = 1, 64-bit
 constexpr char kTagSampleTimestamp = 0x10;  // Sample.timestamp = 2, varint
+constexpr char kTagExemplars = 0x1A;        // TimeSeries.exemplars = 3, length-delimited
+constexpr char kTagExemplarLabels = 0x0A;   // Exemplar.labels = 1, length-delimited
+constexpr char kTagExemplarValue = 0x11;    // Exemplar.value = 2, 64-bit
+constexpr char kTagExemplarTime = 0x18;     // Exemplar.timestamp = 3, varint
 
 // Writes the WriteRequest of one request straight into a string.
 //
@@ -66,12 +70,16 @@ class Builder {
     if (!value.empty()) labels_.emplace_back(name, value);
   }
 
-  void sample(double v) {
+  // The sample `v`, and with `exemplar` (set), that exemplar (labels named by `spec`).
+  void sample(double v, const core::MetricSpec* spec = nullptr,
+              const core::Exemplar* exemplar = nullptr) {
     uint64_t bits;
     std::memcpy(&bits, &v, 8);
     // As protobuf's own serializer does for proto3, a field at its default (+0.0) is left out.
     const size_t sample_size = (bits ? 1 + 8 : 0) + 1 + varint_size(static_cast<uint64_t>(ts_));
-    write_series(kTagSamples, sample_size);
+    exemplar_.clear();
+    if (exemplar != nullptr && exemplar->set) encode_exemplar(*spec, *exemplar);
+    write_series(kTagSamples, sample_size, exemplar_.size());
     if (bits) {
       out_.push_back(kTagSampleValue);
       char bytes[8];
@@ -80,6 +88,7 @@ class Builder {
     }
     out_.push_back(kTagSampleTimestamp);
     put_varint(out_, static_cast<uint64_t>(ts_));
+    out_.append(exemplar_);
     ++stats_.samples;
   }
 
@@ -105,9 +114,43 @@ class Builder {
   }
 
  private:
+  // The TimeSeries' `exemplars` field (tag, length, Exemplar message) of `e` into exemplar_.
+  void encode_exemplar(const core::MetricSpec& spec, const core::Exemplar& e) {
+    std::string& x = exemplar_body_;
+    x.clear();
+    e.for_each_value([&](size_t i, std::string_view value) {
+      if (value.empty() || i >= spec.exemplar_labels.size()) return;
+      const std::string_view name = spec.exemplar_labels[i];
+      x.push_back(kTagExemplarLabels);
+      put_varint(x, label_size(name, value));
+      x.push_back(kTagName);
+      put_varint(x, name.size());
+      x.append(name);
+      x.push_back(kTagValue);
+      put_varint(x, value.size());
+      x.append(value);
+    });
+    uint64_t bits;
+    std::memcpy(&bits, &e.value, 8);
+    if (bits != 0) {
+      x.push_back(kTagExemplarValue);
+      char bytes[8];
+      std::memcpy(bytes, &e.value, 8);
+      x.append(bytes, 8);
+    }
+    if (e.unix_ms != 0) {
+      x.push_back(kTagExemplarTime);
+      put_varint(x, static_cast<uint64_t>(e.unix_ms));
+    }
+    exemplar_.push_back(kTagExemplars);
+    put_varint(exemplar_, x.size());
+    exemplar_.append(x);
+  }
+
   // Sorts the labels (external ones added), then writes the TimeSeries tag, its length, and its
-  // labels; the caller appends the one payload field (tag `payload_tag`, `payload_size` bytes).
-  void write_series(char payload_tag, size_t payload_size) {
+  // labels; the caller appends the one payload field (tag `payload_tag`, `payload_size` bytes),
+  // then `extra_size` bytes of further fields (the exemplar).
+  void write_series(char payload_tag, size_t payload_size, size_t extra_size = 0) {
     // External labels fill in only names the series does not have.
     const size_t own = labels_.size();
     for (const auto& [name, value] : opt_.external_labels) {
@@ -117,7 +160,7 @@ class Builder {
     }
     std::sort(labels_.begin(), labels_.end(),
               [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
-    size_t body = 1 + varint_size(payload_size) + payload_size;
+    size_t body = 1 + varint_size(payload_size) + payload_size + extra_size;
     for (const auto& [name, value] : labels_) {
       const size_t l = label_size(name, value);
       body += 1 + varint_size(l) + l;
@@ -189,6 +232,8 @@ class Builder {
 
   std::string& out_;
   std::string scratch_;
+  std::string exemplar_;       ///< The current sample's `exemplars` field, or empty.
+  std::string exemplar_body_;  ///< Scratch: its Exemplar message.
   const RemoteWriteEncodeOptions& opt_;
   int64_t ts_;
   RemoteWriteEncodeStats& stats_;
@@ -228,10 +273,11 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
         b.label(spec.label_names[i], s.labels[i]);
     };
     for (const core::SeriesSample& s : m.series) {
+      const bool exemplars = !s.exemplars.empty();
       if (spec.type != core::MetricType::kHistogram) {
         b.begin(spec.name);
         add_labels(s);
-        b.sample(s.value);
+        b.sample(s.value, &spec, exemplars ? &s.exemplars[0] : nullptr);
         continue;
       }
       uint64_t cumulative = 0;
@@ -243,7 +289,8 @@ std::string encode_write_request(const core::MetricStore& store, const core::Sna
         b.begin(name);
         add_labels(s);
         b.label("le", format_le(bound, le_buf));
-        b.sample(static_cast<double>(cumulative));
+        b.sample(static_cast<double>(cumulative), &spec,
+                 exemplars && k < s.exemplars.size() ? &s.exemplars[k] : nullptr);
       }
       name = spec.name + "_sum";
       b.begin(name);

@@ -7,6 +7,8 @@
 // the series has a label of that name already (the series' own label wins, as in Prometheus).
 // Histograms become classic `_bucket{le}` (cumulative, `+Inf` last), `_sum` and `_count` series,
 // and, with `native_histograms`, one native histogram series under the metric's own name too.
+// A metric with `exemplar:` sends each series' (a counter) or bucket's (`_bucket`) exemplar,
+// when one was kept, in the TimeSeries' `exemplars`: its labels, value and time (ms).
 // logtally's self-metrics (records, bytes, drops, series, then the SelfMetrics registry) follow.
 //
 // Pure functions of their inputs; callable from any thread.

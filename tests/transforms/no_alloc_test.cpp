@@ -87,8 +87,8 @@ pipelines:
           status: status
           app: { field: kubernetes.labels.app, default: none }
           level: { field: [level, severity], lowercase: true, default: unknown }
-      - { name: bytes_total, type: counter, value: bytes }
-      - { name: duration_seconds, type: histogram, value: duration_ms, scale: 0.001, labels: { route: route } }
+      - { name: bytes_total, type: counter, value: bytes, exemplar: { trace_id: trace, span_id: span } }
+      - { name: duration_seconds, type: histogram, value: duration_ms, scale: 0.001, labels: { route: route }, exemplar: { trace_id: trace } }
       - { name: depth, type: gauge, value: depth, mode: max }
       - { name: header_bytes_total, type: counter, value: bytes, subtract: body }
 )";
@@ -118,9 +118,10 @@ void expect_warm_worker_allocates_nothing(const std::string& validate) {
   // Every kind of record, bad ones included: escapes (get_string path), numbers as text and
   // as values, nested fields, numeric strings, invalid JSON, invalid UTF-8, a non-object.
   const std::vector<std::string> lines = {
-      R"({"method":"GET","status":200,"route":"/a","duration_ms":12.5,"bytes":10,"body":4,"level":"INFO","kubernetes":{"labels":{"app":"shop"}}})",
-      R"({"method":"POST","status":"201","route":"/b\"q","duration_ms":"3","bytes":"7","body":"2","severity":"Warn","depth":4})",
-      R"({"method":"GET","status":500,"route":"/a","duration_ms":1e3,"bytes":-1,"depth":9})",
+      R"({"method":"GET","status":200,"route":"/a","duration_ms":12.5,"bytes":10,"body":4,"level":"INFO","kubernetes":{"labels":{"app":"shop"}},"trace":"4bf92f3577b34da6a3ce929d0e0e4736","span":"00f067aa0ba902b7"})",
+      R"({"method":"POST","status":"201","route":"/b\"q","duration_ms":"3","bytes":"7","body":"2","severity":"Warn","depth":4,"trace":")" +
+          std::string(130, 'x') + R"("})",
+      R"({"method":"GET","status":500,"route":"/a","duration_ms":1e3,"bytes":-1,"depth":9,"trace":"t3"})",
       "{\"method\":\"PUT\",\"route\":\"/c\xFF\",\"bytes\":1,\"body\":\"x\"}",
       R"(not json)",
       R"([1,2,3])",
@@ -148,6 +149,13 @@ void expect_warm_worker_allocates_nothing(const std::string& validate) {
   EXPECT_EQ(s.metrics[1].series.at(0).value, 101 * (10 + 7 + 1));
   // bytes - body: 10 - 4 and "7" - "2"; no body (-1, and no bytes) and "x" add nothing.
   EXPECT_EQ(s.metrics[4].series.at(0).value, 101 * (6 + 5));
+  // Exemplars were kept (line 1's) and refused (line 2's trace is 130 characters) every pass.
+  const core::Exemplar& e = s.metrics[1].series.at(0).exemplars.at(0);
+  EXPECT_TRUE(e.set);
+  EXPECT_EQ(e.value, 10);
+  EXPECT_EQ(std::string_view(e.data + 1, 32), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(s.exemplars_dropped[1 * core::kExemplarDropCount], 101u);  // bytes_total too_long
+  EXPECT_EQ(s.exemplars_dropped[2 * core::kExemplarDropCount], 101u);  // duration_seconds
 }
 
 TEST(NoAllocTest, AWarmWorkerProcessesABatchWithoutAllocating) {
