@@ -17,7 +17,7 @@ namespace {
 
 // Layout (all integers little-endian, as the machines we run on):
 //   8  magic "LTCKPT\r\n" (the \r\n catches text-mode mangling)
-//   4  format version
+//   4  format version (5; 2 to 4 are read too)
 //   8  config fingerprint
 //   8  body length
 //   .. body
@@ -248,6 +248,17 @@ std::string encode_checkpoint(const CheckpointData& data) {
     }
     w.f64(c.value);
   }
+  // Version 5: exemplars not kept (logtally_exemplars_dropped_total), by metric index, reasons by
+  // name (reasons may be added).
+  w.u64(data.store.metrics.size());
+  for (size_t m = 0; m < data.store.metrics.size(); ++m) {
+    w.u64(core::kExemplarDropCount);
+    for (size_t r = 0; r < core::kExemplarDropCount; ++r) {
+      w.str(core::exemplar_drop_name(static_cast<core::ExemplarDrop>(r)));
+      const size_t at = m * core::kExemplarDropCount + r;
+      w.u64(at < data.store.exemplars_dropped.size() ? data.store.exemplars_dropped[at] : 0);
+    }
+  }
 
   const uint64_t body = out.size() - kHeaderBytes;
   std::memcpy(out.data() + length_at, &body, 8);
@@ -383,6 +394,27 @@ ReadResult decode_checkpoint(std::string_view bytes, uint64_t expected_fingerpri
       }
       c.value = in.f64();
       d.self_counters.push_back(std::move(c));
+    }
+  }
+  if (version >= 5) {
+    const uint64_t with_drops = in.count(8);
+    if (with_drops != metrics) {
+      return fail(CheckpointError::kCorrupt, "malformed body (exemplar drops of " +
+                                                 std::to_string(with_drops) + " metrics, not " +
+                                                 std::to_string(metrics) + ")");
+    }
+    d.store.exemplars_dropped.assign(metrics * core::kExemplarDropCount, 0);
+    for (uint64_t m = 0; m < metrics && in.ok(); ++m) {
+      const uint64_t reasons = in.count(4 + 8);
+      for (uint64_t k = 0; k < reasons && in.ok(); ++k) {
+        const std::string name = in.str();
+        const uint64_t v = in.u64();
+        for (size_t rr = 0; rr < core::kExemplarDropCount; ++rr) {
+          if (core::exemplar_drop_name(static_cast<core::ExemplarDrop>(rr)) == name) {
+            d.store.exemplars_dropped[m * core::kExemplarDropCount + rr] = v;
+          }
+        }
+      }
     }
   }
   if (!in.ok() || !in.at_end()) {

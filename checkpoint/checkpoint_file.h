@@ -21,10 +21,10 @@
 
 namespace logtally::checkpoint {
 
-/// Bumped whenever the layout changes. This version writes 4 and reads 4, 3 and 2 (version 2
-/// has no self-metric counters and no native buckets: those start from zero; versions 2 and 3
-/// have no creation time); others are refused.
-inline constexpr uint32_t kFormatVersion = 4;
+/// Bumped whenever the layout changes. This version writes 5 and reads 5 to 2 (version 2 has no
+/// self-metric counters and no native buckets: those start from zero; versions 2 and 3 have no
+/// creation time; versions 2 to 4 no exemplar drop counts); others are refused.
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr const char* kFileName = "checkpoint.bin";
 

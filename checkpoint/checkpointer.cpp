@@ -90,6 +90,7 @@ core::Status Checkpointer::restore_file(bool reset_state) {
   state.native = std::move(d.store.native);
   state.overflow = d.store.overflow;  // By metric index, which the fingerprint pins.
   state.created = d.store.created;
+  state.exemplars_dropped = d.store.exemplars_dropped;  // Version 5; empty before: zeros.
   if (state.metrics.size() != store_.specs().size()) {
     return refuse("checkpoint holds " + std::to_string(state.metrics.size()) +
                   " metrics, the config " + std::to_string(store_.specs().size()));
@@ -139,11 +140,17 @@ core::Status Checkpointer::restore_file(bool reset_state) {
   store_.import_state(state);
   // Counters of components built later (sinks, Kafka partitions) wait in the registry.
   store_.self_metrics().restore_counters(d.self_counters);
-  if (d.version < kFormatVersion) {
+  if (d.version < 3) {
     core::log(core::LogLevel::kWarn,
               "checkpoint: format version " + std::to_string(d.version) +
                   " holds no self-metric counters (sinks, checkpoints, Kafka, rotations) and no "
                   "native histogram buckets: those start from zero this once");
+  }
+  if (d.version < 5) {
+    core::log(core::LogLevel::kWarn, "checkpoint: format version " + std::to_string(d.version) +
+                                         " holds no exemplar drop counts "
+                                         "(logtally_exemplars_dropped_total): they start from "
+                                         "zero this once");
   }
   last_id_ = d.id;
   core::log(core::LogLevel::kInfo, "checkpoint: restored #" + std::to_string(d.id) + " from " +

@@ -331,6 +331,7 @@ TEST_F(CheckpointerTest, FilteredOverflowNativeAndSelfCountersContinue) {
   lines.name = "lines_total";
   lines.label_names = {"pod"};
   lines.max_series = 1;
+  lines.exemplar_labels = {"trace_id"};
   core::MetricSpec lat;
   lat.name = "lat";
   lat.type = core::MetricType::kHistogram;
@@ -348,6 +349,8 @@ TEST_F(CheckpointerTest, FilteredOverflowNativeAndSelfCountersContinue) {
       std::lock_guard<std::mutex> lock(s.mutex());
       s.counter_add(0, s.series(0, key({sh == 0 ? kPodA : kPodB})), 1);  // B: overflow
       s.count_filtered(0, 5);
+      s.count_exemplar_dropped(0, core::ExemplarDrop::kTooLong);
+      if (sh == 1) s.count_exemplar_dropped(0, core::ExemplarDrop::kInvalidUtf8);
       const uint32_t h = s.series(1, key({}));
       for (double v : sh == 0 ? std::vector<double>{0.5, 2, 2, -3, 0} : std::vector<double>{4})
         s.histogram_observe(1, h, v);
@@ -365,6 +368,11 @@ TEST_F(CheckpointerTest, FilteredOverflowNativeAndSelfCountersContinue) {
   core::Snapshot snap = store.snapshot();
   EXPECT_EQ(snap.filtered, (std::vector<uint64_t>{10}));
   EXPECT_EQ(snap.overflow, (std::vector<uint64_t>{1, 0}));
+  // logtally_exemplars_dropped_total (format 5): [metric * reasons + reason].
+  std::vector<uint64_t> exemplar_drops(2 * core::kExemplarDropCount, 0);
+  exemplar_drops[static_cast<size_t>(core::ExemplarDrop::kTooLong)] = 2;
+  exemplar_drops[static_cast<size_t>(core::ExemplarDrop::kInvalidUtf8)] = 1;
+  EXPECT_EQ(snap.exemplars_dropped, exemplar_drops);
   ASSERT_EQ(snap.metrics[0].series.size(), 2u);  // pod A and the overflow series
   ASSERT_TRUE(before.has_value());
   const std::optional<core::NativeSample>& after = snap.metrics[1].series.at(0).native;

@@ -298,7 +298,7 @@ TEST_F(ExemplarsTest, RemoteWriteSendsEachExemplarWithItsSample) {
 }
 
 // Checkpoints do not save exemplars; a checkpoint written from a store holding some reads back
-// (the format is unchanged) and restores its values with no exemplar.
+// and restores its values with no exemplar.
 TEST_F(ExemplarsTest, ACheckpointRoundTripKeepsValuesAndDropsExemplars) {
   handle(0, records());
   checkpoint::CheckpointData data;
