@@ -32,6 +32,9 @@ packages=(
   # runs man for its Documentation=man:logtally(1)), groff on the man page (dpkg-deb and
   # dpkg-shlibdeps come with build-essential's dpkg-dev)
   systemd man-db groff-base
+  # the exporter's status page loaded in a headless browser (tests/e2e/status_page.sh), driven
+  # over the DevTools protocol for its tap view (tests/e2e/status_page_cdp.py)
+  chromium python3-websocket
   # IANA time zones for a pipeline's `timestamp: { timezone: Europe/Berlin }` (docs/event-time.md)
   tzdata
 )
