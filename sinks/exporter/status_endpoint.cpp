@@ -11,17 +11,15 @@
 #include <civetweb.h>
 
 #include <chrono>
-#include <cstring>
-#include <map>
+#include <optional>
 #include <string>
 
 #include "core/metric_store.h"
 #include "sinks/exporter/prometheus_exporter.h"
+#include "sinks/exporter/status_page.h"
 #include "transforms/tap_record.h"
 
 namespace logtally::sinks {
-
-extern const char* const kStatusPageHtml;
 
 namespace {
 
@@ -263,12 +261,12 @@ int PrometheusExporter::handle_status(mg_connection* conn) {
 }
 
 int PrometheusExporter::handle_status_page(mg_connection* conn) {
-  const size_t n = std::strlen(kStatusPageHtml);
+  const std::string_view page = status_page_html();
   mg_printf(conn,
             "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
             "Cache-Control: no-store\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-            n);
-  mg_write(conn, kStatusPageHtml, n);
+            page.size());
+  mg_write(conn, page.data(), page.size());
   return 200;
 }
 

@@ -9,11 +9,13 @@
 // Every rendered value carries a `data-k` attribute naming it (e.g. `pipeline/api/counted`),
 // for the e2e test (tests/e2e/status_page.sh) and for anyone scripting against the page.
 
+#include "sinks/exporter/status_page.h"
+
 namespace logtally::sinks {
 
-extern const char* const kStatusPageHtml;
+namespace {
 
-const char* const kStatusPageHtml = R"HTML(<!DOCTYPE html>
+constexpr std::string_view kStatusPageHtml = R"HTML(<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -122,12 +124,14 @@ function render(s, seconds) {
     box.appendChild(title);
     box.appendChild(el("div", "parser " + (p.parser || "?") + ", reads " +
                               (p.inputs.join(", ") || "?"), "muted"));
+    // One row per count: counted, filtered, then each drop reason.
     const t = document.createElement("table");
-    t.appendChild(row([el("th", "counted"), el("th", "filtered"),
-                       ...Object.keys(p.dropped).map(r => el("th", "dropped: " + r))]));
-    t.appendChild(row([num(p.counted, k + "counted"), num(p.filtered, k + "filtered"),
-                       ...Object.entries(p.dropped).map(([r, n]) =>
-                           num(n, k + "dropped/" + r))]));
+    t.appendChild(row([el("td", "counted"), num(p.counted, k + "counted")]));
+    t.appendChild(row([el("td", "filtered"), num(p.filtered, k + "filtered")]));
+    for (const [r, n] of Object.entries(p.dropped)) {
+      t.appendChild(row([el("td", "dropped: " + r), el("td", n, n > 0 ? "n bad" : "n",
+                                                         k + "dropped/" + r)]));
+    }
     box.appendChild(t);
     for (const [reason, drops] of Object.entries(p.recent_drops)) {
       box.appendChild(el("div", "last dropped as " + reason + " (newest first):"));
@@ -291,5 +295,9 @@ poll();
 </body>
 </html>
 )HTML";
+
+}  // namespace
+
+std::string_view status_page_html() noexcept { return kStatusPageHtml; }
 
 }  // namespace logtally::sinks
