@@ -11,6 +11,7 @@
 #include <civetweb.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -205,8 +206,10 @@ std::string PrometheusExporter::status_json(int64_t now_unix_ms) const {
   out += ",\"last_success_unix\":";
   append_optional(out, last && *last > 0 ? last : std::nullopt);
   out += ",\"age_seconds\":";
+  // In whole milliseconds (the gauge holds milliseconds too): no binary noise in the answer.
   append_optional(out, last && *last > 0
-                           ? std::optional<double>(static_cast<double>(now_unix_ms) / 1000 - *last)
+                           ? std::optional<double>(
+                                 std::round(static_cast<double>(now_unix_ms) - *last * 1000) / 1000)
                            : std::nullopt);
   out += ",\"failures\":";
   append_optional(out, index.sum("logtally_checkpoint_failures_total", {}, {}));
