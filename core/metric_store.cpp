@@ -239,12 +239,77 @@ MetricShard::MetricShard(const std::vector<MetricSpec>& specs, size_t sources, s
     : metrics_(specs.size()),
       source_records_(sources, 0),
       source_bytes_(sources, 0),
-      dropped_(pipelines * kDropReasonCount, 0) {
+      dropped_(pipelines * kDropReasonCount, 0),
+      counted_(pipelines, 0),
+      drop_slots_(pipelines * kDropReasonCount * kDropSamples),
+      drop_text_(new char[pipelines * kDropReasonCount * kDropSamples * kDropSampleBytes]),
+      drop_next_(pipelines * kDropReasonCount, 0) {
   for (size_t i = 0; i < specs.size(); ++i) {
     metrics_[i].spec = &specs[i];
     metrics_[i].exemplar_slots = specs[i].exemplar_slots();
   }
   filtered_.assign(pipelines, 0);
+}
+
+void MetricShard::sample_drop(uint32_t pipeline, DropReason r, std::string_view record,
+                              uint64_t order, uint32_t metric) noexcept {
+  const size_t ring = pipeline * kDropReasonCount + static_cast<size_t>(r);
+  uint8_t& next = drop_next_[ring];
+  const size_t slot = ring * kDropSamples + next;
+  next = static_cast<uint8_t>(next + 1 == kDropSamples ? 0 : next + 1);
+  size_t keep = std::min(record.size(), kDropSampleBytes);
+  // Cut at a character boundary: back off over UTF-8 continuation bytes (at most 3).
+  if (keep < record.size()) {
+    for (int k = 0; k < 3 && keep > 0 && (static_cast<unsigned char>(record[keep]) & 0xC0) == 0x80;
+         ++k) {
+      --keep;
+    }
+  }
+  std::memcpy(drop_text_.get() + slot * kDropSampleBytes, record.data(), keep);
+  DropSlot& s = drop_slots_[slot];
+  s.order = order;
+  s.length = static_cast<uint32_t>(std::min<size_t>(record.size(), UINT32_MAX));
+  s.metric = metric;
+  s.kept = static_cast<uint16_t>(keep);
+  s.used = true;
+}
+
+StatusCounts MetricStore::status_counts() const {
+  std::shared_lock layout(layout_mu_);
+  StatusCounts out;
+  out.state = merge(/*with_native=*/false);
+  out.specs = specs_;
+  out.source_names = source_names_;
+  out.pipeline_names = pipeline_names_;
+  const size_t rings = pipeline_names_.size() * kDropReasonCount;
+  out.counted.assign(pipeline_names_.size(), 0);
+  out.recent_drops.resize(rings);
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu_);
+    for (size_t p = 0; p < shard->counted_.size() && p < out.counted.size(); ++p) {
+      out.counted[p] += shard->counted_[p];
+    }
+    for (size_t ring = 0; ring < rings; ++ring) {
+      for (size_t k = 0; k < kDropSamples; ++k) {
+        const size_t slot = ring * kDropSamples + k;
+        const MetricShard::DropSlot& s = shard->drop_slots_[slot];
+        if (!s.used) continue;
+        DropSample d;
+        d.record.assign(shard->drop_text_.get() + slot * kDropSampleBytes, s.kept);
+        d.length = s.length;
+        d.metric = s.metric;
+        d.order = s.order;
+        out.recent_drops[ring].push_back(std::move(d));
+      }
+    }
+  }
+  // Newest first over every shard, then the newest kDropSamples.
+  for (std::vector<DropSample>& drops : out.recent_drops) {
+    std::sort(drops.begin(), drops.end(),
+              [](const DropSample& a, const DropSample& b) { return a.order > b.order; });
+    if (drops.size() > kDropSamples) drops.resize(kDropSamples);
+  }
+  return out;
 }
 
 namespace {
@@ -792,6 +857,12 @@ void MetricStore::reconfigure(MetricStore&& next) {
     }
   }
   next.import_state(mapped);
+  // The status page's counted records continue by pipeline name (its recent drops restart).
+  for (size_t j = 0; j < next.pipeline_names_.size(); ++j) {
+    const size_t i = index_of(pipeline_names_, next.pipeline_names_[j]);
+    if (i == pipeline_names_.size()) continue;
+    for (const auto& shard : shards_) next.shards_[0]->counted_[j] += shard->counted_[i];
+  }
 
   std::unique_lock layout(layout_mu_);
   std::swap(specs_, next.specs_);

@@ -169,6 +169,21 @@ inline bool drop_series_shown(DropReason r, uint64_t value) noexcept {
   return r != DropReason::kBadTimestamp || value > 0;
 }
 
+/// The status page's recent drops (docs/status-page.md): each shard keeps the last
+/// kDropSamples records dropped per pipeline and reason, each cut to kDropSampleBytes.
+inline constexpr size_t kDropSamples = 5;
+inline constexpr size_t kDropSampleBytes = 512;
+/// DropSample::metric of a drop that is the whole record's (not one metric's).
+inline constexpr uint32_t kNoMetric = UINT32_MAX;
+
+/// One recently dropped record, as MetricStore::status_counts() returns it.
+struct DropSample {
+  std::string record;  ///< Its first bytes (at most kDropSampleBytes, cut at a UTF-8 boundary).
+  size_t length = 0;   ///< Its whole length in bytes (> record.size(): it was cut).
+  uint32_t metric = kNoMetric;  ///< The metric that could not use it (missing_value, ...).
+  uint64_t order = 0;           ///< Input order: batch sequence << 32 | record index.
+};
+
 /// Builds the encoded label tuple of one record in a reused buffer: each value is a 4-byte
 /// length followed by its bytes, so any byte (NUL included) may appear in a value.
 class LabelKey {
@@ -346,6 +361,15 @@ class MetricShard {
   }
   /// Records a pipeline's filter removed (not errors; logtally_records_filtered_total).
   void count_filtered(uint32_t pipeline, uint64_t n) noexcept { filtered_[pipeline] += n; }
+  /// Records that reached a pipeline's metric rules (parsed, not filtered, with a valid
+  /// timestamp): the status page's "counted". Not a self-metric and not checkpointed.
+  void count_counted(uint32_t pipeline, uint64_t n) noexcept { counted_[pipeline] += n; }
+  /// Keeps `record` as the newest drop of `pipeline` for `r` in this shard's ring of the last
+  /// kDropSamples, overwriting the oldest. Called by the worker with the shard locked (the
+  /// batch's lock): no other lock, no atomic, no allocation, one copy of at most
+  /// kDropSampleBytes. Only dropped records pay it; counted ones never do.
+  void sample_drop(uint32_t pipeline, DropReason r, std::string_view record, uint64_t order,
+                   uint32_t metric = kNoMetric) noexcept;
   /// The time (ms, steady clock) stamped on series updated from now on; set once per batch.
   void set_now(int64_t now_ms) noexcept { now_ms_ = now_ms; }
   /// Marks `series` as updated now, for expiry (a plain store; no-op without expire_after).
@@ -396,6 +420,19 @@ class MetricShard {
   std::vector<uint64_t> source_records_;
   std::vector<uint64_t> source_bytes_;
   std::vector<uint64_t> dropped_;
+  std::vector<uint64_t> counted_;  ///< [pipeline]
+  // The recent drops: ring r = pipeline * kDropReasonCount + reason holds kDropSamples slots.
+  // The text buffer is left uninitialised, so its pages cost memory only once drops happen.
+  struct DropSlot {
+    uint64_t order = 0;
+    uint32_t length = 0;  ///< The record's whole length (saturated).
+    uint32_t metric = kNoMetric;
+    uint16_t kept = 0;  ///< Bytes of it in the text buffer.
+    bool used = false;
+  };
+  std::vector<DropSlot> drop_slots_;   ///< [ring * kDropSamples + slot]
+  std::unique_ptr<char[]> drop_text_;  ///< kDropSampleBytes per slot.
+  std::vector<uint8_t> drop_next_;     ///< [ring]: the slot the next drop overwrites.
 };
 
 /// One series in a merged snapshot.
@@ -480,6 +517,18 @@ struct StoreState {
   std::vector<int64_t> created;
 };
 
+/// What the status page reads (MetricStore::status_counts()): the live merged state and, beside
+/// it, per pipeline the counted records and the recent drops, summed over shards.
+struct StatusCounts {
+  StoreState state;  ///< Live (never the published checkpoint); no native buckets.
+  std::shared_ptr<const std::vector<MetricSpec>> specs;  ///< The metrics `state` is of.
+  std::vector<std::string> source_names;
+  std::vector<std::string> pipeline_names;
+  std::vector<uint64_t> counted;  ///< [pipeline]: see MetricShard::count_counted().
+  /// [pipeline * kDropReasonCount + reason]: newest first, at most kDropSamples.
+  std::vector<std::vector<DropSample>> recent_drops;
+};
+
 /// What a reader gets from MetricStore::read_view(): a merged state and, per metric, its series
 /// in label-value order, without decoding any key (a scrape writes straight from it). Immutable
 /// and shared: a published one is built once per checkpoint and handed to every reader.
@@ -554,6 +603,12 @@ class MetricStore {
   /// counter never loses the part of its value held by one shard). Locks every shard at once,
   /// in index order. Returns the number of series removed (merged count).
   size_t expire(int64_t now_ms) const;
+
+  /// The live merged state (one merge, as export_state() without native buckets), the
+  /// per-pipeline counted records and the recent drops, all of one store layout (a reload
+  /// waits). Then locks each shard in turn for a copy of its counters and rings (a few KiB per
+  /// pipeline at most). Any thread.
+  StatusCounts status_counts() const;
 
   /// Milliseconds of the steady clock: the time base of set_now() and expire().
   static int64_t steady_now_ms() noexcept;

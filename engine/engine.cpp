@@ -104,7 +104,29 @@ core::Status Engine::start_runtime(bool first, uint64_t checkpoint_id) {
   return core::Ok{};
 }
 
+std::shared_ptr<const sinks::RunningConfig> Engine::running_config() const {
+  std::lock_guard lock(running_config_mu_);
+  return running_config_;
+}
+
 core::Status Engine::start_sinks() {
+  {
+    // What the exporter's status page shows: the config in force from now on.
+    auto rc = std::make_shared<sinks::RunningConfig>();
+    rc->file = config_.file;
+    rc->checkpoints = !config_.checkpoint.dir.empty();
+    for (const config::SourceConfig& s : config_.sources) {
+      rc->sources.push_back({s.name, s.type, s.spec ? s.spec->describe() : "", {}});
+    }
+    for (const config::PipelineConfig& p : config_.pipelines) {
+      rc->pipelines.push_back({p.name, std::string(p.parser->type_name()), "", p.inputs});
+    }
+    for (const config::SinkConfig& s : config_.sinks) {
+      rc->sinks.push_back({s.name, s.type, s.spec->describe(), {}});
+    }
+    std::lock_guard lock(running_config_mu_);
+    running_config_ = std::move(rc);
+  }
   // Stop the running sinks the config no longer has as they are (removed, or changed).
   std::vector<RunningSink> kept;
   for (RunningSink& r : sinks_) {
@@ -131,6 +153,7 @@ core::Status Engine::start_sinks() {
     if (options_.once && !sink->pushes()) continue;
     sink->set_reload_handler([this] { return request_reload(); });
     sink->set_tap_hub(&tap_hub_);
+    sink->set_running_config([this] { return running_config(); });
     core::Status st = sink->start();
     if (!st) {
       if (result) result = st;

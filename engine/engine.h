@@ -49,6 +49,7 @@ class Source;
 namespace logtally::sinks {
 class PushLoop;
 class Sink;
+struct RunningConfig;
 }  // namespace logtally::sinks
 namespace logtally::transforms {
 class BatchProcessor;
@@ -108,6 +109,8 @@ class Engine {
   /// Starts the sinks of `config_` that `sinks_` does not run yet (by name and text) and stops
   /// those it no longer has; then the push loop over every pushing sink.
   core::Status start_sinks();
+  /// The config in force, as the exporter's status page shows it (any thread).
+  std::shared_ptr<const sinks::RunningConfig> running_config() const;
   /// Answers the POST /-/reload requests up to number `covering` (those made before the config
   /// was read): Ok, or `error`.
   void finish_reload(bool ok, const std::string& error, uint64_t covering);
@@ -131,7 +134,9 @@ class Engine {
   std::atomic<bool> serve_new_checkpoint_{false};
   std::unique_ptr<checkpoint::Checkpointer> checkpointer_;
   std::vector<RunningSink> sinks_;
-  std::unique_ptr<sinks::PushLoop> push_loop_;  ///< Drives every pushing sink.
+  mutable std::mutex running_config_mu_;
+  std::shared_ptr<const sinks::RunningConfig> running_config_;  ///< Set by start_sinks().
+  std::unique_ptr<sinks::PushLoop> push_loop_;                  ///< Drives every pushing sink.
   std::unique_ptr<core::WorkerPool> pool_;
   std::unique_ptr<ProgressCounter> progress_counter_;  ///< With `progress`: wraps processor_.
   std::unique_ptr<ProgressReporter> progress_;

@@ -35,6 +35,9 @@ packages=(
   # the container image's test (tests/e2e/container_image.sh): builds deploy/Dockerfile's runtime
   # stage with buildah/podman on a base image made with debootstrap
   buildah podman debootstrap
+  # the exporter's status page loaded in a headless browser (tests/e2e/status_page.sh), driven
+  # over the DevTools protocol for its tap view (tests/e2e/status_page_cdp.py)
+  chromium python3-websocket
   # IANA time zones for a pipeline's `timestamp: { timezone: Europe/Berlin }` (docs/event-time.md)
   tzdata
 )

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/metric_store.h"
 #include "core/result.h"
@@ -32,6 +33,22 @@ class TapHub;
 }
 
 namespace logtally::sinks {
+
+/// The running config as the status page (the exporter's `/` and `/-/status`) shows it: names,
+/// types and what `logtally check` says of each part. Immutable; a reload makes a new one.
+struct RunningConfig {
+  struct Part {
+    std::string name;
+    std::string type;
+    std::string description;          ///< As `logtally check` prints it after "NAME: ".
+    std::vector<std::string> inputs;  ///< Pipelines: the sources they read.
+  };
+  std::string file;
+  std::vector<Part> sources;
+  std::vector<Part> pipelines;
+  std::vector<Part> sinks;
+  bool checkpoints = false;  ///< A checkpoint `dir` is set.
+};
 
 class Sink {
  public:
@@ -58,6 +75,11 @@ class Sink {
   /// The run's tap stream (the exporter's GET /-/tap), set by the run loop before start(); it
   /// outlives the sink.
   virtual void set_tap_hub(core::TapHub* /*hub*/) {}
+  /// How to read the running config (the exporter's status page), set by the run loop before
+  /// start(); callable from any thread, it returns the config in force at the time (reloads
+  /// included).
+  virtual void set_running_config(
+      std::function<std::shared_ptr<const RunningConfig>()> /*running_config*/) {}
 };
 
 /// What a flush asks of the PushLoop.

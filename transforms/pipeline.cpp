@@ -127,6 +127,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
   // Per-batch local tallies of drops, flushed once at the end.
   uint64_t dropped[core::kDropReasonCount] = {};
   uint64_t filtered = 0;
+  uint64_t counted = 0;
   const Filter* filter = filter_.get();
   const TimeFormat* time_format = pipeline_.time_format.get();
   const bool with_source_fields = !source_fields_.empty();
@@ -152,8 +153,14 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
         }
       }
     };
+    // A dropped record is kept in the shard's ring of recent drops (the status page); only
+    // drops pay for it. Its order: batch sequence in the high bits, record index in the low.
+    auto drop = [&](DropReason reason, uint32_t metric = core::kNoMetric) {
+      ++dropped[static_cast<size_t>(reason)];
+      shard.sample_drop(p, reason, text, (batch.sequence << 32) | static_cast<uint64_t>(i), metric);
+    };
     if (is_blank(text)) {
-      ++dropped[static_cast<size_t>(DropReason::kEmpty)];
+      drop(DropReason::kEmpty);
       trace_end("dropped", DropReason::kEmpty);
       continue;
     }
@@ -161,15 +168,15 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
       case parsers::ParseStatus::kOk:
         break;
       case parsers::ParseStatus::kInvalidJson:
-        ++dropped[static_cast<size_t>(DropReason::kInvalidJson)];
+        drop(DropReason::kInvalidJson);
         trace_end("dropped", DropReason::kInvalidJson);
         continue;
       case parsers::ParseStatus::kNotObject:
-        ++dropped[static_cast<size_t>(DropReason::kNotObject)];
+        drop(DropReason::kNotObject);
         trace_end("dropped", DropReason::kNotObject);
         continue;
       case parsers::ParseStatus::kNoMatch:
-        ++dropped[static_cast<size_t>(DropReason::kNoMatch)];
+        drop(DropReason::kNoMatch);
         trace_end("dropped", DropReason::kNoMatch);
         continue;
     }
@@ -194,7 +201,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
       if ((v.kind != core::FieldValue::Kind::kString &&
            v.kind != core::FieldValue::Kind::kNumber) ||
           !time_format->parse(v.text, event_ns)) {
-        ++dropped[static_cast<size_t>(DropReason::kBadTimestamp)];
+        drop(DropReason::kBadTimestamp);
         trace_end("dropped", DropReason::kBadTimestamp);
         continue;
       }
@@ -206,6 +213,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
         stamp = static_cast<uint64_t>(event_ns) ^ (uint64_t{1} << 63);
       }
     }
+    ++counted;
     for (const MetricRule& rule : rules_) {
       if (rule.when && !rule.when->matches(record_)) continue;
       RuleStatus st = RuleStatus::kOk;
@@ -232,15 +240,15 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
         case RuleStatus::kOk:
           break;
         case RuleStatus::kMissingValue:
-          ++dropped[static_cast<size_t>(DropReason::kMissingValue)];
+          drop(DropReason::kMissingValue, rule.metric);
           trace_drop(DropReason::kMissingValue);
           break;
         case RuleStatus::kNotANumber:
-          ++dropped[static_cast<size_t>(DropReason::kNotANumber)];
+          drop(DropReason::kNotANumber, rule.metric);
           trace_drop(DropReason::kNotANumber);
           break;
         case RuleStatus::kNegativeValue:
-          ++dropped[static_cast<size_t>(DropReason::kNegativeValue)];
+          drop(DropReason::kNegativeValue, rule.metric);
           trace_drop(DropReason::kNegativeValue);
           break;
       }
@@ -261,6 +269,7 @@ void PipelineRunner::run_records(const core::Batch& batch, core::MetricShard& sh
     if (dropped[r] > 0) shard.count_dropped(p, static_cast<DropReason>(r), dropped[r]);
   }
   if (filtered > 0) shard.count_filtered(p, filtered);
+  if (counted > 0) shard.count_counted(p, counted);
 }
 
 template void PipelineRunner::run_records<false>(const core::Batch&, core::MetricShard&, Tracer*);

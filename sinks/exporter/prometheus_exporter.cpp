@@ -229,6 +229,14 @@ int PrometheusExporter::handle_early(mg_connection* conn) {
     }
     return handle_tap(conn);
   }
+  if ((uri == "/" || uri == "/-/status") && config_.path != "/") {
+    if (!authorized(mg_get_header(conn, "Authorization"))) {
+      send_response(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+                    "WWW-Authenticate: Basic realm=\"logtally\"\r\n");
+      return 401;
+    }
+    return uri == "/" ? handle_status_page(conn) : handle_status(conn);
+  }
   if (uri != config_.path) {
     send_response(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not Found\n");
     return 404;

@@ -13,6 +13,9 @@
 //   once the new config is valid and being applied, 400 with the errors otherwise;
 // - `GET /-/tap?pipeline=NAME&limit=N&timeout=S` (behind the basic auth): the tap stream of the
 //   running pipelines (core/tap.h), one JSON object a line, chunked; see tap_endpoint.cpp.
+// - `GET /` (behind the basic auth): the status page, one HTML page with its script inside
+//   that polls `GET /-/status` (behind the basic auth), the running state as JSON; see
+//   status_endpoint.cpp and docs/status-page.md. Not served when the metrics path is `/`.
 // Other paths: 404. Basic auth (a crypt(3) hash in the config) guards the metrics path; the
 // health endpoints stay open so probes need no secret (they reveal nothing).
 //
@@ -49,6 +52,10 @@ class PrometheusExporter final : public Sink {
     reload_ = std::move(handler);
   }
   void set_tap_hub(core::TapHub* hub) override { tap_ = hub; }
+  void set_running_config(
+      std::function<std::shared_ptr<const RunningConfig>()> running_config) override {
+    running_config_ = std::move(running_config);
+  }
   std::string describe() const override;
 
   /// The port it listens on (after start()).
@@ -57,6 +64,8 @@ class PrometheusExporter final : public Sink {
   /// Called by civetweb (any of its threads) before prometheus-cpp's handler. Returns 0 to let
   /// prometheus-cpp answer, or the HTTP status it sent.
   int handle_early(mg_connection* conn);
+  /// The body of GET /-/status at `now_unix_ms` (docs/status-page.md); any thread.
+  std::string status_json(int64_t now_unix_ms) const;
   /// For the TLS set-up callback: loads the certificate and key into civetweb's SSL_CTX.
   int init_tls(void* ssl_ctx);
 
@@ -64,6 +73,9 @@ class PrometheusExporter final : public Sink {
   bool authorized(const char* authorization_header) const;
   /// GET /-/tap, after the auth check (tap_endpoint.cpp). Returns the HTTP status.
   int handle_tap(mg_connection* conn);
+  /// GET / and GET /-/status, after the auth check (status_endpoint.cpp).
+  int handle_status_page(mg_connection* conn);
+  int handle_status(mg_connection* conn);
 
   std::string name_;
   PrometheusExporterConfig config_;
@@ -72,8 +84,10 @@ class PrometheusExporter final : public Sink {
   std::atomic<bool> ready_{false};
   std::function<core::Status()> reload_;  ///< Set before start(); used only with enable_reload.
   core::TapHub* tap_ = nullptr;           ///< Set before start().
-  std::atomic<bool> stopping_{false};     ///< Ends open tap streams.
-  std::atomic<int> taps_{0};              ///< Tap streams open now (each holds a civetweb thread).
+  /// Set before start(); unset (a test), the page shows the store's names only.
+  std::function<std::shared_ptr<const RunningConfig>()> running_config_;
+  std::atomic<bool> stopping_{false};  ///< Ends open tap streams.
+  std::atomic<int> taps_{0};           ///< Tap streams open now (each holds a civetweb thread).
   int port_ = 0;
   const void* tls_ = nullptr;  ///< OpenSSL functions from the TLS shim (a TlsApi), once loaded.
 };

@@ -99,6 +99,48 @@ TEST(BatchProcessorTest, EveryRecordEndsInAMetricOrADropReason) {
   EXPECT_EQ(dropped(s, 1, DropReason::kTooLong), 0u);  // only_b does not read source a
 }
 
+// The status page's counts (docs/status-page.md): records that reached the metrics, and the
+// dropped records themselves, newest first, with the metric that could not use them.
+TEST(BatchProcessorTest, CountsCountedRecordsAndKeepsTheDroppedOnes) {
+  auto cfg = config::load_config_text(kConfig, "test.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  const config::Compiled compiled = config::compile(*cfg);
+  core::MetricStore store(compiled.specs, compiled.source_names, compiled.pipeline_names, 2);
+  BatchProcessor processor(compiled.pipelines, store, compiled.source_names.size());
+  auto a = make_batch(0,
+                      {R"({"method":"GET","bytes":10})", R"({"method":"GET"})", "", " \t ",
+                       "garbage", "[1]", R"({"method":"PUT","bytes":-1})"},
+                      /*too_long=*/2);
+  auto b = make_batch(1, {R"({"method":"GET","bytes":1,"depth":3})", R"({"depth":"x"})"});
+  b->sequence = 2;  // After a, on the other worker.
+  processor.handle(0, *a);
+  processor.handle(1, *b);
+
+  const core::StatusCounts c = store.status_counts();
+  // both: 3 of a (not the empty, invalid, non-object or too long ones) and 2 of b; only_b: 2.
+  EXPECT_EQ(c.counted, (std::vector<uint64_t>{5, 2}));
+  auto drops = [&](size_t pipeline, DropReason r) {
+    std::vector<std::string> out;
+    for (const core::DropSample& d :
+         c.recent_drops[pipeline * core::kDropReasonCount + static_cast<size_t>(r)]) {
+      out.push_back(d.record +
+                    (d.metric == core::kNoMetric ? "" : " @" + c.specs->at(d.metric).name));
+    }
+    return out;
+  };
+  EXPECT_EQ(drops(0, DropReason::kInvalidJson), (std::vector<std::string>{"garbage"}));
+  EXPECT_EQ(drops(0, DropReason::kNotObject), (std::vector<std::string>{"[1]"}));
+  EXPECT_EQ(drops(0, DropReason::kEmpty), (std::vector<std::string>{" \t ", ""}));
+  EXPECT_EQ(drops(0, DropReason::kMissingValue),
+            (std::vector<std::string>{R"({"depth":"x"} @bytes_total)",
+                                      R"({"method":"GET"} @bytes_total)"}));
+  EXPECT_EQ(drops(0, DropReason::kNegativeValue),
+            (std::vector<std::string>{R"({"method":"PUT","bytes":-1} @bytes_total)"}));
+  EXPECT_EQ(drops(0, DropReason::kTooLong), (std::vector<std::string>{}));  // Never kept whole.
+  EXPECT_EQ(drops(1, DropReason::kNotANumber),
+            (std::vector<std::string>{R"({"depth":"x"} @depth)"}));
+}
+
 TEST(BatchProcessorTest, RegexPipelineCountsMatchesAndNoMatch) {
   const char* text = R"(
 sources:
