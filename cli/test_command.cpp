@@ -17,6 +17,7 @@
 #include "ingest/file/config.h"
 #include "ingest/file/file_source.h"
 #include "ingest/line_reader.h"
+#include "ingest/multiline.h"
 #include "sinks/exposition/exposition.h"
 #include "transforms/pipeline.h"
 
@@ -105,7 +106,10 @@ TestMetrics run_input(const config::Config& cfg, size_t source, const std::strin
   {
     core::WorkerPool pool(channel, counter, 1);
     ingest::LineReader reader(channel, static_cast<uint32_t>(source), src.max_record_bytes,
-                              src.format);
+                              src.format, src.multiline.get(),
+                              src.multiline
+                                  ? ingest::TruncatedCounters::make(&store.self_metrics(), src.name)
+                                  : ingest::TruncatedCounters{});
     // A file source's lines carry the fields of their file's path.
     std::string file = path;
     const auto* file_spec = dynamic_cast<const ingest::FileSourceConfig*>(src.spec.get());

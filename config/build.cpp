@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "ingest/multiline.h"
+
 namespace logtally::config {
 
 Compiled compile(const Config& config) {
@@ -126,7 +128,7 @@ std::vector<std::unique_ptr<ingest::Source>> make_sources(const Config& config,
   for (size_t i = 0; i < config.sources.size(); ++i) {
     const SourceConfig& s = config.sources[i];
     const ingest::SourceCommon common{s.name, static_cast<uint32_t>(i), s.max_record_bytes,
-                                      s.format};
+                                      s.format, s.multiline};
     out.push_back(s.spec->build(common, mode, self_metrics));
   }
   return out;
@@ -149,7 +151,9 @@ std::string describe(const Config& config, const Compiled& compiled) {
     if (s.format != ingest::EnvelopeFormat::kNone) {
       out << ", format " << ingest::envelope_format_name(s.format);
     }
-    out << ", max_record_bytes " << s.max_record_bytes << "\n";
+    out << ", max_record_bytes " << s.max_record_bytes;
+    if (s.multiline) out << ", " << s.multiline->describe(s.max_record_bytes);
+    out << "\n";
   }
   out << "pipelines:\n";
   for (size_t pi = 0; pi < compiled.pipelines.size(); ++pi) {

@@ -20,6 +20,7 @@
 
 #include "config/options.h"
 #include "config/registry.h"
+#include "ingest/multiline.h"
 #include "ingest/source_options.h"
 #include "transforms/filter.h"
 
@@ -109,6 +110,7 @@ void Loader::load_source(const std::string& name, const YAML::Node& n, Config& c
   ingest::read_source_common(*this, n, what, common);
   src.format = common.format;
   src.max_record_bytes = common.max_record_bytes;
+  src.multiline = common.multiline;
   cfg.sources.push_back(std::move(src));
 }
 
@@ -759,6 +761,13 @@ core::Result<Config> Loader::load() {
   }
   for (SourceConfig& s : cfg.sources) {
     if (s.max_record_bytes == 0) s.max_record_bytes = cfg.max_record_bytes;
+    // A joined record must fit where a line fits (a batch holds max_record_bytes).
+    if (s.multiline && s.multiline->max_bytes > s.max_record_bytes) {
+      error_at(s.multiline->max_bytes_at, "source '" + s.name +
+                                              "' multiline max_bytes: must be at most the source's "
+                                              "max_record_bytes (" +
+                                              std::to_string(s.max_record_bytes) + ")");
+    }
   }
   if (root["checkpoint"]) load_checkpoint(root["checkpoint"], cfg);
   if (const YAML::Node pipelines = root["pipelines"]) {

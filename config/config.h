@@ -36,6 +36,7 @@ struct SourceConfig {
   std::string type;             ///< The `type:` value (a registered source type).
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   ingest::EnvelopeFormat format = ingest::EnvelopeFormat::kNone;  ///< `format:` cri/docker/none.
+  std::shared_ptr<const ingest::MultilineConfig> multiline;       ///< `multiline:` (null: none).
   Location location;
   std::shared_ptr<const ingest::SourceSpec> spec;  ///< Null only in a config with errors.
 };

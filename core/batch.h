@@ -62,6 +62,8 @@ class Batch {
     bytes_read = 0;
     too_long = 0;
     bad_envelope = 0;
+    cut_max_lines = 0;
+    cut_max_bytes = 0;
     position = 0;
     join_start.fill(kNoJoin);
     fields.reset();
@@ -89,7 +91,11 @@ class Batch {
   uint64_t bytes_read = 0;    ///< Bytes the source consumed for this batch (incl. dropped lines).
   uint64_t too_long = 0;      ///< Lines skipped because they exceeded max_record_bytes.
   uint64_t bad_envelope = 0;  ///< Lines not in the source's container envelope format.
-  uint64_t position = 0;      ///< Source offset just after the last complete line (files).
+  /// Multi-line records in this batch cut at a limit (ingest/multiline.h), by reason; the
+  /// source counts them in logtally_records_truncated_total when the batch is queued.
+  uint32_t cut_max_lines = 0;
+  uint32_t cut_max_bytes = 0;
+  uint64_t position = 0;  ///< Source offset just after the last complete line (files).
   /// Container envelopes (files): per stream (stdout, stderr, none), the offset of the first
   /// piece of a join not finished at `position`, or kNoJoin. A restart re-reads from there.
   std::array<uint64_t, 3> join_start{kNoJoin, kNoJoin, kNoJoin};

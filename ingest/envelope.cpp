@@ -78,6 +78,8 @@ void EnvelopeDecoder::pending_starts(uint64_t* out) const noexcept {
   for (size_t s = 0; s < kStreams; ++s) {
     const Join& j = joins_->join[s];
     out[s] = j.active ? j.start : core::kNoJoin;
+    const MultilineJoiner::Pending& m = joins_->multiline[s];
+    if (m.active && m.start < out[s]) out[s] = m.start;
   }
 }
 
@@ -87,7 +89,11 @@ DecodeStatus EnvelopeDecoder::decode(std::string_view line, Decoded& out,
   DecodeStatus st = DecodeStatus::kBadEnvelope;
   switch (format_) {
     case EnvelopeFormat::kNone:
-      out = Decoded{line, {}, {}};
+      // Read again after a restore: before the record unfinished at the checkpoint, counted.
+      if (line_start < joins_->replay_end && line_start < joins_->resume[2]) {
+        return DecodeStatus::kReplayed;
+      }
+      out = Decoded{line, {}, {}, 2, line_start};
       return DecodeStatus::kRecord;
     case EnvelopeFormat::kCri:
       st = decode_cri(line, out);
@@ -183,7 +189,7 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
   if (!j.active) {
     if (final) {
       if (text.size() > max_record_) return DecodeStatus::kTooLong;
-      out = Decoded{text, kStreamNames[s], time};
+      out = Decoded{text, kStreamNames[s], time, static_cast<uint8_t>(s), line_start_};
       return DecodeStatus::kRecord;
     }
     j.active = true;
@@ -215,7 +221,8 @@ DecodeStatus EnvelopeDecoder::piece(size_t s, std::string_view text, std::string
     return DecodeStatus::kTooLong;
   }
   out = Decoded{j.text, kStreamNames[s],
-                j.has_time ? std::string_view(j.time, j.time_len) : std::string_view()};
+                j.has_time ? std::string_view(j.time, j.time_len) : std::string_view(),
+                static_cast<uint8_t>(s), j.start};
   return DecodeStatus::kRecord;
 }
 
@@ -230,7 +237,8 @@ bool EnvelopeDecoder::flush(Decoded& out, DecodeStatus& status) noexcept {
       return true;
     }
     out = Decoded{j.text, kStreamNames[s],
-                  j.has_time ? std::string_view(j.time, j.time_len) : std::string_view()};
+                  j.has_time ? std::string_view(j.time, j.time_len) : std::string_view(),
+                  static_cast<uint8_t>(s), j.start};
     status = DecodeStatus::kRecord;
     return true;
   }

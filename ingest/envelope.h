@@ -23,6 +23,10 @@
 //   `line_start`); pending_starts() gives them, and the source's checkpointed position never
 //   goes past them. After a restore, Joins::replay() marks the lines read again that were
 //   counted before the checkpoint: decode() returns kReplayed for them.
+// - Multi-line records (ingest/multiline.h) joined after the envelope keep their records in
+//   progress in the same Joins (one per stream), so pending_starts() covers them too and a
+//   restore re-reads a record unfinished at a checkpoint from its first line. Format kNone
+//   (used only with `multiline`) passes each line through as stream 2, with the same replay.
 #pragma once
 
 #include <simdjson.h>
@@ -34,6 +38,7 @@
 
 #include "core/source_fields.h"
 #include "ingest/envelope_format.h"
+#include "ingest/multiline.h"
 
 namespace logtally::ingest {
 
@@ -48,8 +53,10 @@ enum class DecodeStatus : uint8_t {
 /// One decoded message and the envelope's fields.
 struct Decoded {
   std::string_view message;
-  std::string_view stream;  ///< "stdout" or "stderr"; null data() when absent (docker).
-  std::string_view time;    ///< As written, of the first piece; null data() when absent.
+  std::string_view stream;   ///< "stdout" or "stderr"; null data() when absent (docker).
+  std::string_view time;     ///< As written, of the first piece; null data() when absent.
+  uint8_t stream_index = 2;  ///< 0 stdout, 1 stderr, 2 absent (EnvelopeDecoder::kStreams).
+  uint64_t start = 0;        ///< `line_start` of the message's first piece.
 };
 
 /// Record-level source field names an envelope provides: `_source.stream`, `_source.time`.
@@ -83,6 +90,8 @@ class EnvelopeDecoder {
     /// stream s from resume[s] on (the pieces of its join unfinished at the checkpoint).
     uint64_t replay_end = 0;
     uint64_t resume[kStreams] = {};
+    /// Multi-line records in progress, per stream (used only with `multiline`).
+    MultilineJoiner::Pending multiline[kStreams];
     /// Sets the above from a checkpoint: position `end`, join starts `starts` (kNoJoin: none).
     void replay(uint64_t end, const uint64_t* starts) noexcept;
   };
@@ -93,7 +102,9 @@ class EnvelopeDecoder {
 
   /// Joins of the input decoded from now on (null: the decoder's own).
   void use_joins(Joins* joins) noexcept { joins_ = joins != nullptr ? joins : &own_; }
-  /// Per stream, the `line_start` of the first piece of its join in progress, or kNoJoin.
+  Joins& joins() noexcept { return *joins_; }
+  /// Per stream, the `line_start` of the first piece of its join in progress (or of the first
+  /// line of its multi-line record in progress, whichever is earlier), or kNoJoin.
   void pending_starts(uint64_t* out) const noexcept;
   uint64_t replay_end() const noexcept { return joins_->replay_end; }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "core/log.h"
@@ -14,22 +15,119 @@ using core::Batch;
 
 LineReader::LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
                        EnvelopeFormat format)
+    : LineReader(channel, source, max_record_bytes, format, nullptr) {}
+
+LineReader::LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
+                       EnvelopeFormat format, const MultilineConfig* multiline,
+                       TruncatedCounters truncated)
     : LineReader(channel, source, max_record_bytes) {
-  if (format != EnvelopeFormat::kNone) {
+  truncated_ = truncated;
+  if (format != EnvelopeFormat::kNone || multiline != nullptr) {
+    // Without an envelope, the kNone decoder passes lines through and keeps the joins.
     decoder_ = std::make_unique<EnvelopeDecoder>(format, max_record_bytes);
     writer_ = std::make_unique<BatchWriter>(channel, source);
-    writer_->set_fields(envelope_fields(nullptr));
+    writer_->set_fields(format != EnvelopeFormat::kNone ? envelope_fields(nullptr) : nullptr);
+    writer_->set_on_queued(&LineReader::writer_queued, this);
+  }
+  if (multiline != nullptr) {
+    const size_t limit = multiline->max_bytes != 0
+                             ? std::min(multiline->max_bytes, max_record_bytes)
+                             : max_record_bytes;
+    joiner_ = std::make_unique<MultilineJoiner>(*multiline, limit, /*reserve=*/true);
   }
 }
 
+LineReader::~LineReader() = default;
+
+void LineReader::writer_queued(void* context, const core::Batch& batch) {
+  auto* self = static_cast<LineReader*>(context);
+  // Once per batch, and only for batches holding cut records: no atomic per record.
+  if (batch.cut_max_lines > 0 && self->truncated_.max_lines != nullptr) {
+    self->truncated_.max_lines->add(batch.cut_max_lines);
+  }
+  if (batch.cut_max_bytes > 0 && self->truncated_.max_bytes != nullptr) {
+    self->truncated_.max_bytes->add(batch.cut_max_bytes);
+  }
+  if (self->on_queued_ != nullptr) self->on_queued_(self->on_queued_context_, batch);
+}
+
 bool LineReader::append_decoded(const Decoded& d) {
-  const size_t n = writer_->fields()->record_columns.size();
+  const size_t n = writer_->fields() ? writer_->fields()->record_columns.size() : 0;
+  if (decoder_->format() == EnvelopeFormat::kNone) {
+    // No envelope columns; other record-level columns (none today) stay absent.
+    std::string_view cols[16];
+    if (n == 0 || n > 16) return writer_->append(d.message);
+    return writer_->append(d.message, cols, n);
+  }
   // The envelope's columns are the last two (envelope_fields() appends them).
   std::string_view cols[16];
-  if (n > 16) return writer_->append(d.message);
+  if (n > 16 || n < 2) return writer_->append(d.message);
   cols[n - 2] = d.stream;
   cols[n - 1] = d.time;
   return writer_->append(d.message, cols, n);
+}
+
+bool LineReader::emit_record(MultilineJoiner::Pending& p, size_t s) {
+  static constexpr std::string_view kStreamNames[] = {"stdout", "stderr", std::string_view()};
+  const MultilineJoiner::Record r = joiner_->take(p);
+  Decoded d{r.text, kStreamNames[s], r.time, static_cast<uint8_t>(s), p.start};
+  if (!append_decoded(d)) return false;
+  if (r.cut != CutReason::kNone) {
+    core::Batch* b = writer_->batch();  // The one the record went into.
+    if (b == nullptr) return false;
+    if (r.cut == CutReason::kMaxLines) {
+      ++b->cut_max_lines;
+    } else {
+      ++b->cut_max_bytes;
+    }
+  }
+  return true;
+}
+
+bool LineReader::join_line(const Decoded& d, std::chrono::steady_clock::time_point now) {
+  MultilineJoiner::Pending& p = decoder_->joins().multiline[d.stream_index];
+  if (joiner_->ends_record(p, d.message) && !emit_record(p, d.stream_index)) return false;
+  joiner_->add(p, d.message, d.start, d.time, now);
+  return true;
+}
+
+std::chrono::steady_clock::time_point LineReader::next_expiry() const noexcept {
+  auto t = std::chrono::steady_clock::time_point::max();
+  if (!joiner_) return t;
+  for (const MultilineJoiner::Pending& p : decoder_->joins().multiline) {
+    t = std::min(t, joiner_->deadline(p));
+  }
+  return t;
+}
+
+void LineReader::expire(std::chrono::steady_clock::time_point now, bool all) {
+  if (!joiner_) return;
+  EnvelopeDecoder::Joins& joins = decoder_->joins();
+  bool any = false;
+  for (const MultilineJoiner::Pending& p : joins.multiline) {
+    any = any || (p.active && (all || joiner_->expired(p, now)));
+  }
+  if (!any) return;
+  // The records handed over go with the position of the last line read; a batch handed over
+  // on the way (full) keeps the records not yet handed over in its join starts.
+  auto stamp = [&]() {
+    core::Batch* out = writer_->batch();
+    if (out == nullptr) return false;
+    out->position = last_position_;
+    uint64_t starts[EnvelopeDecoder::kStreams];
+    decoder_->pending_starts(starts);
+    std::copy(std::begin(starts), std::end(starts), out->join_start.begin());
+    return true;
+  };
+  if (!stamp()) return;
+  for (size_t s = 0; s < EnvelopeDecoder::kStreams; ++s) {
+    MultilineJoiner::Pending& p = joins.multiline[s];
+    if (!p.active || !(all || joiner_->expired(p, now))) continue;
+    if (!emit_record(p, s) || !stamp()) return;
+  }
+  std::copy(writer_->batch()->join_start.begin(), writer_->batch()->join_start.end(),
+            std::begin(last_join_start_));
+  writer_->flush();
 }
 
 void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
@@ -47,6 +145,9 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
   // mapping is unknown and the batch keeps the previous dispatch's position (conservative: a
   // restore re-reads, and may count again, those lines).
   const bool mapped = raw.too_long == 0;
+  // Multi-line records: one clock read per batch of lines, not per line.
+  const auto now =
+      joiner_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   // A batch's join starts go with its position: both as they stand before line i.
   auto stamp = [&](core::Batch& b, uint64_t pos) {
     b.position = pos;
@@ -66,7 +167,7 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
     }
     switch (decoder_->decode(raw.record(i), d, line_start)) {
       case DecodeStatus::kRecord:
-        if (!append_decoded(d)) return;
+        if (!(joiner_ ? join_line(d, now) : append_decoded(d))) return;
         break;
       case DecodeStatus::kPartial:
       case DecodeStatus::kReplayed:
@@ -77,7 +178,9 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
         break;
       case DecodeStatus::kTooLong:
         if ((out = writer_->batch()) == nullptr) return;
-        ++out->too_long;
+        // Its final piece read again after a restore: it was counted before the checkpoint
+        // (it was not held in a multi-line record, which takes only whole messages).
+        if (line_start >= replay_end()) ++out->too_long;
         break;
     }
   }
@@ -85,10 +188,16 @@ void LineReader::decode_into_writer(const core::Batch& raw, bool end_of_input, s
     DecodeStatus status;
     while (decoder_->flush(d, status)) {
       if (status == DecodeStatus::kRecord) {
-        if (!append_decoded(d)) return;
+        if (!(joiner_ ? join_line(d, now) : append_decoded(d))) return;
       } else {
         if ((out = writer_->batch()) == nullptr) return;
         ++out->too_long;
+      }
+    }
+    if (joiner_) {
+      EnvelopeDecoder::Joins& joins = decoder_->joins();
+      for (size_t s = 0; s < EnvelopeDecoder::kStreams; ++s) {
+        if (joins.multiline[s].active && !emit_record(joins.multiline[s], s)) return;
       }
     }
   }
@@ -246,7 +355,10 @@ void LineReader::finish() {
 void LineReader::set_fields(core::SourceFieldsPtr fields) {
   fields_ = std::move(fields);
   if (batch_) batch_->fields = fields_;
-  if (writer_) writer_->set_fields(envelope_fields(fields_));
+  if (writer_) {
+    writer_->set_fields(decoder_->format() != EnvelopeFormat::kNone ? envelope_fields(fields_)
+                                                                    : fields_);
+  }
 }
 
 void LineReader::discard_partial() {

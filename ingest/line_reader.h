@@ -12,11 +12,17 @@
 // - A batch is handed to the channel after each read that completed at least one line, so a
 //   slow pipe (a sidecar's app) is counted promptly and a fast file goes in ~1 MiB batches. The
 //   unfinished tail moves to the next batch (one memcpy of at most max_record_bytes).
+// - With `multiline` (ingest/multiline.h), lines (after the envelope, if any) are joined into
+//   records before they are handed over; records in progress live in the joins of the input
+//   (set_joins()), each batch's join_start covers them, and expire() hands over those that got
+//   no line for the timeout. Records cut at a limit are counted in the batch, and in
+//   logtally_records_truncated_total when the batch is queued.
 // Used by one source thread; not thread-safe.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,6 +31,7 @@
 #include "core/batch_channel.h"
 #include "ingest/batch_writer.h"
 #include "ingest/envelope.h"
+#include "ingest/multiline.h"
 
 namespace logtally::ingest {
 
@@ -46,6 +53,12 @@ class LineReader {
   /// two batches at a time.
   LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
              EnvelopeFormat format);
+  /// With multi-line records (`multiline` null: none), joined after the envelope (`format`
+  /// may be kNone). Records cut at a limit are added to `truncated` when queued.
+  LineReader(core::BatchChannel& channel, uint32_t source, size_t max_record_bytes,
+             EnvelopeFormat format, const MultilineConfig* multiline,
+             TruncatedCounters truncated = {});
+  ~LineReader();
 
   /// One read(2) from `fd` into the current batch. Returns bytes read, 0 at end of input, or
   /// -1 with errno set (EAGAIN included). If `tee_fd` >= 0, the bytes are first written there
@@ -55,6 +68,16 @@ class LineReader {
   /// End of input: the unterminated last line (if any) becomes a record, and everything
   /// pending is handed over.
   void finish();
+
+  /// Multi-line records: hands over the records in progress that got no line for the timeout
+  /// up to `now` (all of them with `all`), with the position of the last complete line read.
+  /// Call where the input's joins and position are current (after a read). No-op without
+  /// `multiline`.
+  void expire(std::chrono::steady_clock::time_point now, bool all = false);
+  /// When the earliest record in progress expires (time_point::max() when none).
+  std::chrono::steady_clock::time_point next_expiry() const noexcept;
+  /// True if records are joined (`multiline`), so the input needs its own joins.
+  bool joins_records() const noexcept { return static_cast<bool>(joiner_); }
 
   /// Forgets the unfinished line (the input was truncated and is read again from the start).
   void discard_partial();
@@ -87,13 +110,14 @@ class LineReader {
   /// counted again, their bytes neither.
   void set_joins(EnvelopeDecoder::Joins* joins) noexcept {
     if (decoder_) decoder_->use_joins(joins);
+    // The reader's own joins (one input) reserve their buffers once; a file's grow as needed.
+    if (joiner_) joiner_->set_reserve(joins == nullptr);
   }
 
   /// Passed to BatchChannel::push for every batch (a source's checkpoint position update).
   void set_on_queued(core::BatchChannel::OnQueued hook, void* context) {
     on_queued_ = hook;
     on_queued_context_ = context;
-    if (writer_) writer_->set_on_queued(hook, context);
   }
 
  private:
@@ -104,6 +128,12 @@ class LineReader {
   void decode_into_writer(const core::Batch& raw, bool end_of_input, size_t tail_at,
                           uint64_t position);
   bool append_decoded(const Decoded& d);
+  // Multi-line: feeds a decoded message to its stream's record; false if the channel stopped.
+  bool join_line(const Decoded& d, std::chrono::steady_clock::time_point now);
+  // Hands over the record in progress in `p` (stream `s`); false if the channel stopped.
+  bool emit_record(MultilineJoiner::Pending& p, size_t s);
+  // The writer's hook: counts cut records, then calls on_queued_.
+  static void writer_queued(void* context, const core::Batch& batch);
 
   core::BatchChannel& channel_;
   uint32_t source_;
@@ -115,6 +145,8 @@ class LineReader {
   bool tee_broken_ = false;
   std::unique_ptr<EnvelopeDecoder> decoder_;  ///< Null without an envelope.
   std::unique_ptr<BatchWriter> writer_;
+  std::unique_ptr<MultilineJoiner> joiner_;  ///< Null without `multiline`.
+  TruncatedCounters truncated_;
   bool finishing_ = false;
   uint64_t last_position_ = 0;  ///< Position of the last decoded batch handed over.
   uint64_t last_join_start_[EnvelopeDecoder::kStreams] = {core::kNoJoin, core::kNoJoin,

@@ -41,6 +41,8 @@
 
 namespace logtally::ingest {
 
+struct MultilineConfig;  // ingest/multiline.h
+
 /// How sources behave for the whole run.
 struct SourceMode {
   bool once = false;  ///< Read every input to its end and return (files are not followed).
@@ -86,6 +88,8 @@ struct SourceCommon {
   uint32_t index = 0;           ///< Position among the config's sources.
   size_t max_record_bytes = 0;  ///< Resolved: the source's own or the top-level value.
   EnvelopeFormat format = EnvelopeFormat::kNone;
+  /// `multiline:` (null: none). Sources that read lines (file, stdin) join records with it.
+  std::shared_ptr<const MultilineConfig> multiline;
 };
 
 /// A source type's validated config (its struct derives from this): the factory of its runtime

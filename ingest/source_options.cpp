@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "ingest/multiline.h"
+
 namespace logtally::ingest {
 
 config::Option source_type_option(std::string_view description) {
@@ -22,6 +24,7 @@ void read_source_common(config::Reader& reader, const YAML::Node& n, const std::
       common.max_record_bytes = static_cast<size_t>(*v);
     }
   }
+  common.multiline = read_multiline(reader, n, what);
 }
 
 }  // namespace logtally::ingest

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift $(($# > 0 ? 1 : 0))
-all_targets=(json_parser logfmt_parser regex_parser envelope filter config checkpoint test_file event_time)
+all_targets=(json_parser logfmt_parser regex_parser envelope multiline filter config checkpoint test_file event_time)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -79,6 +79,16 @@ done
 find "$TESTDATA/container/docker" -type f | while IFS= read -r f; do
   { printf '\377'; cat "$f"; } >"$d/docker-$(basename "$(dirname "$f")")-$(basename "$f")"
 done
+
+# Multi-line: byte 1 the mode and limits, byte 2 the pattern; then lines ('~': after a pause).
+d="$seeds/multiline"
+mkdir -p "$d"
+{ printf '\376\002'; printf '%b\n' '2024-05-01 12:00:01 ERROR failed' \
+    'java.lang.IllegalStateException: x' '\tat a.B.c(B.java:1)' 'Caused by: java.io.IOException' \
+    '\t... 2 more' '2024-05-01 12:00:02 INFO ok'; } >"$d/java-start"
+{ printf '\001\003'; printf '%s\n' 'Exception: x' '    at a.b' 'Caused by: y' '    at c.d' 'next' \
+    '~late'; } >"$d/java-continue"
+{ printf '\006\000'; printf '%s\n' 'S1' ' a' ' b' ' c' 'S2' '~S3' ' d'; } >"$d/small-limits"
 
 # Filter: the expression on the first line, then one value per planned field (plan order).
 # Event times: a format, a zone, then times (docs/event-time.md's examples).

@@ -30,5 +30,5 @@ done
 compare "embedded default" "$golden/check/embedded-default.txt" "$bin" check
 compare "config-reference" "$golden/config-reference.md" "$bin" config-reference
 n=$(ls "$golden"/check/*.txt | wc -l)
-[ "$n" -eq 19 ] || { echo "expected 19 golden check files, found $n"; failed=1; }
+[ "$n" -eq 20 ] || { echo "expected 20 golden check files, found $n"; failed=1; }
 exit $failed

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "ingest/file/file_source.h"
+#include "ingest/multiline.h"
 #include "ingest/source_options.h"
 
 namespace logtally::ingest {
@@ -78,6 +79,7 @@ const config::OptionTable& file_source_options() {
            "How often files are checked for growth and the globs are expanded again."},
           max_record_bytes_option(),
           envelope_format_option(),
+          multiline_option(),
       }};
   return table;
 }
@@ -134,7 +136,8 @@ std::shared_ptr<const SourceSpec> load_file_source(config::Reader& reader, const
 }
 
 config::SourceEntry file_source_entry() {
-  return {"file", {&file_source_options()}, &load_file_source};
+  // The `multiline` map's table is listed once, here (stdin has the key too).
+  return {"file", {&file_source_options(), &multiline_options()}, &load_file_source};
 }
 
 }  // namespace logtally::ingest

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -80,6 +81,7 @@ FileSource::FileSource(const SourceCommon& common, FileSourceConfig config, Sour
         "Files matched by the source that could not be opened (e.g. permission denied), once "
         "per file until it opens: their lines are not read.",
         src);
+    if (common_.multiline) truncated_ = TruncatedCounters::make(self_metrics, common_.name);
   }
 }
 
@@ -115,13 +117,28 @@ void FileSource::watch_directories() {
   }
 }
 
-bool FileSource::wait_for_change() {
+int FileSource::idle_wait_millis() const {
+  if (!common_.multiline) return config_.poll_millis;
+  auto first = std::chrono::steady_clock::time_point::max();
+  for (const File& f : files_) {
+    if (!f.joins) continue;
+    for (const MultilineJoiner::Pending& p : f.joins->multiline) {
+      if (p.active) first = std::min(first, p.last + common_.multiline->timeout);
+    }
+  }
+  if (first == std::chrono::steady_clock::time_point::max()) return config_.poll_millis;
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(first - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, config_.poll_millis));
+}
+
+bool FileSource::wait_for_change(int millis) {
   if (inotify_fd_ < 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(config_.poll_millis));
+    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
     return true;
   }
   pollfd pfd{inotify_fd_, POLLIN, 0};
-  if (::poll(&pfd, 1, config_.poll_millis) <= 0) return true;  // Timeout: poll as usual.
+  if (::poll(&pfd, 1, millis) <= 0) return true;  // Timeout: poll as usual.
   bool new_names = false;
   alignas(inotify_event) char buf[16 << 10];
   while (true) {
@@ -258,7 +275,7 @@ FileSource::File* FileSource::open_file(const std::string& path, bool at_start) 
   f.offset = offset;
   f.committed = offset;
   f.fields = make_fields(path);
-  if (common_.format != EnvelopeFormat::kNone) {
+  if (common_.format != EnvelopeFormat::kNone || common_.multiline) {
     f.joins = std::make_unique<EnvelopeDecoder::Joins>();
     // Joins unfinished at the checkpoint: read again from the first piece of the earliest;
     // what was counted before `offset` is skipped (EnvelopeDecoder::Joins::replay).
@@ -441,6 +458,8 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
     reader.finish();
     f.offset = reader.line_end_position();
   } else {
+    // Multi-line records of this file that got no line for the timeout are handed over.
+    reader.expire(std::chrono::steady_clock::now());
     // The unfinished line stays in the file: it is read again from its start next turn, so
     // no buffer is held per file.
     f.offset = reader.line_end_position();
@@ -450,7 +469,7 @@ size_t FileSource::read_turn(LineReader& reader, File& f, bool final, bool& eof,
   return fresh;
 }
 
-void FileSource::check_rotation(File& f) {
+void FileSource::check_rotation(LineReader& reader, File& f) {
   struct stat by_fd {};
   if (::fstat(f.fd, &by_fd) == 0) {
     const auto size = static_cast<uint64_t>(by_fd.st_size);
@@ -462,6 +481,9 @@ void FileSource::check_rotation(File& f) {
       // copytruncate: the content we read was copied elsewhere; what is here now is new.
       core::log(core::LogLevel::kInfo, "file source: " + f.path + " was truncated");
       if (truncations_) truncations_->add(1);
+      // Multi-line records in progress are whole lines read from the old content: handed over
+      // (the reader still holds this file's joins and position from its turn).
+      reader.expire(std::chrono::steady_clock::now(), /*all=*/true);
       std::lock_guard<std::mutex> lock(state_mu_);
       f.offset = 0;
       f.seen_end = 0;
@@ -505,7 +527,8 @@ void FileSource::release(std::list<File>::iterator it) {
 }
 
 void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
+  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format,
+                    common_.multiline.get(), truncated_);
   const auto idle = std::chrono::milliseconds(config_.poll_millis);
   auto last_scan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_relaxed)) {
@@ -525,7 +548,7 @@ void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop)
         release(it++);
         continue;
       }
-      if (eof && !mode_.once) check_rotation(f);
+      if (eof && !mode_.once) check_rotation(reader, f);
       ++it;
     }
     if (mode_.once) {
@@ -536,7 +559,8 @@ void FileSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop)
     if (total == 0) {
       // Idle: wait for a write or a new name (inotify) or one poll interval. The globs are
       // expanded again after a new name, and at least once per interval in any case.
-      if (wait_for_change() || std::chrono::steady_clock::now() - last_scan >= idle) {
+      if (wait_for_change(idle_wait_millis()) ||
+          std::chrono::steady_clock::now() - last_scan >= idle) {
         scan(false);
         last_scan = std::chrono::steady_clock::now();
       }

@@ -22,6 +22,11 @@
 //   unfinished at its position began; they are saved with the position, and a restore reads
 //   the file again from the earliest of them, skipping what was counted before (so a record
 //   half joined at a checkpoint is neither lost nor counted twice; docs/container-logs.md).
+// - Multi-line records (`multiline`, ingest/multiline.h): each file has its own records in
+//   progress, kept in its joins and covered the same way by the saved join starts (a record
+//   unfinished at a checkpoint is read again whole). A record that got no line for the timeout
+//   is handed over on the file's next turn: an idle source wakes up for it. On copytruncate a
+//   record in progress is handed over before the file is read again from 0.
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +44,7 @@
 #include "core/self_metrics.h"
 #include "ingest/file/config.h"
 #include "ingest/line_reader.h"
+#include "ingest/multiline.h"
 #include "ingest/source.h"
 
 namespace re2 {
@@ -66,8 +72,11 @@ class FileSource final : public Source {
   [[nodiscard]] core::Status prepare() override;
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override;
-  /// With a container envelope, the LineReader also holds the batch it joins into.
-  size_t batches_held() const override { return common_.format == EnvelopeFormat::kNone ? 1 : 2; }
+  /// With a container envelope or multi-line records, the LineReader also holds the batch it
+  /// joins into.
+  size_t batches_held() const override {
+    return common_.format == EnvelopeFormat::kNone && !common_.multiline ? 1 : 2;
+  }
 
   bool checkpointable() const override { return true; }
   std::string checkpoint_state() override;
@@ -125,7 +134,7 @@ class FileSource final : public Source {
   // of the file and `stop_source` if the channel stopped. With `final`, an unterminated last line
   // at the end is counted; otherwise it is left to be read again.
   size_t read_turn(LineReader& reader, File& f, bool final, bool& eof, bool& stop_source);
-  void check_rotation(File& f);
+  void check_rotation(LineReader& reader, File& f);
   void release(std::list<File>::iterator it);
   core::SourceFieldsPtr make_fields(const std::string& path) const;
   static void on_queued(void* context, const core::Batch& batch);
@@ -133,8 +142,10 @@ class FileSource final : public Source {
   // has no wildcard): an idle source wakes on a write or a new file instead of the next poll.
   // Without it (no watchable directory, inotify unavailable) polling alone does the work.
   void watch_directories();
-  // Sleeps until an inotify event or poll_millis; true if a file may have appeared.
-  bool wait_for_change();
+  // Sleeps until an inotify event or `millis`; true if a file may have appeared.
+  bool wait_for_change(int millis);
+  // Milliseconds to the earliest multi-line record timeout of any file, at most poll_millis.
+  int idle_wait_millis() const;
 
   SourceCommon common_;
   FileSourceConfig config_;
@@ -149,6 +160,7 @@ class FileSource final : public Source {
   core::SelfMetrics::Value* renames_ = nullptr;
   core::SelfMetrics::Value* truncations_ = nullptr;
   core::SelfMetrics::Value* open_failures_ = nullptr;
+  TruncatedCounters truncated_;  ///< Multi-line records cut at a limit.
   /// Matched files that could not be opened (permission denied, ...): warned about and counted
   /// once each, until one opens. Source thread only.
   std::set<std::pair<dev_t, ino_t>> unreadable_;

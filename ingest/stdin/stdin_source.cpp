@@ -3,12 +3,14 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <string>
 
 #include "core/log.h"
+#include "ingest/multiline.h"
 #include "ingest/source_options.h"
 
 namespace logtally::ingest {
@@ -21,8 +23,10 @@ constexpr std::chrono::seconds kStopGrace{1};
 }  // namespace
 
 std::unique_ptr<Source> StdinSourceConfig::build(const SourceCommon& common, SourceMode mode,
-                                                 core::SelfMetrics*) const {
-  return std::make_unique<StdinSource>(common, mode);
+                                                 core::SelfMetrics* self_metrics) const {
+  return std::make_unique<StdinSource>(
+      common, mode, 0,
+      common.multiline ? TruncatedCounters::make(self_metrics, common.name) : TruncatedCounters{});
 }
 
 const config::OptionTable& stdin_source_options() {
@@ -33,6 +37,7 @@ const config::OptionTable& stdin_source_options() {
           source_type_option("`stdin`. At most one stdin source per config."),
           max_record_bytes_option(),
           envelope_format_option(),
+          multiline_option(),
       }};
   return table;
 }
@@ -47,7 +52,8 @@ config::SourceEntry stdin_source_entry() {
 }
 
 void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop) {
-  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format);
+  LineReader reader(channel, common_.index, common_.max_record_bytes, common_.format,
+                    common_.multiline.get(), truncated_);
   const int tee_fd = mode_.tee ? STDOUT_FILENO : -1;
   // Asked to stop (shutdown or a reload), it still reads until the line in progress ends, for
   // at most kStopGrace: a reload's next stdin source then starts at a line boundary.
@@ -65,8 +71,18 @@ void StdinSource::run(core::BatchChannel& channel, const std::atomic<bool>& stop
       }
     }
     pollfd pfd{fd_, POLLIN, 0};
-    const int ready =
-        ::poll(&pfd, 1, give_up == std::chrono::steady_clock::time_point{} ? kPollMillis : 20);
+    int wait = give_up == std::chrono::steady_clock::time_point{} ? kPollMillis : 20;
+    // A multi-line record in progress is handed over when its timeout passes, input or not.
+    const auto expiry = reader.next_expiry();
+    if (expiry != std::chrono::steady_clock::time_point::max()) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(expiry - std::chrono::steady_clock::now());
+      wait = static_cast<int>(std::clamp<int64_t>(left.count(), 0, wait));
+    }
+    const int ready = ::poll(&pfd, 1, wait);
+    if (expiry != std::chrono::steady_clock::time_point::max()) {
+      reader.expire(std::chrono::steady_clock::now());
+    }
     if (ready == 0) continue;
     if (ready < 0) {
       if (errno == EINTR) continue;

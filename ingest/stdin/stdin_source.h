@@ -7,6 +7,7 @@
 
 #include "config/component.h"
 #include "ingest/line_reader.h"
+#include "ingest/multiline.h"
 #include "ingest/source.h"
 
 namespace logtally::ingest {
@@ -26,17 +27,23 @@ config::SourceEntry stdin_source_entry();
 class StdinSource final : public Source {
  public:
   /// Reads `fd` (standard input unless a test passes the read end of a pipe).
-  StdinSource(const SourceCommon& common, SourceMode mode, int fd = 0)
-      : common_(common), mode_(mode), fd_(fd) {}
+  /// `truncated`: where records cut by `multiline` limits are counted.
+  StdinSource(const SourceCommon& common, SourceMode mode, int fd = 0,
+              TruncatedCounters truncated = {})
+      : common_(common), mode_(mode), fd_(fd), truncated_(truncated) {}
   void run(core::BatchChannel& channel, const std::atomic<bool>& stop) override;
   std::string describe() const override { return mode_.tee ? "stdin (tee to stdout)" : "stdin"; }
-  /// With a container envelope, the LineReader also holds the batch it joins into.
-  size_t batches_held() const override { return common_.format == EnvelopeFormat::kNone ? 1 : 2; }
+  /// With a container envelope or multi-line records, the LineReader also holds the batch it
+  /// joins into.
+  size_t batches_held() const override {
+    return common_.format == EnvelopeFormat::kNone && !common_.multiline ? 1 : 2;
+  }
 
  private:
   SourceCommon common_;
   SourceMode mode_;
   int fd_;
+  TruncatedCounters truncated_;
 };
 
 }  // namespace logtally::ingest

@@ -8,6 +8,7 @@
 #include "config/build.h"
 #include "ingest/file/config.h"
 #include "ingest/kafka/config.h"
+#include "ingest/multiline.h"
 #include "sinks/exporter/config.h"
 
 namespace logtally::config {
@@ -315,6 +316,52 @@ pipelines:
   EXPECT_THAT(m, HasSubstr("k.yaml:8:7: source 'k' librdkafka: 'fetch.max.bytes': "));
   EXPECT_THAT(m, HasSubstr("k.yaml:9:7: source 'k' librdkafka: 'no.such.property': "));
   EXPECT_THAT(m, HasSubstr("k.yaml:10:7: source 'k' librdkafka: 'group.id' is set by logtally"));
+}
+
+TEST(MultilineSourceConfigTest, FileAndStdinTakeItKafkaRefusesIt) {
+  const char* ok = R"(sources:
+  f:
+    type: file
+    path: /var/log/app.log
+    max_record_bytes: 4096
+    multiline: { start: '^\d{4}-', max_bytes: 2048 }
+  s: { type: stdin, format: cri, multiline: { continue: '^\s', max_lines: 20, timeout: 250ms } }
+pipelines:
+  p: { inputs: [f, s], parser: json, metrics: [{ name: n_total, type: counter }] }
+)";
+  auto cfg = load_config_text(ok, "m.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_TRUE(cfg->sources[0].multiline);
+  EXPECT_EQ(cfg->sources[0].multiline->max_bytes, 2048u);
+  EXPECT_EQ(cfg->sources[0].multiline->describe(cfg->sources[0].max_record_bytes),
+            "multiline start \"^\\d{4}-\" (max_lines 500, max_bytes 2048, timeout 1000ms)");
+  ASSERT_TRUE(cfg->sources[1].multiline);
+  EXPECT_EQ(cfg->sources[1].multiline->describe(cfg->sources[1].max_record_bytes),
+            "multiline continue \"^\\s\" (max_lines 20, max_bytes 1048576, timeout 250ms)");
+
+  const char* bad = R"(sources:
+  f:
+    type: file
+    path: /var/log/app.log
+    max_record_bytes: 4096
+    multiline: { start: '^\d{4}-', max_bytes: 8192 }
+  k:
+    type: kafka
+    brokers: localhost:9092
+    topics: [logs]
+    group: g
+    multiline: { start: '^S' }
+pipelines:
+  p: { inputs: [f, k], parser: json, metrics: [{ name: n_total, type: counter }] }
+)";
+  auto err = load_config_text(bad, "m.yaml");
+  ASSERT_FALSE(err.ok());
+  const std::string& m = err.error().message;
+  EXPECT_THAT(m, HasSubstr("m.yaml:6:47: source 'f' multiline max_bytes: must be at most the "
+                           "source's max_record_bytes (4096)"));
+  EXPECT_THAT(m, HasSubstr("m.yaml:12:16: source 'k' multiline: not supported on kafka sources "
+                           "yet; join multi-line records before they are produced, or read them "
+                           "with a file or stdin source"));
 }
 
 }  // namespace

@@ -8,11 +8,16 @@
 #include <memory>
 #include <new>
 #include <numeric>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include <re2/re2.h>
+
 #include "config/build.h"
 #include "config/config.h"
+#include "ingest/multiline.h"
 #include "transforms/pipeline.h"
 
 namespace {
@@ -500,6 +505,51 @@ pipelines:
   EXPECT_EQ(s.dropped[0 * core::kDropReasonCount + bad], 2u * 101);
   EXPECT_EQ(s.dropped[1 * core::kDropReasonCount + bad], 101u);
   EXPECT_EQ(s.dropped[2 * core::kDropReasonCount + bad], 101u);
+}
+
+// Joining multi-line records allocates nothing per line once the record buffer is reserved
+// (ingest/multiline.h), cut records included.
+TEST(NoAllocTest, MultilineJoinerDoesNotAllocateWhenWarm) {
+  ingest::MultilineConfig c;
+  c.pattern = R"(^\d{4}-\d\d-\d\d )";
+  c.regex = std::make_shared<const re2::RE2>(c.pattern);
+  c.max_lines = 4;
+  ingest::MultilineJoiner joiner(c, 4096, /*reserve=*/true);
+  ingest::MultilineJoiner::Pending p;
+  const std::vector<std::string> lines = {
+      "2024-05-01 12:00:01 ERROR failed",
+      "java.lang.IllegalStateException: x",
+      "\tat a.B.c(B.java:1)",
+      "Caused by: java.io.IOException",
+      "\tat d.E.f(E.java:2)",  // The fifth line: cut (max_lines 4).
+      "2024-05-01 12:00:02 INFO ok",
+  };
+  size_t records = 0;
+  size_t cut = 0;
+  size_t bytes = 0;
+  auto run = [&] {
+    for (const std::string& line : lines) {
+      if (joiner.ends_record(p, line)) {
+        const ingest::MultilineJoiner::Record r = joiner.take(p);
+        ++records;
+        cut += r.cut != ingest::CutReason::kNone ? 1 : 0;
+        bytes += r.text.size();
+      }
+      joiner.add(p, line, 0, {}, {});
+    }
+  };
+  counting = true;
+  run();
+  counting = false;
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) run();
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  // Each pass ends the previous pass's last record; the first pass ends none.
+  EXPECT_EQ(records, 2u * 101 - 1);
+  EXPECT_EQ(cut, 101u);
+  EXPECT_EQ(bytes, 101u * (32 + 1 + 34 + 1 + 19 + 1 + 30) + 100u * 27);
 }
 
 }  // namespace

@@ -13,6 +13,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include "ingest/multiline.h"
 
 namespace logtally::ingest {
 namespace {
@@ -25,9 +28,10 @@ constexpr size_t kMaxRecordBytes = 1024;
 class FileSourceHarness {
  public:
   explicit FileSourceHarness(FileSourceConfig cfg, bool once = false, const std::string& state = "",
-                             EnvelopeFormat format = EnvelopeFormat::kNone)
+                             EnvelopeFormat format = EnvelopeFormat::kNone,
+                             std::shared_ptr<const MultilineConfig> multiline = nullptr)
       : channel_(64, batch_capacity_for(kMaxRecordBytes)),
-        source_(SourceCommon{"f", 0, kMaxRecordBytes, format}, std::move(cfg),
+        source_(SourceCommon{"f", 0, kMaxRecordBytes, format, std::move(multiline)}, std::move(cfg),
                 SourceMode{once, false}) {
     if (!state.empty()) restored_ = source_.restore_state(state);
   }
@@ -442,6 +446,80 @@ TEST_F(FileSourceTest, JoinsArePerFile) {
   std::vector<std::string> got = h.wait_for(2);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"a1-a2", "b1-b2"}));
+}
+
+std::shared_ptr<const MultilineConfig> start_multiline(const std::string& pattern,
+                                                       std::chrono::milliseconds timeout) {
+  auto c = std::make_shared<MultilineConfig>();
+  c->mode = MultilineConfig::Mode::kStart;
+  c->pattern = pattern;
+  c->regex = std::make_shared<const re2::RE2>(pattern);
+  c->timeout = timeout;
+  return c;
+}
+
+// A checkpoint taken while a multi-line record is in progress saves the position after the
+// last line read and the start of that record; a restart from it reads the file again from the
+// record's first line and hands it over once, whole, with only the new bytes counted.
+TEST_F(FileSourceTest, AMultilineRecordInProgressAtACheckpointIsCountedOnceWhole) {
+  const auto ml = start_multiline("^S", std::chrono::hours(1));
+  append("S1\n a\nS2\n b\n");  // S1 ends when S2 starts; S2 is in progress from offset 6.
+  const std::string none = std::to_string(core::kNoJoin);
+  std::string state;
+  {
+    FileSourceHarness h(config(), false, "", EnvelopeFormat::kNone, ml);
+    ASSERT_TRUE(h.start().ok());
+    EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"S1\n a"}));
+    const std::string want = " 12 " + std::to_string(path_.size()) + " " + path_;
+    const std::string starts = " " + none + " " + none + " 6\n";
+    ASSERT_TRUE(eventually([&] {
+      const std::string st = h.source().checkpoint_state();
+      return st.find(want) != std::string::npos && st.find(starts) != std::string::npos;
+    })) << h.source().checkpoint_state();
+    state = h.source().checkpoint_state();
+    EXPECT_EQ(h.counts(), (std::array<uint64_t, 3>{12, 0, 0}));
+  }  // Stopped ("killed") with S2 in progress: it was not handed over.
+  append(" c\nS3\n");
+  FileSourceHarness h(config(), /*once=*/true, state, EnvelopeFormat::kNone, ml);
+  ASSERT_TRUE(h.restored_.ok());
+  ASSERT_TRUE(h.start().ok());
+  h.join_source();
+  EXPECT_EQ(h.wait_for(2), (std::vector<std::string>{"S2\n b\n c", "S3"}));
+  h.stop();
+  // Only the bytes after the checkpoint; S1 is not counted again.
+  EXPECT_EQ(h.counts(), (std::array<uint64_t, 3>{6, 0, 0}));
+  EXPECT_EQ(h.wait_for(0), (std::vector<std::string>{"S2\n b\n c", "S3"}));  // Nothing more.
+}
+
+// A followed file's record in progress is handed over once no line came for the timeout.
+TEST_F(FileSourceTest, AMultilineRecordIsLetGoAfterItsTimeout) {
+  const auto ml = start_multiline("^S", std::chrono::milliseconds(50));
+  append("S1\n a\n");
+  FileSourceHarness h(config(), false, "", EnvelopeFormat::kNone, ml);
+  ASSERT_TRUE(h.start().ok());
+  EXPECT_EQ(h.wait_for(1), (std::vector<std::string>{"S1\n a"}));
+  // Handed over with nothing in progress: the state has no join start left.
+  const std::string none = std::to_string(core::kNoJoin);
+  ASSERT_TRUE(eventually([&] {
+    return h.source().checkpoint_state().find(" " + none + " " + none + " " + none + "\n") !=
+           std::string::npos;
+  })) << h.source().checkpoint_state();
+}
+
+// Two files' lines never meet in one record.
+TEST_F(FileSourceTest, MultilineRecordsArePerFile) {
+  FileSourceConfig cfg;
+  cfg.include = {(dir_ / "*.log").string()};
+  cfg.poll_millis = 10;
+  write_file(dir_ / "a.log", "S a1\n a2\n");
+  write_file(dir_ / "b.log", "S b1\n b2\n");
+  FileSourceHarness h(cfg, /*once=*/true, "", EnvelopeFormat::kNone,
+                      start_multiline("^S", std::chrono::hours(1)));
+  ASSERT_TRUE(h.start().ok());
+  h.join_source();
+  std::vector<std::string> got = h.wait_for(2);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"S a1\n a2", "S b1\n b2"}));
 }
 
 }  // namespace

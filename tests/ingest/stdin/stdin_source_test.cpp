@@ -10,6 +10,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include "ingest/multiline.h"
 
 namespace logtally::ingest {
 namespace {
@@ -163,6 +166,42 @@ TEST(StdinSourceTest, DescribesItselfAndIsNotCheckpointable) {
   EXPECT_EQ(tee.describe(), "stdin (tee to stdout)");
   EXPECT_FALSE(plain.checkpointable());
   EXPECT_EQ(plain.checkpoint_state(), "");
+}
+
+// With `multiline`, a record in progress is handed over once no line came for its timeout,
+// although stdin stays open and silent: the source does not wait for more input forever.
+TEST(StdinSourceTest, AMultilineRecordIsHandedOverAfterItsTimeoutWithoutMoreInput) {
+  Pipe pipe;
+  core::BatchChannel channel(4, batch_capacity_for(1024));
+  SourceCommon c = common(0, 1024);
+  auto ml = std::make_shared<MultilineConfig>();
+  ml->pattern = "^S";
+  ml->regex = std::make_shared<const re2::RE2>(ml->pattern);
+  ml->timeout = std::chrono::milliseconds(50);
+  c.multiline = ml;
+  StdinSource source(c, SourceMode{}, pipe.read_fd);
+  std::atomic<bool> stop{false};
+  std::thread runner([&] {
+    source.run(channel, stop);
+    channel.close();
+  });
+  auto got = std::async(std::launch::async, [&] {
+    std::vector<std::string> records;
+    while (records.empty()) {
+      core::BatchPtr b = channel.pop();
+      if (!b) break;
+      for (size_t i = 0; i < b->record_count(); ++i) records.emplace_back(b->record(i));
+      channel.recycle(std::move(b));
+    }
+    return records;
+  });
+  pipe.write("S1\n a\n");  // The write end stays open: no end of input.
+  const bool arrived = got.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  stop = true;
+  pipe.close_write();
+  runner.join();
+  EXPECT_TRUE(arrived);
+  EXPECT_EQ(got.get(), (std::vector<std::string>{"S1\n a"}));
 }
 
 }  // namespace
